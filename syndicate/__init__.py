@@ -1,0 +1,83 @@
+"""syndicate: a publisher's article collection to feeds, related stories and newsletters.
+
+The public API, everything a Python user needs, is re-exported here::
+
+    import syndicate
+
+    site = syndicate.Site.open("path/to/site")
+    for article in site.collection.filter(tag="festivals"):
+        print(article.title, article.url)
+    result = site.build()            # writes public/rss.xml, atom.xml, feed.json, tags/, authors/
+
+Lower-level stages take data and return data, so each can be used alone:
+:func:`load_config`, :func:`load_collection`, :func:`site_feed_sets`,
+:func:`render_feed_set`, :func:`write_feed_sets`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .build import BuildResult, build_site
+from .collection import Collection, Reference, load_collection
+from .config import Config, load_config
+from .errors import (
+    ArticleError,
+    ConfigError,
+    NewsletterError,
+    SourceError,
+    StoreError,
+    SyndicateError,
+)
+from .feeds import FeedSet, render_feed_set, site_feed_sets, write_feed_sets
+from .model import (
+    Article,
+    Author,
+    Image,
+    Issue,
+    IssueStory,
+    OutsideEntry,
+    Problem,
+    RelatedPick,
+    RenderedIssue,
+    Severity,
+    Source,
+    Tag,
+)
+from .site import Site
+from .store import Store
+
+__all__ = [
+    "Article",
+    "ArticleError",
+    "Author",
+    "BuildResult",
+    "Collection",
+    "Config",
+    "ConfigError",
+    "FeedSet",
+    "Image",
+    "Issue",
+    "IssueStory",
+    "NewsletterError",
+    "OutsideEntry",
+    "Problem",
+    "Reference",
+    "RelatedPick",
+    "RenderedIssue",
+    "Severity",
+    "Site",
+    "Source",
+    "SourceError",
+    "Store",
+    "StoreError",
+    "SyndicateError",
+    "Tag",
+    "__version__",
+    "build_site",
+    "load_collection",
+    "load_config",
+    "render_feed_set",
+    "site_feed_sets",
+    "write_feed_sets",
+]

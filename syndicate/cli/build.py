@@ -1,0 +1,201 @@
+"""``syndicate build``, ``check`` and ``import``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..collection import ArticleContext
+from ..collection.importer import import_plaintext
+from ..dates import parse_date
+from ..model import Problem, Severity
+from .common import (
+    ExitCode,
+    console,
+    err_console,
+    examples,
+    handle_errors,
+    json_option,
+    open_site,
+    print_json,
+    site_option,
+)
+
+
+def _problem_json(problem: Problem) -> dict[str, object]:
+    return {
+        "path": problem.path,
+        "line": problem.line,
+        "severity": problem.severity.value,
+        "message": problem.message,
+    }
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        colour = "red" if problem.severity is Severity.ERROR else "yellow"
+        err_console.print(f"[{colour}]{problem}[/{colour}]", markup=True)
+
+
+@click.command(
+    epilog=examples(
+        "syndicate build",
+        "syndicate build --site ~/sites/film --out /var/www/feeds --strict",
+    )
+)
+@site_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: [feeds] output_dir, 'public').",
+)
+@click.option("--strict", is_flag=True, help="Exit 1 if any article has an error (broken ones are skipped either way).")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="DATETIME",
+    help="Build as of this moment (ISO 8601), e.g. to preview scheduled stories.",
+)
+@json_option
+@handle_errors
+def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | None, as_json: bool) -> None:
+    """Write the site's feeds: RSS, Atom and JSON Feed for the site, each tag and each author.
+
+    Broken articles are skipped with a warning naming the file and line; the
+    rest of the collection is still published. Unchanged files are not
+    rewritten.
+    """
+    with open_site(site_dir) as site:
+        now = parse_date(now_text, site.config.site.tz) if now_text else None
+        result = site.build(out_dir=out_dir, now=now)
+    errors = result.errors
+    if as_json:
+        print_json(
+            {
+                "out_dir": str(result.out_dir),
+                "articles": result.articles,
+                "published": result.published,
+                "feed_sets": result.feed_sets,
+                "written": [str(p) for p in result.written],
+                "unchanged": result.unchanged,
+                "seconds": round(result.seconds, 3),
+                "problems": [_problem_json(p) for p in result.problems],
+            }
+        )
+    else:
+        _print_problems(errors)
+        warnings = len(result.problems) - len(errors)
+        console.print(
+            f"Built {result.feed_sets} feed sets from {result.published} published articles "
+            f"into {result.out_dir}: {len(result.written)} files written, {result.unchanged} unchanged "
+            f"({result.seconds:.2f} s)."
+        )
+        if errors:
+            console.print(f"{len(errors)} article(s) skipped because of errors (see above).")
+        if warnings:
+            console.print(f"{warnings} warning(s): run `syndicate check` to see them.")
+    if strict and errors:
+        sys.exit(ExitCode.PROBLEMS)
+
+
+@click.command(
+    epilog=examples(
+        "syndicate check",
+        "syndicate check --json | jq '.problems[] | select(.severity == \"error\")'",
+    )
+)
+@site_option
+@json_option
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@handle_errors
+def check(site_dir: str, as_json: bool, strict: bool) -> None:
+    """Report every problem of the config and the articles at once, without writing anything."""
+    with open_site(site_dir) as site:
+        collection = site.collection
+        problems = collection.problems
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if as_json:
+        print_json(
+            {
+                "articles": len(collection),
+                "errors": len(errors),
+                "warnings": len(problems) - len(errors),
+                "problems": [_problem_json(p) for p in problems],
+            }
+        )
+    else:
+        if problems:
+            table = Table("file", "line", "severity", "problem", show_lines=False)
+            for problem in problems:
+                colour = "red" if problem.severity is Severity.ERROR else "yellow"
+                table.add_row(
+                    problem.path,
+                    str(problem.line or ""),
+                    f"[{colour}]{problem.severity.value}[/{colour}]",
+                    problem.message,
+                )
+            console.print(table)
+        console.print(f"{len(collection)} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings.")
+    if errors or (strict and problems):
+        sys.exit(ExitCode.PROBLEMS)
+
+
+@click.command(
+    "import",
+    epilog=examples(
+        "syndicate import desk/festival-wrap.txt --date '2026-11-20 08:00'",
+        "syndicate import desk/*.txt --overwrite",
+    ),
+)
+@site_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--date",
+    "date_text",
+    metavar="DATETIME",
+    help="Publication date (site timezone unless it has an offset). Default: each file's mtime, with a warning.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing content/<slug>.md.")
+@json_option
+@handle_errors
+def import_(site_dir: str, files: tuple[Path, ...], date_text: str | None, overwrite: bool, as_json: bool) -> None:
+    """Convert plain-text CMS articles into Markdown articles with front matter in content/.
+
+    Each file's headline, paragraphs, MORE: pointers, related headlines and the
+    author bio become front matter and body; a permanent id is written so the
+    feed GUID survives later slug edits.
+    """
+    with open_site(site_dir) as site:
+        config = site.config
+        try:
+            date: datetime | None = parse_date(date_text, config.site.tz) if date_text else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--date") from None
+        results = import_plaintext(
+            list(files), config.content_dir, ArticleContext.from_config(config), site.collection, date, overwrite
+        )
+    failed = [r for r in results if r.written is None]
+    if as_json:
+        print_json(
+            [
+                {
+                    "source": str(r.source),
+                    "written": str(r.written) if r.written else None,
+                    "slug": r.slug,
+                    "problems": [_problem_json(p) for p in r.problems],
+                }
+                for r in results
+            ]
+        )
+    else:
+        for r in results:
+            _print_problems(r.problems)
+            if r.written:
+                console.print(f"{r.source} -> {r.written}")
+    if failed:
+        sys.exit(ExitCode.PROBLEMS)

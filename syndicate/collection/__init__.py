@@ -1,0 +1,187 @@
+"""The article collection: loading, indexing and resolving references.
+
+:func:`load_collection` reads a site's ``content/`` folder into a
+:class:`Collection`, which indexes articles by slug, tag and author and
+resolves editor references (slugs or headlines) to articles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from ..config import Config
+from ..model import Article, Author, Problem, Severity, Tag
+from ..slugs import headline_key, slugify
+from ..store import ArticleCache
+from .context import ArticleContext
+from .loader import read_articles
+from .plaintext import more_paragraph_html
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An editor's reference (slug or headline) and the article it names, if any."""
+
+    text: str
+    article: Article | None
+
+
+class Collection:
+    """Articles indexed by slug, tag and author; newest first.
+
+    The collection holds every successfully parsed article, drafts and
+    future-dated ones included; :meth:`published` filters those out.
+    ``problems`` are the errors and warnings met while loading.
+    """
+
+    def __init__(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> None:
+        self.problems: list[Problem] = list(problems)
+        by_slug: dict[str, Article] = {}
+        for article in sorted(articles, key=lambda a: a.source_path):
+            other = by_slug.get(article.slug)
+            if other is not None:
+                self.problems.append(
+                    Problem(
+                        article.source_path,
+                        f"duplicate slug '{article.slug}': {other.source_path} has it already (skipped)",
+                    )
+                )
+                continue
+            by_slug[article.slug] = article
+        self._by_title = {headline_key(a.title): a for a in sorted(by_slug.values(), key=_newest_first)}
+        self._by_slug = by_slug
+        self._by_slug = {slug: self._link_more(a) for slug, a in by_slug.items()}
+        self.articles: list[Article] = sorted(self._by_slug.values(), key=_newest_first)
+        self._check_references()
+
+    # -- lookups -----------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def __iter__(self) -> Iterator[Article]:
+        return iter(self.articles)
+
+    def get(self, slug: str) -> Article | None:
+        """The article with this slug, or ``None``."""
+        return self._by_slug.get(slug)
+
+    def find_by_title(self, headline: str) -> Article | None:
+        """The article whose title matches ``headline``, ignoring quotes, case and punctuation."""
+        return self._by_title.get(headline_key(headline))
+
+    def resolve(self, reference: str) -> Article | None:
+        """An editor reference (a slug, a URL path or a headline) to its article."""
+        text = reference.strip()
+        by_slug = self._by_slug.get(text) or self._by_slug.get(text.strip("/").rsplit("/", 1)[-1])
+        return by_slug or self.find_by_title(text)
+
+    def editor_picks(self, article: Article) -> list[Reference]:
+        """The article's editor references in order: ``related`` first, then ``MORE:``."""
+        seen: set[str] = set()
+        out = []
+        for text in (*article.related, *article.more):
+            target = self.resolve(text)
+            key = target.slug if target else headline_key(text)
+            if key in seen or (target is not None and target.slug == article.slug):
+                continue
+            seen.add(key)
+            out.append(Reference(text, target))
+        return out
+
+    def published(self, now: datetime | None = None) -> list[Article]:
+        """Articles that are not drafts and not dated after ``now``, newest first."""
+        moment = now or datetime.now(UTC)
+        return [a for a in self.articles if a.is_published(moment)]
+
+    def filter(
+        self,
+        *,
+        tag: str | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        now: datetime | None = None,
+        include_unpublished: bool = False,
+    ) -> list[Article]:
+        """Articles matching all the given criteria, newest first.
+
+        ``tag`` and ``author`` accept a name or a slug; ``since`` is inclusive
+        and ``until`` exclusive.
+        """
+        pool = self.articles if include_unpublished else self.published(now)
+        tag_slug = slugify(tag) if tag else None
+        author_slug = slugify(author) if author else None
+        return [
+            a
+            for a in pool
+            if (tag_slug is None or any(t.slug == tag_slug for t in a.tags))
+            and (author_slug is None or (a.author is not None and a.author.slug == author_slug))
+            and (since is None or a.published >= since)
+            and (until is None or a.published < until)
+        ]
+
+    def tags(self, now: datetime | None = None) -> dict[str, tuple[Tag, list[Article]]]:
+        """Every tag of a published article: ``{slug: (tag, articles newest first)}``."""
+        out: dict[str, tuple[Tag, list[Article]]] = {}
+        for article in self.published(now):
+            for tag in article.tags:
+                out.setdefault(tag.slug, (tag, []))[1].append(article)
+        return out
+
+    def authors(self, now: datetime | None = None) -> dict[str, tuple[Author, list[Article]]]:
+        """Every author of a published article: ``{slug: (author, articles newest first)}``."""
+        out: dict[str, tuple[Author, list[Article]]] = {}
+        for article in self.published(now):
+            if article.author is not None:
+                out.setdefault(article.author.slug, (article.author, []))[1].append(article)
+        return out
+
+    # -- building ----------------------------------------------------------
+    def _link_more(self, article: Article) -> Article:
+        """Turn resolved ``MORE:`` pointers of plain-text articles into links."""
+        if not article.more:
+            return article
+        html = article.content_html
+        for headline in article.more:
+            target = self.find_by_title(headline) or self._by_slug.get(headline)
+            if target is not None:
+                html = html.replace(more_paragraph_html(headline), more_paragraph_html(headline, target.url))
+        return replace(article, content_html=html)
+
+    def _check_references(self) -> None:
+        for article in self.articles:
+            for ref in self.editor_picks(article):
+                if ref.article is None:
+                    self.problems.append(
+                        Problem(
+                            article.source_path,
+                            f"related story '{ref.text}' matches no article's slug or title",
+                            Severity.WARNING,
+                        )
+                    )
+            if not article.has_permanent_id:
+                self.problems.append(
+                    Problem(
+                        article.source_path,
+                        "no 'id' in front matter: the feed GUID is derived from the slug, so renaming "
+                        "the slug would show the story twice in readers (run `syndicate import` or add "
+                        f"'id: {article.id}')",
+                        Severity.WARNING,
+                    )
+                )
+
+
+def _newest_first(article: Article) -> tuple[float, str]:
+    return (-article.published.timestamp(), article.slug)
+
+
+def load_collection(config: Config, cache: ArticleCache | None = None) -> Collection:
+    """Load the site's articles into a :class:`Collection` (problems included)."""
+    context = ArticleContext.from_config(config)
+    articles, problems = read_articles(config.content_dir, config.root, context, cache)
+    return Collection(articles, problems)
+
+
+__all__ = ["ArticleContext", "Collection", "Reference", "load_collection"]

@@ -1,0 +1,96 @@
+"""What a loader needs to know about the site to turn a file into an Article."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+from ..config import Config
+from ..model import Author, Image, Tag
+from ..slugs import slugify
+
+# Bump when a loader's output changes, so cached articles are parsed again.
+PARSER_VERSION = "3"
+
+
+@dataclass(frozen=True)
+class ArticleContext:
+    """Site settings that shape a parsed article; part of the parse-cache key."""
+
+    base_url: str
+    domain: str
+    timezone: str
+    permalink: str = "/{slug}/"
+    authors: dict[str, Author] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config) -> ArticleContext:
+        authors = {
+            slug: Author(
+                name=details.name or slug,
+                slug=slug,
+                bio=details.bio,
+                email=details.email or None,
+                url=details.url or None,
+            )
+            for slug, details in config.authors.items()
+        }
+        return cls(
+            base_url=config.site.base_url,
+            domain=config.site.domain,
+            timezone=config.site.timezone,
+            permalink=config.site.permalink,
+            authors=authors,
+        )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def fingerprint(self) -> str:
+        """A string that changes whenever parsed output would change."""
+        authors = sorted((a.slug, a.name, a.bio, a.email, a.url) for a in self.authors.values())
+        return repr((PARSER_VERSION, self.base_url, self.timezone, self.permalink, authors))
+
+    def article_url(self, slug: str, published: datetime) -> str:
+        path = self.permalink.format(
+            slug=slug,
+            year=f"{published.year:04d}",
+            month=f"{published.month:02d}",
+            day=f"{published.day:02d}",
+        )
+        return self.base_url + "/" + path.lstrip("/")
+
+    def absolute(self, url: str, page_url: str | None = None) -> str:
+        """``url`` made absolute against the article page (or the site root)."""
+        return urljoin(page_url or self.base_url + "/", url)
+
+    def permanent_id(self, slug: str, published: datetime) -> str:
+        """A tag URI (RFC 4151) from the domain, the publication date and the slug."""
+        return f"tag:{self.domain},{published.date().isoformat()}:{slug}"
+
+    def author(self, name: str, bio: str = "") -> Author:
+        """The Author called ``name``, with details from ``[authors.<slug>]`` if any."""
+        slug = slugify(name)
+        known = self.authors.get(slug)
+        if known is not None:
+            return known if known.bio or not bio else Author(known.name, slug, bio, known.email, known.url)
+        return Author(name=name, slug=slug, bio=bio)
+
+    def image(self, url: str, alt: str, page_url: str) -> Image:
+        absolute = self.absolute(url, page_url)
+        mime, _ = mimetypes.guess_type(absolute.split("?")[0])
+        return Image(url=absolute, alt=alt, mime_type=mime or "image/jpeg")
+
+
+def make_tags(names: list[str]) -> tuple[Tag, ...]:
+    """Tags in the order given, without repeats (by slug)."""
+    seen: dict[str, Tag] = {}
+    for name in names:
+        cleaned = " ".join(name.split())
+        if cleaned:
+            seen.setdefault(slugify(cleaned), Tag(name=cleaned, slug=slugify(cleaned)))
+    return tuple(seen.values())

@@ -1,0 +1,172 @@
+"""Load a Markdown article with YAML front matter."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any
+
+import yaml
+
+from ..dates import parse_date
+from ..model import Article, Problem, Severity
+from ..slugs import slugify
+from .context import ArticleContext, make_tags
+from .render import render_markdown, summarise
+
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
+
+KNOWN_KEYS = frozenset(
+    {
+        "title",
+        "date",
+        "slug",
+        "author",
+        "author_bio",
+        "tags",
+        "summary",
+        "image",
+        "image_alt",
+        "updated",
+        "related",
+        "draft",
+        "id",
+        "featured",
+    }
+)
+
+
+class FrontMatterError(ValueError):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
+    """Split a document into (front matter, body, line number where the body starts)."""
+    match = _FENCE.match(text)
+    if not match:
+        raise FrontMatterError("no front matter: the file must start with a '---' line", 1)
+    try:
+        data = yaml.load(match.group(1), Loader=_YAML_LOADER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FrontMatterError(f"bad YAML in front matter: {problem}", line) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrontMatterError("front matter must be a mapping of keys to values", 2)
+    body_line = text.count("\n", 0, match.end()) + 1
+    return data, text[match.end() :], body_line
+
+
+def _key_line(text: str, key: str) -> int | None:
+    match = re.search(rf"^{re.escape(key)}\s*:", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _string_list(value: Any, key: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
+        return [str(item) for item in value]
+    raise ValueError(
+        f"'{key}' must be a list of strings (or a comma-separated string), not {type(value).__name__}: {value!r}"
+    )
+
+
+def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Article | None, list[Problem]]:
+    """Parse a Markdown article. Errors return ``None`` plus the problems found."""
+    problems: list[Problem] = []
+
+    def error(message: str, key: str | None = None, line: int | None = None) -> None:
+        problems.append(Problem(path, message, Severity.ERROR, line or (key and _key_line(text, key)) or None))
+
+    try:
+        meta, body, _ = split_front_matter(text)
+    except FrontMatterError as exc:
+        return None, [Problem(path, str(exc), Severity.ERROR, exc.line)]
+
+    for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
+        problems.append(
+            Problem(path, f"unknown front-matter key '{key}' (ignored)", Severity.WARNING, _key_line(text, key))
+        )
+
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        error("missing title: front matter needs 'title: ...'", "title" if "title" in meta else None, 2)
+    published: datetime | None = None
+    if "date" not in meta:
+        error("missing date: front matter needs 'date: YYYY-MM-DD HH:MM'", line=2)
+    else:
+        try:
+            published = parse_date(meta["date"], context.tz)
+        except ValueError as exc:
+            error(str(exc), "date")
+    updated = None
+    if meta.get("updated") is not None:
+        try:
+            updated = parse_date(meta["updated"], context.tz)
+        except ValueError as exc:
+            error(f"updated: {exc}", "updated")
+    try:
+        tag_names = _string_list(meta.get("tags"), "tags")
+    except ValueError as exc:
+        error(str(exc), "tags")
+        tag_names = []
+    try:
+        related = _string_list(meta.get("related"), "related")
+    except ValueError as exc:
+        error(str(exc), "related")
+        related = []
+    for flag in ("draft", "featured"):
+        if flag in meta and not isinstance(meta[flag], bool):
+            error(f"'{flag}' must be true or false, not {meta[flag]!r}", flag)
+    author_name = meta.get("author")
+    if author_name is not None and not isinstance(author_name, str):
+        error(f"'author' must be a name, not {author_name!r}", "author")
+        author_name = None
+    if any(p.severity is Severity.ERROR for p in problems) or published is None:
+        return None, problems
+    assert isinstance(title, str)
+
+    slug = slugify(str(meta.get("slug") or PurePath(path).stem))
+    url = context.article_url(slug, published)
+    rendered = render_markdown(body, url)
+    permanent = meta.get("id")
+    summary = meta.get("summary")
+    image = meta.get("image")
+    image_obj = None
+    if isinstance(image, dict):
+        image_obj = context.image(str(image.get("url", "")), str(image.get("alt", "")), url)
+    elif isinstance(image, str) and image:
+        image_obj = context.image(image, str(meta.get("image_alt", title)), url)
+    elif rendered.images:
+        src, alt = rendered.images[0]
+        image_obj = context.image(src, alt, url)
+    article = Article(
+        id=str(permanent) if permanent else context.permanent_id(slug, published),
+        slug=slug,
+        title=" ".join(title.split()),
+        url=url,
+        published=published,
+        updated=updated,
+        source_path=path,
+        content_html=rendered.html,
+        text=rendered.text,
+        summary=str(summary).strip() if summary else summarise(rendered.first_paragraph),
+        author=context.author(author_name, str(meta.get("author_bio") or "")) if author_name else None,
+        tags=make_tags(tag_names),
+        image=image_obj,
+        related=tuple(related),
+        draft=bool(meta.get("draft", False)),
+        featured=bool(meta.get("featured", False)),
+        has_permanent_id=bool(permanent),
+    )
+    return article, problems

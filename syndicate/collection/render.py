@@ -1,0 +1,72 @@
+"""Markdown to HTML with markdown-it-py, every link and image made absolute.
+
+Feed readers and mail clients show content away from the site, so a relative
+``/images/x.jpg`` would break; we resolve URLs against the article's page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_PARSER = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable("table")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    html: str
+    text: str
+    first_paragraph: str
+    images: tuple[tuple[str, str], ...]
+
+
+def _absolutise(tokens: list[Token], page_url: str) -> None:
+    for token in tokens:
+        if token.children:
+            _absolutise(token.children, page_url)
+        for attr in ("href", "src"):
+            value = token.attrGet(attr)
+            if isinstance(value, str) and not value.startswith(("#", "mailto:", "tel:")):
+                token.attrSet(attr, urljoin(page_url, value))
+
+
+def render_markdown(source: str, page_url: str) -> RenderedBody:
+    """Render ``source``; return HTML, plain text, the first paragraph and images."""
+    tokens = _PARSER.parse(source)
+    _absolutise(tokens, page_url)
+    html = _PARSER.renderer.render(tokens, _PARSER.options, {})
+    texts: list[str] = []
+    first_paragraph = ""
+    images: list[tuple[str, str]] = []
+    in_paragraph = False
+    for token in tokens:
+        if token.type == "paragraph_open":
+            in_paragraph = True
+        elif token.type == "paragraph_close":
+            in_paragraph = False
+        elif token.type == "inline" and token.children is not None:
+            words = []
+            for child in token.children:
+                if child.type in ("text", "code_inline"):
+                    words.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    words.append(" ")
+                elif child.type == "image":
+                    images.append((str(child.attrGet("src")), child.content))
+            line = "".join(words).strip()
+            texts.append(line)
+            if in_paragraph and not first_paragraph and line:
+                first_paragraph = line
+    return RenderedBody(html, "\n".join(t for t in texts if t), first_paragraph, tuple(images))
+
+
+def summarise(text: str, limit: int = 280) -> str:
+    """Cut ``text`` at a word boundary to at most ``limit`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.-")
+    return cut + "\u2026"

@@ -1,0 +1,363 @@
+"""Load and validate ``syndicate.toml`` into a frozen :class:`Config`.
+
+Each table of the file is a frozen dataclass below; its fields are the keys
+that table accepts, with their defaults, and the field's ``doc`` metadata is
+the documentation ``syndicate config`` prints. Unknown keys, wrong types and
+bad values raise :class:`~syndicate.errors.ConfigError` naming the file and key.
+Secrets never live in the file: only the *names* of environment variables do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import os
+import tomllib
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError, SecretMissingError
+
+CONFIG_FILE = "syndicate.toml"
+
+
+def _doc(text: str, check: Callable[[Any], str | None] | None = None) -> dict[str, Any]:
+    """Field metadata: its documentation and an optional value check.
+
+    The check returns an error message, or ``None`` when the value is fine.
+    """
+    return {"doc": text, "check": check}
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _not_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _http_url(value: Any) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "must be an absolute http(s) URL, e.g. https://example.com"
+    return None
+
+
+def _timezone(value: Any) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown timezone {value!r} (use an IANA name such as 'Europe/London')"
+    return None
+
+
+def _one_of(*choices: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(map(repr, choices))}"
+
+    return check
+
+
+def _weekday(value: Any) -> str | None:
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    return None if str(value).lower() in days else "must be a weekday name, e.g. 'thursday'"
+
+
+def _clock(value: Any) -> str | None:
+    hours, _, minutes = str(value).partition(":")
+    if hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60:
+        return None
+    return "must be a time of day as HH:MM, e.g. '07:30'"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """``[site]``: who publishes and where."""
+
+    title: str = field(default="", metadata=_doc("The publication's name (required)."))
+    url: str = field(default="", metadata=_doc("The site's public base URL (required).", _http_url))
+    language: str = field(default="en", metadata=_doc("Language code of the feeds (RFC 5646)."))
+    timezone: str = field(default="UTC", metadata=_doc("IANA timezone for naive dates and ISO weeks.", _timezone))
+    description: str = field(default="", metadata=_doc("One-line description for the feeds."))
+    permalink: str = field(
+        default="/{slug}/",
+        metadata=_doc("Path of an article page; {slug}, {year}, {month}, {day} are filled in."),
+    )
+    content_dir: str = field(default="content", metadata=_doc("Folder of the articles."))
+    templates_dir: str = field(default="templates", metadata=_doc("Folder of template overrides."))
+    state_dir: str = field(default=".syndicate", metadata=_doc("Folder of the state database."))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's timezone as a ``ZoneInfo``."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def domain(self) -> str:
+        """The host name of the site URL, used in tag URIs."""
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def base_url(self) -> str:
+        """The site URL without a trailing slash."""
+        return self.url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    """``[feeds]``: the feeds ``syndicate build`` writes."""
+
+    output_dir: str = field(default="public", metadata=_doc("Output folder of `build`."))
+    limit: int = field(default=50, metadata=_doc("Items per feed, newest first.", _positive))
+    ttl: int = field(default=60, metadata=_doc("RSS <ttl>: minutes readers may cache a feed.", _positive))
+    full_content: bool = field(default=True, metadata=_doc("Put the whole article in feeds."))
+    tag_feeds: bool = field(default=True, metadata=_doc("Write tags/<tag>/ feeds."))
+    author_feeds: bool = field(default=True, metadata=_doc("Write authors/<author>/ feeds."))
+    stylesheet: bool = field(default=True, metadata=_doc("Link an XSL stylesheet so browsers show a page."))
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    """``[sources]``: outside feeds merged into film-news."""
+
+    opml: str = field(default="feeds/sources.opml", metadata=_doc("The OPML list of sources."))
+    concurrency: int = field(default=16, metadata=_doc("Requests in flight.", _positive))
+    per_host: int = field(default=2, metadata=_doc("Requests in flight per host.", _positive))
+    timeout: float = field(default=20.0, metadata=_doc("Seconds per request.", _positive))
+    max_bytes: int = field(default=10_000_000, metadata=_doc("Largest response body, decoded.", _positive))
+    keywords: list[str] = field(
+        default_factory=list,
+        metadata=_doc("Keep only entries mentioning one of these (empty: keep all)."),
+    )
+    max_per_source: int = field(default=10, metadata=_doc("Most entries per source in a window.", _positive))
+    retention_days: int = field(default=90, metadata=_doc("Days outside entries are kept.", _positive))
+    merged_limit: int = field(default=100, metadata=_doc("Items in the film-news feeds.", _positive))
+
+
+@dataclass(frozen=True)
+class RelatedConfig:
+    """``[related]``: how related stories are scored."""
+
+    count: int = field(default=5, metadata=_doc("Related stories per article.", _positive))
+    text_weight: float = field(default=1.0, metadata=_doc("Weight of text similarity.", _not_negative))
+    tag_weight: float = field(default=0.6, metadata=_doc("Weight of shared rare tags.", _not_negative))
+    name_weight: float = field(default=0.5, metadata=_doc("Weight of shared names in titles.", _not_negative))
+    author_weight: float = field(default=0.05, metadata=_doc("Bonus for the same author.", _not_negative))
+    recency_weight: float = field(default=0.15, metadata=_doc("Weight of the recency preference.", _not_negative))
+    half_life_days: float = field(default=60.0, metadata=_doc("Recency half-life in days.", _positive))
+
+
+@dataclass(frozen=True)
+class NewsletterConfig:
+    """``[newsletter]``: the weekly email."""
+
+    send_weekday: str = field(default="friday", metadata=_doc("Day the issue is due.", _weekday))
+    send_time: str = field(default="07:00", metadata=_doc("Time (site timezone) it is due.", _clock))
+    max_stories: int = field(default=8, metadata=_doc("Most stories in an issue.", _positive))
+    related_count: int = field(default=3, metadata=_doc("Related stories per story.", _positive))
+    around_the_web: int = field(default=6, metadata=_doc("Outside stories in 'Around the web'.", _not_negative))
+    around_the_web_per_source: int = field(default=2, metadata=_doc("Outside stories per source.", _positive))
+    utm: bool = field(default=True, metadata=_doc("Add UTM parameters to our links."))
+    utm_source: str = field(default="newsletter", metadata=_doc("utm_source value."))
+    utm_medium: str = field(default="email", metadata=_doc("utm_medium value."))
+    postal_address: str = field(default="", metadata=_doc("Postal address in the footer."))
+    list_id: str = field(default="", metadata=_doc("List-Id, e.g. weekly.example.com."))
+    unsubscribe_url: str = field(
+        default="", metadata=_doc("Base URL of the unsubscribe app (default: <site url>/unsubscribe).")
+    )
+    unsubscribe_mailto: str = field(default="", metadata=_doc("Address for mailto unsubscribes."))
+    rate_per_second: float = field(default=0.0, metadata=_doc("Most messages a second (0: no limit).", _not_negative))
+    max_bounces: int = field(default=3, metadata=_doc("Hard bounces before an address is suppressed.", _positive))
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """``[smtp]``: the mail relay. The password comes from ``password_env``."""
+
+    host: str = field(default="localhost", metadata=_doc("SMTP host."))
+    port: int = field(default=587, metadata=_doc("SMTP port.", _positive))
+    security: str = field(
+        default="starttls",
+        metadata=_doc("'starttls', 'tls' or 'none'.", _one_of("starttls", "tls", "none")),
+    )
+    username: str = field(default="", metadata=_doc("Login name (empty: no login)."))
+    password_env: str = field(
+        default="SYNDICATE_SMTP_PASSWORD",
+        metadata=_doc("Name of the environment variable holding the password."),
+    )
+    from_: str = field(default="", metadata=_doc("From address, e.g. 'Site <news@example.com>'."))
+    timeout: float = field(default=30.0, metadata=_doc("Seconds per SMTP command.", _positive))
+
+    def password(self) -> str:
+        """The password from the environment; raises if a username is set and it is missing."""
+        value = os.environ.get(self.password_env, "")
+        if self.username and not value:
+            raise SecretMissingError(f"environment variable {self.password_env} is not set", key="smtp.password_env")
+        return value
+
+
+@dataclass(frozen=True)
+class AuthorConfig:
+    """``[authors.<slug>]``: optional details of an author."""
+
+    name: str = field(default="", metadata=_doc("Display name."))
+    bio: str = field(default="", metadata=_doc("Short biography."))
+    email: str = field(default="", metadata=_doc("Public email address."))
+    url: str = field(default="", metadata=_doc("Author page URL."))
+
+
+# TOML key -> Python field name where the key is a Python keyword.
+_KEY_ALIASES = {"from": "from_"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole of ``syndicate.toml``, validated. ``root`` is the site folder."""
+
+    root: Path
+    site: SiteConfig
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    related: RelatedConfig = field(default_factory=RelatedConfig)
+    newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    authors: dict[str, AuthorConfig] = field(default_factory=dict)
+    source_hash: str = ""
+
+    def path(self, relative: str) -> Path:
+        """A path of the site, resolved against the site folder."""
+        return (self.root / relative).resolve()
+
+    @property
+    def output_dir(self) -> Path:
+        return self.path(self.feeds.output_dir)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.path(self.site.content_dir)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.path(self.site.state_dir)
+
+    @property
+    def database_path(self) -> Path:
+        return self.state_dir / "state.sqlite3"
+
+
+SECTIONS: dict[str, type] = {
+    "site": SiteConfig,
+    "feeds": FeedsConfig,
+    "sources": SourcesConfig,
+    "related": RelatedConfig,
+    "newsletter": NewsletterConfig,
+    "smtp": SmtpConfig,
+}
+
+
+def _type_name(tp: Any) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        tp, "a list of strings" if typing.get_origin(tp) is list else str(tp)
+    )
+
+
+def _coerce(value: Any, tp: Any) -> Any:
+    """Return ``value`` as type ``tp``, or raise ``TypeError``."""
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is bool or tp is int:
+        if isinstance(value, tp) and (tp is bool or not isinstance(value, bool)):
+            return value
+        raise TypeError
+    if typing.get_origin(tp) is list:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return list(value)
+        raise TypeError
+    if isinstance(tp, type) and isinstance(value, tp):
+        return value
+    raise TypeError
+
+
+def _build_section(cls: type, table: Any, file: str, prefix: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", file=file, key=prefix)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        name = _KEY_ALIASES.get(raw_key, raw_key)
+        key = f"{prefix}.{raw_key}"
+        if name not in fields or (name.endswith("_") and raw_key == name):
+            known = [k.rstrip("_") for k in fields]
+            close = difflib.get_close_matches(raw_key, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"unknown key{hint}", file=file, key=key)
+        try:
+            coerced = _coerce(value, hints[name])
+        except TypeError:
+            raise ConfigError(f"must be {_type_name(hints[name])}, not {value!r}", file=file, key=key) from None
+        check = fields[name].metadata.get("check")
+        problem = check(coerced) if check else None
+        if problem:
+            raise ConfigError(problem, file=file, key=key)
+        values[name] = coerced
+    return cls(**values)
+
+
+def parse_config(data: dict[str, Any], root: Path, file: str = CONFIG_FILE) -> Config:
+    """Validate a parsed TOML document into a :class:`Config`."""
+    sections: dict[str, Any] = {}
+    authors: dict[str, AuthorConfig] = {}
+    for name, table in data.items():
+        if name == "authors":
+            if not isinstance(table, dict):
+                raise ConfigError("must be a table of [authors.<slug>] tables", file=file, key=name)
+            for slug, author in table.items():
+                authors[slug] = _build_section(AuthorConfig, author, file, f"authors.{slug}")
+            continue
+        if name not in SECTIONS:
+            close = difflib.get_close_matches(name, [*SECTIONS, "authors"], n=1)
+            hint = f" (did you mean '[{close[0]}]'?)" if close else ""
+            raise ConfigError(f"unknown table{hint}", file=file, key=name)
+        sections[name] = _build_section(SECTIONS[name], table, file, name)
+    site = sections.get("site")
+    if site is None or not site.title:
+        raise ConfigError("is required", file=file, key="site.title")
+    if not site.url:
+        raise ConfigError("is required", file=file, key="site.url")
+    digest = hashlib.sha256(repr(sorted(data.items(), key=lambda kv: kv[0])).encode()).hexdigest()
+    return Config(root=root.resolve(), authors=authors, source_hash=digest, **sections)
+
+
+def load_config(site_dir: str | os.PathLike[str] = ".") -> Config:
+    """Read and validate ``syndicate.toml`` in ``site_dir``."""
+    root = Path(site_dir)
+    path = root / CONFIG_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no {CONFIG_FILE} here; is this a site folder?", file=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8: {exc}", file=str(path)) from None
+    return parse_config(data, root, str(path))
+
+
+def documented_keys() -> list[tuple[str, str, str, str]]:
+    """(key, type, default, doc) for every key, for ``syndicate config --keys`` and the README."""
+    rows = []
+    for section, cls in SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc,operator]
+            key = f"{section}.{f.name.rstrip('_')}"
+            rows.append((key, _type_name(hints[f.name]), repr(default), f.metadata.get("doc", "")))
+    return rows

@@ -1,0 +1,201 @@
+"""Writing feeds: RSS 2.0 and Atom (feedgen), JSON Feed 1.1 (by hand).
+
+:func:`site_feed_sets` decides which feed sets a collection gets (the whole
+site, each tag, each author); :func:`write_feed_sets` writes them atomically,
+skipping any set whose inputs are unchanged since the last build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..atomicfile import write_atomic
+from ..collection import Collection
+from ..config import Config
+from ..store import OutputFingerprints
+from .jsonfeed import json_feed
+from .spec import FeedItems, FeedMeta
+from .xmlfeeds import rss_and_atom
+
+FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
+STYLESHEET_FILE = "feed.xsl"
+
+
+@dataclass(frozen=True)
+class FeedSet:
+    """One folder of feeds: its channel data and its items."""
+
+    meta: FeedMeta
+    items: FeedItems
+
+    def fingerprint(self, salt: str) -> str:
+        """Changes whenever any byte of the three feeds could change."""
+        digest = hashlib.blake2b(salt.encode(), digest_size=16)
+        digest.update(repr(self.meta).encode())
+        for article in self.items.articles:
+            digest.update(f"{article.id}\0{article.content_hash}\0{article.url}\0".encode())
+        for entry in self.items.outside:
+            digest.update(repr(entry).encode())
+        digest.update(repr(sorted(self.items.related_links.items())).encode())
+        return digest.hexdigest()
+
+
+@dataclass
+class WriteReport:
+    """What :func:`write_feed_sets` did, file by file."""
+
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    skipped_sets: int = 0
+
+
+def stylesheet_url(config: Config) -> str | None:
+    """The path of the XSL stylesheet on the site (same origin, as browsers require)."""
+    if not config.feeds.stylesheet:
+        return None
+    return urlsplit(config.site.base_url).path + "/" + STYLESHEET_FILE
+
+
+def _meta(config: Config, folder: str, title: str, description: str, home: str, author: str | None = None) -> FeedMeta:
+    return FeedMeta(
+        folder=folder,
+        title=title,
+        description=description,
+        home_url=home,
+        base_url=config.site.base_url,
+        language=config.site.language,
+        ttl=config.feeds.ttl,
+        stylesheet_url=stylesheet_url(config),
+        author_name=author,
+        full_content=config.feeds.full_content,
+    )
+
+
+def site_feed_sets(
+    config: Config,
+    collection: Collection,
+    now: datetime,
+    related_links: dict[str, tuple[str, ...]] | None = None,
+) -> list[FeedSet]:
+    """The site-wide feed set, then one per tag and one per author."""
+    limit = config.feeds.limit
+    site = config.site
+    links = related_links or {}
+
+    def items(articles: list) -> FeedItems:  # type: ignore[type-arg]
+        chosen = tuple(articles[:limit])
+        return FeedItems(articles=chosen, related_links={a.slug: links[a.slug] for a in chosen if a.slug in links})
+
+    sets = [
+        FeedSet(
+            _meta(config, "", site.title, site.description or site.title, site.base_url + "/"),
+            items(collection.published(now)),
+        )
+    ]
+    if config.feeds.tag_feeds:
+        for slug, (tag, articles) in sorted(collection.tags(now).items()):
+            sets.append(
+                FeedSet(
+                    _meta(
+                        config,
+                        f"tags/{slug}/",
+                        f"{site.title}: {tag.name}",
+                        f"Stories tagged \u201c{tag.name}\u201d on {site.title}",
+                        f"{site.base_url}/tags/{slug}/",
+                    ),
+                    items(articles),
+                )
+            )
+    if config.feeds.author_feeds:
+        for slug, (author, articles) in sorted(collection.authors(now).items()):
+            sets.append(
+                FeedSet(
+                    _meta(
+                        config,
+                        f"authors/{slug}/",
+                        f"{site.title}: {author.name}",
+                        f"Stories by {author.name} on {site.title}",
+                        author.url or f"{site.base_url}/authors/{slug}/",
+                        author=author.name,
+                    ),
+                    items(articles),
+                )
+            )
+    return sets
+
+
+def render_feed_set(feed_set: FeedSet) -> dict[str, bytes]:
+    """The three documents of a feed set, by file name."""
+    rss, atom = rss_and_atom(feed_set.meta, feed_set.items)
+    return {"rss.xml": rss, "atom.xml": atom, "feed.json": json_feed(feed_set.meta, feed_set.items)}
+
+
+def write_feed_sets(
+    feed_sets: Iterable[FeedSet],
+    out_dir: Path,
+    salt: str = "",
+    fingerprints: OutputFingerprints | None = None,
+) -> WriteReport:
+    """Write each feed set under ``out_dir``; skip sets whose inputs are unchanged.
+
+    ``salt`` covers what is not in the items (config, templates, code version).
+    A set is skipped only if its fingerprint matches *and* its files on disk
+    still have the size and mtime recorded, so a deleted or edited output is rewritten.
+    """
+    report = WriteReport()
+    known = fingerprints.all() if fingerprints is not None else {}
+    records: list[tuple[str, str, str]] = []
+    for feed_set in feed_sets:
+        fingerprint = feed_set.fingerprint(salt)
+        paths = {name: out_dir / feed_set.meta.folder / name for name in FEED_FILES}
+        if all(
+            known.get(str(path), ("", ""))[0] == fingerprint and _on_disk_matches(path, known[str(path)][1])
+            for path in paths.values()
+        ):
+            report.skipped_sets += 1
+            report.unchanged.extend(paths.values())
+            continue
+        for name, data in render_feed_set(feed_set).items():
+            path = paths[name]
+            (report.written if write_atomic(path, data) else report.unchanged).append(path)
+            records.append((str(path), fingerprint, _stat_signature(path)))
+    if fingerprints is not None:
+        fingerprints.record_many(records)
+    return report
+
+
+def _stat_signature(path: Path) -> str:
+    """Size and mtime: any rewrite or edit of the file changes them."""
+    info = path.stat()
+    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+def _on_disk_matches(path: Path, expected_signature: str) -> bool:
+    try:
+        return _stat_signature(path) == expected_signature
+    except OSError:
+        return False
+
+
+def write_stylesheet(out_dir: Path) -> bool:
+    """Copy the XSL stylesheet that makes feeds readable in a browser."""
+    data = resources.files(__package__).joinpath(STYLESHEET_FILE).read_bytes()
+    return write_atomic(out_dir / STYLESHEET_FILE, data)
+
+
+__all__ = [
+    "FeedItems",
+    "FeedMeta",
+    "FeedSet",
+    "WriteReport",
+    "render_feed_set",
+    "site_feed_sets",
+    "write_feed_sets",
+    "write_stylesheet",
+]

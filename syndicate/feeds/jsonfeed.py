@@ -1,0 +1,70 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1), written by hand: it is just JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import Article, OutsideEntry
+from .spec import FeedItems, FeedMeta
+
+
+def _article_item(article: Article, meta: FeedMeta) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "content_html": article.content_html if meta.full_content else f"<p>{article.summary}</p>",
+        "summary": article.summary,
+        "date_published": article.published.isoformat(),
+    }
+    if article.updated:
+        item["date_modified"] = article.updated.isoformat()
+    if article.image:
+        item["image"] = article.image.url
+    if article.author:
+        author: dict[str, str] = {"name": article.author.name}
+        author_url = article.author.url or f"{meta.base_url}/authors/{article.author.slug}/"
+        author["url"] = author_url
+        item["authors"] = [author]
+    if article.tags:
+        item["tags"] = [tag.name for tag in article.tags]
+    return item
+
+
+def _outside_item(entry: OutsideEntry) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": entry.id,
+        "url": entry.url,
+        "external_url": entry.url,
+        "title": entry.title,
+        "content_html": entry.summary_html or f'<p><a href="{entry.url}">{entry.title}</a></p>',
+        "date_published": entry.published.isoformat(),
+        "_source": {"title": entry.source_title, "url": entry.source_url},
+    }
+    if entry.author:
+        item["authors"] = [{"name": entry.author}]
+    if entry.image:
+        item["image"] = entry.image.url
+    return item
+
+
+def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
+    """The JSON Feed document as UTF-8 bytes, keys in a stable order."""
+    entries: list[tuple[float, str, dict[str, Any]]] = [
+        (a.published.timestamp(), a.id, _article_item(a, meta)) for a in items.articles
+    ]
+    entries += [(e.published.timestamp(), e.id, _outside_item(e)) for e in items.outside]
+    entries.sort(key=lambda row: (-row[0], row[1]))
+    document: dict[str, Any] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": meta.title,
+        "home_page_url": meta.home_url,
+        "feed_url": meta.feed_url("feed.json"),
+        "description": meta.description,
+        "language": meta.language,
+        "items": [row[2] for row in entries],
+    }
+    if meta.author_name:
+        document["authors"] = [{"name": meta.author_name}]
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

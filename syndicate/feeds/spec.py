@@ -1,0 +1,45 @@
+"""What one set of feeds (RSS, Atom, JSON Feed in one folder) contains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..model import Article, OutsideEntry
+
+
+@dataclass(frozen=True)
+class FeedMeta:
+    """Channel-level data shared by the three formats of one feed set."""
+
+    folder: str  # relative to the output folder: "", "tags/horror/", "authors/jane-doe/"
+    title: str
+    description: str
+    home_url: str  # the HTML page the feed stands for
+    base_url: str  # site URL without trailing slash
+    language: str
+    ttl: int
+    stylesheet_url: str | None = None
+    author_name: str | None = None
+    full_content: bool = True
+
+    def feed_url(self, filename: str) -> str:
+        return f"{self.base_url}/{self.folder}{filename}"
+
+    @property
+    def feed_id(self) -> str:
+        """The Atom feed id: the Atom file's URL, stable as long as the folder is."""
+        return self.feed_url("atom.xml")
+
+
+@dataclass(frozen=True)
+class FeedItems:
+    """The items of one feed set, newest first, already limited."""
+
+    articles: tuple[Article, ...] = ()
+    outside: tuple[OutsideEntry, ...] = ()
+    related_links: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def newest(self) -> datetime | None:
+        moments = [a.modified for a in self.articles] + [e.published for e in self.outside]
+        return max(moments) if moments else None

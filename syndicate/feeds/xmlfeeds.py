@@ -1,0 +1,156 @@
+"""RSS 2.0 and Atom 1.0 documents with feedgen.
+
+Two feedgen shortcomings are worked around here:
+
+* ``add_entry()`` prepends by default, which is quadratic; we append.
+* feedgen 1.0.0 drops ``rel`` and ``type`` from entry ``<link>`` elements in
+  Atom output (python-feedgen issue 135), so alternate, enclosure and related
+  links would all come out as bare links. We write the entry links of the
+  Atom tree ourselves after feedgen has built it.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from feedgen.entry import FeedEntry
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from .. import __version__
+from ..model import Article, OutsideEntry
+from .spec import FeedItems, FeedMeta
+
+GENERATOR = "syndicate"
+
+
+@dataclass(frozen=True, slots=True)
+class _EntryLinks:
+    """The Atom links of one entry, which feedgen cannot write correctly."""
+
+    links: tuple[dict[str, str], ...]
+    source: tuple[str, str] | None = None  # (title, feed url) of an outside entry
+
+
+def _article_entry(entry: FeedEntry, article: Article, meta: FeedMeta, related: tuple[str, ...]) -> _EntryLinks:
+    entry.id(article.id)
+    entry.guid(article.id, permalink=False)
+    entry.title(article.title)
+    entry.link(href=article.url, rel="alternate")
+    entry.published(article.published)
+    entry.updated(article.modified)
+    summary = html.escape(article.summary, quote=False)
+    entry.description(summary)
+    entry.summary(summary, type="html")
+    entry.content(article.content_html if meta.full_content else f"<p>{summary}</p>", type="html")
+    if article.author is not None:
+        author = {
+            "name": article.author.name,
+            "uri": article.author.url or f"{meta.base_url}/authors/{article.author.slug}/",
+        }
+        if article.author.email:
+            author["email"] = article.author.email
+        entry.author(author)
+        entry.dc.dc_creator(article.author.name)
+    for tag in article.tags:
+        entry.category(term=tag.slug, label=tag.name, scheme=f"{meta.base_url}/tags/")
+    links = [{"href": article.url, "rel": "alternate", "type": "text/html"}]
+    if article.image is not None:
+        entry.enclosure(article.image.url, "0", article.image.mime_type)
+        links.append({"href": article.image.url, "rel": "enclosure", "type": article.image.mime_type, "length": "0"})
+    links.extend({"href": url, "rel": "related", "type": "text/html"} for url in related)
+    return _EntryLinks(tuple(links))
+
+
+def _outside_entry(entry: FeedEntry, outside: OutsideEntry) -> _EntryLinks:
+    entry.id(outside.id)
+    entry.guid(outside.id, permalink=False)
+    entry.title(outside.title)
+    entry.link(href=outside.url, rel="alternate")
+    entry.published(outside.published)
+    entry.updated(outside.published)
+    summary = outside.summary_html or html.escape(outside.title, quote=False)
+    entry.description(summary)
+    entry.summary(summary, type="html")
+    if outside.author:
+        entry.dc.dc_creator(outside.author)
+    entry.source(url=outside.source_url, title=outside.source_title)
+    links = [{"href": outside.url, "rel": "alternate", "type": "text/html"}]
+    links.extend({"href": url, "rel": "related", "type": "text/html"} for url in outside.also_at)
+    return _EntryLinks(tuple(links), (outside.source_title, outside.source_url))
+
+
+def _generator(meta: FeedMeta, items: FeedItems) -> tuple[FeedGenerator, list[_EntryLinks]]:
+    feed = FeedGenerator()
+    feed.load_extension("dc", atom=False, rss=True)
+    feed.id(meta.feed_id)
+    feed.title(meta.title)
+    feed.description(meta.description or meta.title)
+    feed.subtitle(meta.description or meta.title)
+    feed.language(meta.language)
+    feed.ttl(meta.ttl)
+    feed.generator(GENERATOR, version=__version__)
+    newest = items.newest()
+    if newest is not None:
+        feed.updated(newest)
+        feed.lastBuildDate(newest)
+    if meta.author_name:
+        feed.author({"name": meta.author_name})
+    rows: list[tuple[float, str, Article | OutsideEntry]] = [
+        (a.published.timestamp(), a.id, a) for a in items.articles
+    ] + [(e.published.timestamp(), e.id, e) for e in items.outside]
+    rows.sort(key=lambda row: (-row[0], row[1]))
+    links: list[_EntryLinks] = []
+    for _, _, item in rows:
+        entry = feed.add_entry(order="append")
+        if isinstance(item, Article):
+            links.append(_article_entry(entry, item, meta, items.related_links.get(item.slug, ())))
+        else:
+            links.append(_outside_entry(entry, item))
+    return feed, links
+
+
+def _serialise(root: etree._Element, meta: FeedMeta) -> bytes:
+    if meta.stylesheet_url:
+        root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{meta.stylesheet_url}"'))
+    document = etree.ElementTree(root)
+    return bytes(etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _fix_atom_entry_links(root: etree._Element, entry_links: list[_EntryLinks]) -> None:
+    # feedgen builds its Atom tree with un-namespaced tags and a literal xmlns
+    # attribute on the root, so the tags to find and add carry no namespace.
+    for element, wanted in zip(root.findall("entry"), entry_links, strict=True):
+        for old in [*element.findall("link"), *element.findall("source")]:
+            element.remove(old)
+        anchor = element.find("title")
+        position = list(element).index(anchor) + 1 if anchor is not None else 0
+        for offset, attributes in enumerate(wanted.links):
+            link = etree.Element(
+                "link", {k: attributes[k] for k in ("href", "rel", "type", "length") if k in attributes}
+            )
+            element.insert(position + offset, link)
+        if wanted.source is not None:
+            title, url = wanted.source
+            source = etree.SubElement(element, "source")
+            etree.SubElement(source, "id").text = url
+            etree.SubElement(source, "title").text = title
+            etree.SubElement(source, "link", href=url, rel="self")
+
+
+def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
+    """The RSS 2.0 and Atom 1.0 documents of one feed set."""
+    feed, entry_links = _generator(meta, items)
+    roots = []
+    for filename, build in (("rss.xml", feed._create_rss), ("atom.xml", feed._create_atom)):
+        # feedgen takes the RSS <link> from the *last* link given, so self goes first.
+        feed.link(
+            [{"href": meta.feed_url(filename), "rel": "self"}, {"href": meta.home_url, "rel": "alternate"}],
+            replace=True,
+        )
+        # The private builders return the tree: we need it for the stylesheet PI and link repair.
+        roots.append(build()[0])
+    rss_root, atom_root = roots
+    _fix_atom_entry_links(atom_root, entry_links)
+    return _serialise(rss_root, meta), _serialise(atom_root, meta)

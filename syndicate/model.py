@@ -1,0 +1,193 @@
+"""The immutable data that flows between syndicate's stages.
+
+Nothing here does I/O or imports the rest of syndicate: loaders build these
+objects, writers read them. Every ``datetime`` is timezone-aware.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How bad a :class:`Problem` is: errors skip the article, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with an input, named precisely enough to fix it."""
+
+    path: str
+    message: str
+    severity: Severity = Severity.ERROR
+    line: int | None = None
+
+    def __str__(self) -> str:
+        location = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{location}: {self.severity.value}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A writer of the publication's own articles."""
+
+    name: str
+    slug: str
+    bio: str = ""
+    email: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A topic label; ``slug`` names its feed folder under ``tags/``."""
+
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image with the absolute URL feed readers and mail clients need."""
+
+    url: str
+    alt: str = ""
+    mime_type: str = "image/jpeg"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One of the publication's own stories, parsed and ready to publish.
+
+    ``id`` is the permanent identifier used as the feed GUID: it never changes
+    when the title or slug is edited, provided the front matter carries ``id``.
+    ``related`` and ``more`` are the editor's references (slugs or headlines) as
+    written; :class:`~syndicate.collection.Collection` resolves them.
+    """
+
+    id: str
+    slug: str
+    title: str
+    url: str
+    published: datetime
+    source_path: str
+    content_html: str = ""
+    text: str = ""
+    summary: str = ""
+    updated: datetime | None = None
+    author: Author | None = None
+    tags: tuple[Tag, ...] = ()
+    image: Image | None = None
+    related: tuple[str, ...] = ()
+    more: tuple[str, ...] = ()
+    draft: bool = False
+    featured: bool = False
+    has_permanent_id: bool = False
+    content_hash: str = ""
+
+    @property
+    def modified(self) -> datetime:
+        """The last time the story changed: ``updated`` if set, else ``published``."""
+        return self.updated or self.published
+
+    def is_published(self, now: datetime) -> bool:
+        """True when the article is neither a draft nor dated after ``now``."""
+        return not self.draft and self.published <= now
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An outside feed listed in ``feeds/sources.opml``."""
+
+    url: str
+    title: str
+    html_url: str = ""
+    category: str = ""
+    max_items: int | None = None
+    keywords: tuple[str, ...] = ()
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideEntry:
+    """A story from an outside feed, normalised and sanitised.
+
+    ``summary_html`` has been cleaned (no scripts, handlers, tracking pixels);
+    the full outside text is never kept. ``also_at`` lists the URLs of the
+    duplicates that merging folded into this entry.
+    """
+
+    id: str
+    title: str
+    url: str
+    source_title: str
+    source_url: str
+    published: datetime
+    first_seen: datetime
+    summary_html: str = ""
+    author: str = ""
+    image: Image | None = None
+    source_weight: float = 1.0
+    also_at: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedPick:
+    """One related story chosen for an article, with why it was chosen."""
+
+    slug: str
+    title: str
+    url: str
+    score: float
+    editor_pick: bool = False
+    reasons: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStory:
+    """A story in a newsletter issue with its block of related stories."""
+
+    article: Article
+    related: tuple[RelatedPick, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A weekly newsletter issue: what was selected, before rendering.
+
+    ``week`` is the ISO week label, e.g. ``"2026-W47"``, in the site's timezone.
+    """
+
+    week: str
+    start: datetime
+    end: datetime
+    stories: tuple[IssueStory, ...] = ()
+    around_the_web: tuple[OutsideEntry, ...] = ()
+
+    @property
+    def lead(self) -> IssueStory | None:
+        """The lead story: the first one, or ``None`` for an empty week."""
+        return self.stories[0] if self.stories else None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedIssue:
+    """An issue rendered once for everyone; per-recipient data are placeholders.
+
+    The HTML and text contain the markers of
+    :mod:`syndicate.newsletter.placeholders`, substituted per subscriber when
+    sending, so the MJML is compiled once per issue, not once per recipient.
+    """
+
+    week: str
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    web_html: str = ""
+    story_urls: tuple[str, ...] = field(default_factory=tuple)

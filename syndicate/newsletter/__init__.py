@@ -1,0 +1,1 @@
+"""The weekly newsletter: selecting an issue, rendering it, and sending it."""

@@ -1,0 +1,70 @@
+"""A site folder opened for use from Python: config, state and collection together."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+from .build import BuildResult, build_site
+from .collection import Collection, load_collection
+from .config import Config, load_config
+from .store import Store
+
+
+class Site:
+    """A site folder: ``syndicate.toml``, ``content/``, ``feeds/``, ``templates/``.
+
+    >>> site = Site.open("path/to/site")          # doctest: +SKIP
+    >>> [a.title for a in site.collection.filter(tag="festivals")][:3]  # doctest: +SKIP
+    >>> site.build()                              # doctest: +SKIP
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ".") -> Site:
+        """Open the site in ``path``; raises ConfigError if its config is bad."""
+        return cls(load_config(path))
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    @cached_property
+    def store(self) -> Store:
+        """The state database, opened (and migrated) on first use."""
+        return Store(self.config.database_path)
+
+    @cached_property
+    def collection(self) -> Collection:
+        """Every article of the site, parsed through the cache."""
+        return load_collection(self.config, self.store.article_cache)
+
+    def reload(self) -> Collection:
+        """Read the content folder again (after files changed)."""
+        self.__dict__.pop("collection", None)
+        return self.collection
+
+    def build(self, out_dir: str | os.PathLike[str] | None = None, now: datetime | None = None) -> BuildResult:
+        """Write every output of ``syndicate build``; return what was done."""
+        return build_site(
+            self.config,
+            out_dir=Path(out_dir) if out_dir else None,
+            now=now,
+            store=self.store,
+            collection=self.reload(),
+        )
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+            del self.__dict__["store"]
+
+    def __enter__(self) -> Site:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,54 @@
+"""The state database: the only part of syndicate that talks SQL.
+
+One SQLite file under ``.syndicate/`` holds the parse cache, output
+fingerprints, the fetch cache and source health, outside entries, the related
+index, subscribers and the send ledger. Each concern is one module here with
+its own table class and migrations.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from . import articles, entries, ledger, outputs, related, sources, subscribers
+from .articles import ArticleCache
+from .database import Database, Migration
+from .outputs import OutputFingerprints
+
+ALL_MIGRATIONS: list[Migration] = [
+    *articles.MIGRATIONS,
+    *outputs.MIGRATIONS,
+    *sources.MIGRATIONS,
+    *entries.MIGRATIONS,
+    *related.MIGRATIONS,
+    *subscribers.MIGRATIONS,
+    *ledger.MIGRATIONS,
+]
+
+
+class Store:
+    """The state database of one site, migrated to the current schema on open."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.db = Database(path, ALL_MIGRATIONS)
+
+    @cached_property
+    def article_cache(self) -> ArticleCache:
+        return ArticleCache(self.db)
+
+    @cached_property
+    def outputs(self) -> OutputFingerprints:
+        return OutputFingerprints(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["ArticleCache", "Database", "OutputFingerprints", "Store"]

@@ -1,0 +1,7 @@
+"""State tables for ledger (filled in by the issue that needs them)."""
+
+from __future__ import annotations
+
+from .database import Migration
+
+MIGRATIONS: list[Migration] = []

@@ -1,0 +1,53 @@
+"""Shared fixtures: throwaway sites built from the demo or from articles given inline."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
+
+BASIC_CONFIG = """\
+[site]
+title = "Test Reel"
+url = "https://test.example.org"
+timezone = "Europe/London"
+description = "A test site"
+"""
+
+
+@pytest.fixture
+def demo_site(tmp_path: Path) -> Path:
+    """A private copy of the bundled demo site (the repository root)."""
+    site = tmp_path / "demo"
+    site.mkdir()
+    shutil.copy(REPO / "syndicate.toml", site / "syndicate.toml")
+    for folder in ("content", "feeds", "templates"):
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, site / folder)
+    return site
+
+
+SiteFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> SiteFactory:
+    """Build a site from ``{filename: text}``; text is dedented."""
+
+    def factory(articles: dict[str, str], config: str = BASIC_CONFIG, name: str = "site") -> Path:
+        site = tmp_path / name
+        (site / "content").mkdir(parents=True, exist_ok=True)
+        (site / "syndicate.toml").write_text(textwrap.dedent(config), encoding="utf-8")
+        for filename, text in articles.items():
+            (site / "content" / filename).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return site
+
+    return factory
