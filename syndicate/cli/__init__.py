@@ -11,6 +11,8 @@ import click
 from .. import __version__
 from .build import build, check, import_
 from .common import EXIT_CODES_HELP
+from .newsletter import newsletter
+from .subscribers import subscribers
 
 
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,5 +30,7 @@ def main() -> None:
 main.add_command(build)
 main.add_command(check)
 main.add_command(import_)
+main.add_command(newsletter)
+main.add_command(subscribers)
 
 __all__ = ["main"]
