@@ -10,10 +10,12 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__
+from .atomicfile import write_atomic
 from .collection import Collection, load_collection
 from .config import Config
 from .feeds import site_feed_sets, write_feed_sets, write_stylesheet
 from .model import Problem, Severity
+from .related import RELATED_JSON, build_related_index, related_json, related_links
 from .store import Store
 
 
@@ -78,7 +80,10 @@ def build_site(
         loaded = collection or load_collection(config, state.article_cache)
         result = BuildResult(out_dir=target, articles=len(loaded), problems=list(loaded.problems))
         result.published = len(loaded.published(moment))
-        feed_sets = site_feed_sets(config, loaded, moment)
+        related = build_related_index(loaded, config.related, moment, cache=state.related_features).all_picks()
+        if write_atomic(target / RELATED_JSON, related_json(related)):
+            result.written.append(target / RELATED_JSON)
+        feed_sets = site_feed_sets(config, loaded, moment, related_links(related, config.related.feed_links))
         result.feed_sets = len(feed_sets)
         # Fingerprints are per output folder: building into another folder must not skip.
         report = write_feed_sets(feed_sets, target, build_salt(config), state.outputs)

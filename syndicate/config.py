@@ -152,6 +152,11 @@ class RelatedConfig:
     author_weight: float = field(default=0.05, metadata=_doc("Bonus for the same author.", _not_negative))
     recency_weight: float = field(default=0.15, metadata=_doc("Weight of the recency preference.", _not_negative))
     half_life_days: float = field(default=60.0, metadata=_doc("Recency half-life in days.", _positive))
+    distinctive_terms: int = field(
+        default=40, metadata=_doc("Highest-weighted terms kept per article for matching.", _positive)
+    )
+    candidates: int = field(default=40, metadata=_doc("Candidates per article scored exactly.", _positive))
+    feed_links: int = field(default=3, metadata=_doc("Related links per Atom entry (0: none).", _not_negative))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from .. import __version__
 from .build import build, check, import_
 from .common import EXIT_CODES_HELP
 from .newsletter import newsletter
+from .related import related
 from .subscribers import subscribers
 
 
@@ -32,5 +33,6 @@ main.add_command(check)
 main.add_command(import_)
 main.add_command(newsletter)
 main.add_command(subscribers)
+main.add_command(related)
 
 __all__ = ["main"]

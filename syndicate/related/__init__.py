@@ -1,65 +1,43 @@
-"""Related stories (placeholder interface; the related-stories issue replaces the scoring).
+"""Related stories: editor picks first, then stories found by several signals.
 
 The contract other stages rely on:
 
-* :func:`build_related_index` builds a :class:`RelatedIndex` for a collection.
+* :func:`build_related_index` builds a :class:`RelatedIndex` for a collection
+  (pass ``cache=store.related_features`` to reuse tokenised text across builds).
 * :meth:`RelatedIndex.picks` returns the top-k :class:`~syndicate.model.RelatedPick`
   for an article, editor picks first, never the article itself, drafts or
-  future articles, optionally excluding a set of slugs and preferring stories
+  future articles, optionally excluding a set of slugs and keeping to stories
   published before a moment.
+* :func:`related_json` and :func:`related_links` turn picks into
+  ``public/related.json`` and the Atom entries' ``rel="related"`` links.
+
+Modules: :mod:`.text` (tokens and names), :mod:`.documents` (what is indexed),
+:mod:`.signals` (the scores), :mod:`.index` (vectors, inverted lists,
+candidates), :mod:`.engine` (editor picks and the collection),
+:mod:`.explain` and :mod:`.output`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection as AbstractSet
-from datetime import datetime
+from .documents import Document, Features, article_document, article_features
+from .engine import RelatedIndex, build_related_index
+from .explain import contributions, explain_line, pick_json
+from .index import DocumentIndex, Scored
+from .output import RELATED_JSON, related_json, related_links
 
-from ..collection import Collection
-from ..config import RelatedConfig
-from ..model import Article, RelatedPick
-
-
-class RelatedIndex:
-    def __init__(self, collection: Collection, config: RelatedConfig, now: datetime) -> None:
-        self.collection = collection
-        self.config = config
-        self.now = now
-        self._pool = collection.published(now)
-
-    def picks(
-        self,
-        article: Article,
-        k: int = 5,
-        exclude: AbstractSet[str] = (),
-        before: datetime | None = None,
-    ) -> list[RelatedPick]:
-        """Top ``k`` related stories for ``article`` (placeholder: editor picks, then shared tags)."""
-        chosen: list[RelatedPick] = []
-        seen = {article.slug, *exclude}
-        for ref in self.collection.editor_picks(article):
-            target = ref.article
-            if target is None or target.slug in seen or not target.is_published(self.now):
-                continue
-            seen.add(target.slug)
-            chosen.append(RelatedPick(target.slug, target.title, target.url, 1.0, editor_pick=True))
-        tags = {t.slug for t in article.tags}
-        scored = sorted(
-            (
-                (-len(tags & {t.slug for t in other.tags}), -other.published.timestamp(), other.slug, other)
-                for other in self._pool
-                if other.slug not in seen and (before is None or other.published < before)
-            ),
-        )
-        for score, _, _, other in scored:
-            if len(chosen) >= k:
-                break
-            chosen.append(RelatedPick(other.slug, other.title, other.url, float(-score)))
-        return chosen[:k]
-
-
-def build_related_index(collection: Collection, config: RelatedConfig, now: datetime) -> RelatedIndex:
-    """Build the related-stories index of a collection as of ``now``."""
-    return RelatedIndex(collection, config, now)
-
-
-__all__ = ["RelatedIndex", "build_related_index"]
+__all__ = [
+    "RELATED_JSON",
+    "Document",
+    "DocumentIndex",
+    "Features",
+    "RelatedIndex",
+    "Scored",
+    "article_document",
+    "article_features",
+    "build_related_index",
+    "contributions",
+    "explain_line",
+    "pick_json",
+    "related_json",
+    "related_links",
+]

@@ -15,6 +15,7 @@ from . import articles, entries, ledger, outputs, related, sources, subscribers
 from .articles import ArticleCache
 from .database import Database, Migration
 from .outputs import OutputFingerprints
+from .related import RelatedFeatureCache
 
 ALL_MIGRATIONS: list[Migration] = [
     *articles.MIGRATIONS,
@@ -41,6 +42,10 @@ class Store:
     def outputs(self) -> OutputFingerprints:
         return OutputFingerprints(self.db)
 
+    @cached_property
+    def related_features(self) -> RelatedFeatureCache:
+        return RelatedFeatureCache(self.db)
+
     def close(self) -> None:
         self.db.close()
 
@@ -51,4 +56,4 @@ class Store:
         self.close()
 
 
-__all__ = ["ArticleCache", "Database", "OutputFingerprints", "Store"]
+__all__ = ["ArticleCache", "Database", "OutputFingerprints", "RelatedFeatureCache", "Store"]

@@ -1,0 +1,87 @@
+"""What the related index knows about one story, and how to get it from an article.
+
+A :class:`Document` is everything scoring needs and nothing else. Its
+``features`` (terms and title names) depend only on the article's own text, so
+they are cached under the article's content hash; the rest is cheap metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ..model import Article
+from ..slugs import headline_key
+from .text import term_counts, title_names
+
+# Bump when tokenising or name finding changes, so cached features are redone.
+FEATURES_VERSION = "related-features-1"
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """The text-derived part of a document: term counts and names in the title."""
+
+    terms: dict[str, int]
+    names: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"terms": self.terms, "names": list(self.names)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Features:
+        terms = data["terms"]
+        names = data["names"]
+        if not isinstance(terms, dict) or not isinstance(names, list):
+            raise ValueError("bad cached related features")
+        return cls({str(k): int(v) for k, v in terms.items()}, tuple(str(n) for n in names))
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One candidate story in the index."""
+
+    slug: str
+    title: str
+    url: str
+    published: float  # POSIX timestamp
+    author: str | None
+    tags: tuple[str, ...]
+    features: Features
+    content_key: str = ""
+
+    @property
+    def title_key(self) -> str:
+        return headline_key(self.title)
+
+
+def article_features(article: Article) -> Features:
+    """Terms and title names of an article (pure; cache by :func:`features_key`)."""
+    body = article.text
+    return Features(
+        term_counts(article.title, article.summary, body),
+        title_names(article.title, article.summary, body),
+    )
+
+
+def features_key(article: Article) -> str:
+    """What the cached features of an article depend on."""
+    digest = article.content_hash
+    if not digest:
+        text = "\0".join((article.title, article.summary, article.text)).encode()
+        digest = hashlib.blake2b(text, digest_size=16).hexdigest()
+    return f"{FEATURES_VERSION}:{digest}"
+
+
+def article_document(article: Article, features: Features | None = None) -> Document:
+    """The index document of an article, computing its features unless given."""
+    return Document(
+        slug=article.slug,
+        title=article.title,
+        url=article.url,
+        published=article.published.timestamp(),
+        author=article.author.slug if article.author else None,
+        tags=tuple(sorted({t.slug for t in article.tags})),
+        features=features if features is not None else article_features(article),
+        content_key=features_key(article),
+    )

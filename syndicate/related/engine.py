@@ -1,0 +1,197 @@
+"""Related stories for a collection: editor picks first, then computed ones.
+
+:func:`build_related_index` indexes the published articles of a collection
+once; :meth:`RelatedIndex.picks` answers for any article. With a
+:class:`~syndicate.store.RelatedFeatureCache`, the text of an article is
+tokenised only when its content hash changes, so rebuilding after a few edits
+re-reads only those articles; :meth:`RelatedIndex.refresh` updates a live
+index in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection as AbstractSet
+from collections.abc import Iterable
+from datetime import datetime
+
+from ..collection import Collection
+from ..config import RelatedConfig
+from ..model import Article, RelatedPick
+from ..slugs import headline_key
+from ..store import RelatedFeatureCache
+from .documents import Document, Features, article_document, article_features, features_key
+from .index import DocumentIndex, Scored
+from .signals import EDITOR
+
+EDITOR_SCORE = 1.0
+
+
+class RelatedIndex:
+    """The related-stories index of a collection's published articles as of ``now``."""
+
+    def __init__(
+        self,
+        collection: Collection,
+        config: RelatedConfig,
+        now: datetime,
+        documents: Iterable[Document] | None = None,
+    ) -> None:
+        self.collection = collection
+        self.config = config
+        self.now = now
+        if documents is None:
+            documents = (article_document(a) for a in collection.published(now))
+        self.index = DocumentIndex(documents, config)
+
+    # -- answers ------------------------------------------------------------
+    def picks(
+        self,
+        article: Article,
+        k: int = 5,
+        exclude: AbstractSet[str] = (),
+        before: datetime | None = None,
+    ) -> list[RelatedPick]:
+        """Top ``k`` related stories for ``article``: editor picks in the editor's order, then computed ones.
+
+        Only published stories (no drafts, nothing dated after the index's
+        ``now``), never the article itself or a second copy of a story, never
+        a slug in ``exclude``; with ``before``, only stories published before it.
+        """
+        chosen: list[RelatedPick] = []
+        skip = {article.slug, *exclude}
+        titles = {headline_key(article.title)}
+        urls = {article.url}
+        for ref in self.collection.editor_picks(article):
+            target = ref.article
+            if target is None or target.slug in skip or not target.is_published(self.now):
+                continue
+            if before is not None and target.published >= before:
+                continue
+            key = headline_key(target.title)
+            if key in titles or target.url in urls:
+                continue
+            skip.add(target.slug)
+            titles.add(key)
+            urls.add(target.url)
+            chosen.append(
+                RelatedPick(target.slug, target.title, target.url, EDITOR_SCORE, True, ((EDITOR, EDITOR_SCORE),))
+            )
+            if len(chosen) >= k:
+                return chosen
+        for scored in self.computed(article, k - len(chosen), skip, before, titles, urls):
+            document = scored.document
+            chosen.append(RelatedPick(document.slug, document.title, document.url, scored.score, False, scored.reasons))
+        return chosen
+
+    def computed(
+        self,
+        article: Article,
+        k: int,
+        exclude: AbstractSet[str] = (),
+        before: datetime | None = None,
+        taken_titles: Iterable[str] = (),
+        taken_urls: Iterable[str] = (),
+    ) -> list[Scored]:
+        """The ``k`` best computed picks only (what the quality benchmark measures)."""
+        if k <= 0:
+            return []
+        return self.index.related(
+            self.document(article),
+            k,
+            exclude=exclude,
+            before=before.timestamp() if before else None,
+            taken_titles=taken_titles,
+            taken_urls=taken_urls,
+        )
+
+    def unresolved(self, article: Article) -> list[str]:
+        """The editor's related headlines of ``article`` that match no article."""
+        return [ref.text for ref in self.collection.editor_picks(article) if ref.article is None]
+
+    def document(self, article: Article) -> Document:
+        """The index document of ``article`` (reused when indexed and unchanged)."""
+        known = self.index.documents.get(article.slug)
+        if known is not None and known.content_key == features_key(article) and known.title == article.title:
+            return known
+        return article_document(article)
+
+    def all_picks(self, k: int | None = None) -> dict[str, list[RelatedPick]]:
+        """Picks for every published article, by slug (sorted)."""
+        count = k or self.config.count
+        return {a.slug: self.picks(a, count) for a in sorted(self.collection.published(self.now), key=_slug)}
+
+    # -- keeping up to date --------------------------------------------------
+    def refresh(
+        self, collection: Collection, now: datetime | None = None, cache: RelatedFeatureCache | None = None
+    ) -> tuple[int, int]:
+        """Bring the index up to date with ``collection``; return (added or changed, removed).
+
+        Only articles whose content, metadata or publication state changed are
+        re-indexed; the rest keep their vectors.
+        """
+        self.collection = collection
+        self.now = now or self.now
+        current = {a.slug: a for a in collection.published(self.now)}
+        gone = [slug for slug in self.index.documents if slug not in current]
+        changed = [
+            article
+            for slug, article in current.items()
+            if (known := self.index.documents.get(slug)) is None or known != _metadata_only(article, known)
+        ]
+        self.index.remove(gone)
+        self.index.add(_documents(changed, cache))
+        return len(changed), len(gone)
+
+
+def _slug(article: Article) -> str:
+    return article.slug
+
+
+def _metadata_only(article: Article, known: Document) -> Document:
+    """``article`` as a document reusing ``known``'s features if the text is unchanged (for comparing)."""
+    if known.content_key != features_key(article):
+        return article_document(article, Features({}, ()))
+    return article_document(article, known.features)
+
+
+def _documents(articles: list[Article], cache: RelatedFeatureCache | None) -> list[Document]:
+    """Documents of ``articles``, taking features from ``cache`` where the content hash matches."""
+    keys = {a.slug: features_key(a) for a in articles}
+    cached: dict[str, Features] = {}
+    if cache is not None:
+        for slug, payload in cache.get_many(keys).items():
+            try:
+                cached[slug] = Features.from_json(payload)
+            except (KeyError, ValueError, TypeError):
+                continue  # an unreadable row is recomputed and overwritten
+    documents = []
+    fresh: list[tuple[str, str, dict[str, object]]] = []
+    for article in articles:
+        features = cached.get(article.slug)
+        if features is None:
+            features = article_features(article)
+            fresh.append((article.slug, keys[article.slug], features.to_json()))
+        documents.append(article_document(article, features))
+    if cache is not None and fresh:
+        cache.put_many(fresh)
+    return documents
+
+
+def build_related_index(
+    collection: Collection,
+    config: RelatedConfig,
+    now: datetime,
+    *,
+    cache: RelatedFeatureCache | None = None,
+) -> RelatedIndex:
+    """Build the related-stories index of a collection as of ``now``.
+
+    With ``cache`` (``Store.related_features``), each article's tokenised text
+    is read back when its content hash is unchanged and stored otherwise;
+    rows of articles no longer published are dropped.
+    """
+    published = collection.published(now)
+    documents = _documents(published, cache)
+    if cache is not None:
+        cache.forget_missing(a.slug for a in published)
+    return RelatedIndex(collection, config, now, documents)

@@ -1,0 +1,319 @@
+"""The related-stories index: vectors, inverted lists and candidate scoring.
+
+Scoring every pair of a 50,000-article collection costs minutes, because
+nearly every pair shares some word. The index avoids pairs that cannot win:
+
+1. Each document keeps only its ``distinctive_terms`` highest TF-IDF terms
+   (sublinear tf, smoothed idf, unit-normalised over the *whole* vector, so a
+   dot product of two truncated vectors is the part of their full cosine those
+   terms carry).
+2. Inverted lists map a term, a tag or a title name to the documents that have
+   it; lists longer than a rarity cap (common terms and tags) are not used to
+   find candidates.
+3. A query counts, over the lists of its own distinctive terms, tags and names,
+   how many each other document shares; the best ``candidates`` of those are
+   scored exactly with every signal.
+
+Lists are kept sorted by slug, so adding documents one by one gives the same
+lists, and the same candidates, as building them all at once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+from operator import mul
+
+from ..config import RelatedConfig
+from ..slugs import headline_key
+from .documents import Document, Features
+from .signals import (
+    AUTHOR,
+    NAMES,
+    RECENCY,
+    TAGS,
+    TEXT,
+    Weights,
+    closeness_in_time,
+    cosine,
+    rarity,
+    shared_share,
+)
+
+# 1 + log(tf) for small tf without a log call per term.
+_LOG_TF = [0.0] + [1.0 + math.log(tf) for tf in range(1, 4096)]
+# Share of the index that may change before the term statistics are recomputed.
+RESTATISTICS_SHARE = 0.1
+# Below this many (document, term) entries, recomputing everything on an update takes well under a second.
+EXACT_UPDATE_TERMS = 400_000
+
+
+def _log_tf(tf: int) -> float:
+    return _LOG_TF[tf] if tf < 4096 else 1.0 + math.log(tf)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A computed candidate: its document, score in [0, 1] and each signal's share."""
+
+    document: Document
+    score: float
+    reasons: tuple[tuple[str, float], ...]
+
+
+class DocumentIndex:
+    """Documents with their truncated vectors and inverted lists; no article or config I/O."""
+
+    def __init__(self, documents: Iterable[Document], config: RelatedConfig) -> None:
+        self.config = config
+        self.weights = Weights.from_config(config)
+        self.documents: dict[str, Document] = {}
+        self.vectors: dict[str, dict[str, float]] = {}
+        self.term_df: Counter[str] = Counter()
+        self.idf: dict[str, float] = {}
+        self._stats_size = 0
+        self._changes = 0
+        self._term_lists: dict[str, list[str]] = {}
+        self._tag_lists: dict[str, list[str]] = {}
+        self._name_lists: dict[str, list[str]] = {}
+        self._by_title: dict[str, set[str]] = {}
+        self._rebuild(list(documents))
+
+    # -- building -----------------------------------------------------------
+    def _rebuild(self, documents: list[Document]) -> None:
+        """Compute term statistics, vectors and lists for ``documents`` from scratch."""
+        self.documents = {d.slug: d for d in sorted(documents, key=lambda d: d.slug)}
+        self.term_df = Counter()
+        for document in self.documents.values():
+            self.term_df.update(document.features.terms.keys())
+        self._stats_size = len(self.documents)
+        self._changes = 0
+        top = math.log(1 + self._stats_size)
+        self.idf = {term: top - math.log(1 + df) + 1.0 for term, df in self.term_df.items()}
+        self.vectors = {}
+        self._term_lists = {}
+        self._tag_lists = {}
+        self._name_lists = {}
+        self._by_title = {}
+        for slug, document in self.documents.items():  # sorted by slug: lists come out sorted
+            vector = self.vectorise(document.features)
+            self.vectors[slug] = vector
+            for term in vector:
+                self._term_lists.setdefault(term, []).append(slug)
+            for tag in document.tags:
+                self._tag_lists.setdefault(tag, []).append(slug)
+            for name in document.features.names:
+                self._name_lists.setdefault(name, []).append(slug)
+            self._by_title.setdefault(document.title_key, set()).add(slug)
+
+    def vectorise(self, features: Features) -> dict[str, float]:
+        """The truncated, unit-normalised TF-IDF vector of some features."""
+        terms = features.terms
+        if not terms:
+            return {}
+        unseen = math.log(1 + self._stats_size) + 1.0
+        idf = self.idf
+        names = list(terms)
+        weights = list(map(mul, map(_log_tf, terms.values()), [idf.get(t, unseen) for t in names]))
+        norm = math.sqrt(sum(map(mul, weights, weights))) or 1.0
+        best = heapq.nlargest(self.config.distinctive_terms, zip(weights, names, strict=True))
+        return {term: weight / norm for weight, term in best}
+
+    def add(self, documents: Iterable[Document]) -> None:
+        """Add or replace documents without recomputing the others' vectors.
+
+        The new documents' terms update the document frequencies; vectors use
+        the idf of the statistics in force. When more than
+        ``RESTATISTICS_SHARE`` of the index has changed since those were
+        computed, everything is recomputed so scores do not drift.
+        """
+        fresh = list(documents)
+        for document in fresh:
+            if document.slug in self.documents:
+                self.remove([document.slug])
+        size = self._stats_size
+        for document in fresh:
+            self.documents[document.slug] = document
+            self.term_df.update(document.features.terms.keys())
+            for term in document.features.terms:
+                self.idf[term] = math.log(1 + size) - math.log(1 + self.term_df[term]) + 1.0
+            vector = self.vectorise(document.features)
+            self.vectors[document.slug] = vector
+            for term in vector:
+                bisect.insort(self._term_lists.setdefault(term, []), document.slug)
+            for tag in document.tags:
+                bisect.insort(self._tag_lists.setdefault(tag, []), document.slug)
+            for name in document.features.names:
+                bisect.insort(self._name_lists.setdefault(name, []), document.slug)
+            self._by_title.setdefault(document.title_key, set()).add(document.slug)
+            self._changes += 1
+        self._restatistics_if_drifted()
+
+    def remove(self, slugs: Iterable[str]) -> None:
+        """Drop documents (deleted, unpublished or about to be replaced)."""
+        for slug in slugs:
+            document = self.documents.pop(slug, None)
+            if document is None:
+                continue
+            self.term_df.subtract(document.features.terms.keys())
+            for term in self.vectors.pop(slug, {}):
+                _discard(self._term_lists, term, slug)
+            for tag in document.tags:
+                _discard(self._tag_lists, tag, slug)
+            for name in document.features.names:
+                _discard(self._name_lists, name, slug)
+            titled = self._by_title.get(document.title_key)
+            if titled is not None:
+                titled.discard(slug)
+            self._changes += 1
+        self._restatistics_if_drifted()
+
+    def _restatistics_if_drifted(self) -> None:
+        # A small index is recomputed outright (cheap), so an update equals a full
+        # rebuild exactly; a large one keeps its statistics until enough has changed.
+        small = self._terms_total() <= EXACT_UPDATE_TERMS
+        if self._changes and (small or self._changes > RESTATISTICS_SHARE * max(self._stats_size, 1)):
+            self._rebuild(list(self.documents.values()))
+
+    def _terms_total(self) -> int:
+        if len(self) > EXACT_UPDATE_TERMS // 10:  # not worth counting: far too many documents
+            return EXACT_UPDATE_TERMS + 1
+        return sum(len(d.features.terms) for d in self.documents.values())
+
+    # -- querying -----------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self.documents
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter(self.documents.values())
+
+    def _list_cap(self) -> int:
+        """Inverted lists longer than this belong to common terms: not used to find candidates."""
+        return max(64, int(0.01 * len(self.documents)))
+
+    def candidates(self, document: Document, vector: dict[str, float], limit: int) -> list[str]:
+        """Slugs of the documents sharing the most distinctive terms, rare tags and names."""
+        cap = self._list_cap()
+        lists: list[list[str]] = []
+        for term in vector:  # vectors are ordered by weight, most distinctive first
+            found = self._term_lists.get(term)
+            if found and len(found) <= cap:
+                lists.append(found)
+        # A shared rare tag or title name counts as much as three shared terms.
+        for table, keys in ((self._tag_lists, document.tags), (self._name_lists, document.features.names)):
+            for key in keys:
+                found = table.get(key)
+                if found and len(found) <= cap:
+                    lists.extend((found, found, found))
+        if not lists:
+            return []
+        counts = Counter(chain.from_iterable(lists))
+        counts.pop(document.slug, None)
+        if len(counts) <= limit:
+            return sorted(counts)
+        # Ties at the cut are broken by slug, so the same lists always give the same candidates.
+        best = counts.most_common(limit)
+        cut = best[-1][1]
+        sure = [slug for slug, count in best if count > cut]
+        tied = sorted(slug for slug, count in counts.items() if count == cut)
+        return sure + tied[: limit - len(sure)]
+
+    def score(self, document: Document, vector: dict[str, float], other: Document) -> Scored:
+        """Every signal for one pair, exactly."""
+        w = self.weights
+        size = len(self.documents)
+        contributions: list[tuple[str, float]] = []
+        text = cosine(vector, self.vectors[other.slug]) if other.slug in self.vectors else 0.0
+        if text > 0:
+            contributions.append((TEXT, w.text * text))
+        if w.tags > 0 and document.tags:
+            tag_weights = {t: rarity(len(self._tag_lists.get(t, ())), size) for t in document.tags}
+            tags = shared_share(document.tags, other.tags, tag_weights)
+            if tags > 0:
+                contributions.append((TAGS, w.tags * tags))
+        if w.names > 0 and document.features.names:
+            name_weights = {n: rarity(len(self._name_lists.get(n, ())), size) for n in document.features.names}
+            names = shared_share(document.features.names, other.features.names, name_weights)
+            if names > 0:
+                contributions.append((NAMES, w.names * names))
+        if contributions:
+            if w.recency > 0:
+                recency = closeness_in_time(document.published - other.published, w.half_life_seconds)
+                contributions.append((RECENCY, w.recency * recency))
+            if w.author > 0 and document.author is not None and document.author == other.author:
+                contributions.append((AUTHOR, w.author))
+        total = sum(share for _, share in contributions)
+        return Scored(other, total, tuple((name, round(share, 6)) for name, share in contributions))
+
+    def related(
+        self,
+        document: Document,
+        k: int,
+        *,
+        exclude: Iterable[str] = (),
+        before: float | None = None,
+        taken_titles: Iterable[str] = (),
+        taken_urls: Iterable[str] = (),
+    ) -> list[Scored]:
+        """The ``k`` best computed picks for ``document``, best first.
+
+        Never the document itself, an excluded slug, anything published at or
+        after ``before``, or a second copy of a story (same headline or URL).
+        Ties are broken by date (newer first), then slug.
+        """
+        vector = self.vectors.get(document.slug) or self.vectorise(document.features)
+        excluded = set(exclude)
+        excluded.add(document.slug)
+        titles = {document.title_key, *taken_titles}
+        urls = {document.url, *taken_urls}
+        limit = max(self.config.candidates, 4 * k) + len(excluded)
+        while True:
+            slugs = self.candidates(document, vector, limit)
+            scored = []
+            for slug in slugs:
+                other = self.documents[slug]
+                if slug in excluded or (before is not None and other.published >= before):
+                    continue
+                result = self.score(document, vector, other)
+                if result.score > 0:
+                    scored.append(result)
+            scored.sort(key=lambda s: (-s.score, -s.document.published, s.document.slug))
+            picked: list[Scored] = []
+            for result in scored:
+                other = result.document
+                if other.title_key in titles or other.url in urls:
+                    continue
+                titles.add(other.title_key)
+                urls.add(other.url)
+                picked.append(result)
+                if len(picked) == k:
+                    return picked
+            if len(slugs) < limit:
+                return picked
+            # Filters (before, exclude, copies) ate the shortlist: widen it.
+            limit *= 4
+            titles = {document.title_key, *taken_titles}
+            urls = {document.url, *taken_urls}
+
+    def copies_of(self, title: str) -> set[str]:
+        """Slugs of documents whose headline matches ``title``."""
+        return set(self._by_title.get(headline_key(title), ()))
+
+
+def _discard(table: dict[str, list[str]], key: str, slug: str) -> None:
+    found = table.get(key)
+    if not found:
+        return
+    at = bisect.bisect_left(found, slug)
+    if at < len(found) and found[at] == slug:
+        del found[at]
+    if not found:
+        del table[key]

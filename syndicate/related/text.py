@@ -1,0 +1,144 @@
+"""Turning an article's words into terms and names.
+
+Everything here is a pure function of one article's text, so its result can be
+cached by the article's content hash and reused across builds: the
+collection-wide statistics (document frequencies) are applied later, in
+:mod:`syndicate.related.vectors`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ..slugs import headline_key
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words too common in any English news text to say what a story is about.
+STOPWORDS = _word_set(
+    """
+    a about above after again against all also am an and any are aren as at be because been before being below
+    between both but by can cannot could couldn did didn do does doesn doing don down during each even ever every
+    few first for from further get gets got had hadn has hasn have haven having he her here hers herself him
+    himself his how however if in into is isn it its itself just last later like made make makes many may me
+    might more most much must my myself new no nor not now of off often on once one only or other our ours
+    ourselves out over own per said same say says she should so some still such than that the their theirs them
+    themselves then there these they this those though through to too two under until up upon us very was wasn
+    we were weren what when where which while who whom whose why will with within without would year years yet
+    you your yours yourself yourselves s t ll ve re d m told according since around three next back well way
+    """
+)
+
+# Title words are what a story is about; count them several times over.
+TITLE_REPEAT = 3
+SUMMARY_REPEAT = 2
+
+_WORD = re.compile(r"[^\W_]{2,}")
+_stems: dict[str, str] = {}
+
+
+def _stem(word: str) -> str:
+    """Fold plurals ("festivals" -> "festival") without a full stemmer's surprises."""
+    if len(word) > 3 and word[-1] == "s" and word[-2] not in "su" and not word.endswith("is"):
+        return word[:-1]
+    return word
+
+
+def term_counts(title: str, summary: str, body: str) -> dict[str, int]:
+    """Term frequencies of an article, title and summary counted extra times.
+
+    Tokenising is the expensive step of building an index, so it is done once
+    per document with C-level helpers (``re.findall``, ``Counter``) and the
+    per-word Python work (stemming) runs over distinct words only, memoised.
+    """
+    counts: Counter[str] = Counter(_WORD.findall(body.lower()))
+    if summary and summary not in body:
+        summary_words = _WORD.findall(summary.lower())
+        for _ in range(SUMMARY_REPEAT):
+            counts.update(summary_words)
+    title_words = _WORD.findall(title.lower())
+    for _ in range(TITLE_REPEAT):
+        counts.update(title_words)
+    for word in STOPWORDS.intersection(counts):
+        del counts[word]
+    out: dict[str, int] = {}
+    stems = _stems
+    for word, count in counts.items():
+        stem = stems.get(word)
+        if stem is None:
+            stem = stems.setdefault(word, _stem(word))
+        out[stem] = out.get(stem, 0) + count
+    return out
+
+
+# -- names ------------------------------------------------------------------
+
+# Capitalised runs such as "Jane Campion", "Venice Film Festival", "Pedro Almodóvar",
+# allowing a lower-case particle inside ("Guillermo del Toro", "Festival de Cannes").
+_CAP = r"[A-Z\u00c0-\u00de][\w\u2019'\-]*"
+_NAME_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:de|del|da|di|du|la|le|van|von|der|den|of|the)\s+)?{_CAP})+")
+_QUOTED = re.compile(r"[\"\u201c\u2018]([^\"\u201c\u201d\u2018\u2019]{2,80}?)[\"\u201d\u2019]")
+_LEADING_WORDS = _word_set(
+    "a an the in on at for from with by to of and but as after before when while this that these those "
+    "his her their its our my your new"
+)
+MAX_NAME_WORDS = 5
+
+
+def _name_key(phrase: str) -> str:
+    words = headline_key(phrase).split()
+    while words and words[0] in _LEADING_WORDS:
+        words = words[1:]
+    while words and words[-1] in _LEADING_WORDS:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def capitalised_names(text: str) -> set[str]:
+    """Keys of multi-word capitalised runs in running text (people, films, festivals)."""
+    out: set[str] = set()
+    for match in _NAME_RUN.finditer(text):
+        key = _name_key(match.group(0))
+        if key.count(" ") >= 1:
+            out.add(key)
+    return out
+
+
+def quoted_titles(text: str) -> set[str]:
+    """Keys of quoted titles: ``“Dune”``, ``'All of Us Strangers'``."""
+    out: set[str] = set()
+    for match in _QUOTED.finditer(text):
+        key = _name_key(match.group(1))
+        if key and key not in STOPWORDS and len(key) > 2:
+            out.add(key)
+    return out
+
+
+def _is_title_case(title: str) -> bool:
+    words = [w for w in title.split() if len(w) > 3 and w[0].isalpha()]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
+def title_names(title: str, summary: str, body: str) -> tuple[str, ...]:
+    """People, film and festival names in a headline, as matching keys.
+
+    Headlines are often in Title Case, where every word is capitalised and
+    capital letters say nothing; so a run of headline words counts as a name
+    when the article's own sentence-case text writes it capitalised too.
+    Quoted titles in the headline always count.
+    """
+    names = quoted_titles(title)
+    mentioned = capitalised_names(summary) | capitalised_names(body[:6000])
+    if not _is_title_case(title):
+        mentioned |= capitalised_names(title)
+    words = headline_key(title).split()
+    for size in range(MAX_NAME_WORDS, 1, -1):
+        for start in range(len(words) - size + 1):
+            gram = " ".join(words[start : start + size])
+            if gram in mentioned and not any(gram in longer for longer in names):
+                names.add(gram)
+    return tuple(sorted(names))

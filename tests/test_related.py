@@ -1,0 +1,312 @@
+"""Related stories: the engine's picks, editor picks, filters, determinism and incremental updates."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import SiteFactory
+
+import syndicate
+from syndicate.collection import Collection
+from syndicate.config import RelatedConfig
+from syndicate.related import RelatedIndex, build_related_index, related_json
+from syndicate.store import Store
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("Europe/London"))
+
+# Unrelated stories: each about its own subject, all in the same film-news register,
+# so they share the everyday vocabulary (film, director, premiere, audiences...).
+OTHER_SUBJECTS = [
+    ("Restored Print Of Silent Classic Returns To Cinemas", "restoration", "archive nitrate reels laboratory"),
+    ("Animation Studio Announces Hand-Drawn Feature", "animation", "studio animators cels watercolour"),
+    ("Box Office: Superhero Sequel Tops Weekend", "box-office", "grosses weekend sequel tickets"),
+    ("Composer Scores Space Opera With Choir", "music", "score choir orchestra composer"),
+    ("Streaming Service Buys Crime Series", "streaming", "series subscribers episodes crime"),
+    ("Cinematographer Talks Shooting On Film Stock", "craft", "celluloid lenses exposure grain"),
+    ("Horror Remake Casts Its Lead", "casting", "horror remake casting haunted"),
+    ("Film School Opens Scholarship For Editors", "education", "scholarship students editing tuition"),
+    ("Drive-In Theatres See Summer Revival", "exhibition", "drive-in parking projector summer"),
+    ("Costume Designer Recreates 1920s Paris", "craft", "costumes fabric tailoring period"),
+    ("Western Shot Entirely In Utah Desert", "production", "desert horses canyon locations"),
+    ("Critics Circle Names Best Foreign Language Film", "awards", "critics circle ballot foreign"),
+    ("Children's Film Fund Doubles Its Budget", "funding", "children fund grants budget"),
+    ("Sound Designers Build A City From Field Recordings", "craft", "microphones foley recordings mix"),
+    ("Musical Biopic Wraps Production In Memphis", "production", "biopic memphis singer rehearsals"),
+    ("Arthouse Cinema Chain Expands To Five Cities", "exhibition", "arthouse screens chain expansion"),
+    ("Video Essayists Gather For Online Summit", "criticism", "essays editing youtube summit"),
+    ("Stunt Performers Call For Safety Rules", "industry", "stunts safety union harness"),
+    ("Archive Digitises Newsreels From The 1940s", "restoration", "newsreels digitising wartime archive"),
+    ("Teen Comedy Becomes Sleeper Hit", "box-office", "teen comedy sleeper audiences"),
+]
+
+FESTIVAL = "Lakeshore Documentary Festival"
+
+
+def _article(title: str, day: int, tags: list[str], body: str, **front: str) -> str:
+    extra = "".join(f"{key}: {value}\n" for key, value in front.items())
+    return (
+        f'---\ntitle: "{title}"\ndate: 2026-{10 + day // 28:02d}-{1 + day % 28:02d} 09:00\n'
+        f"tags: [{', '.join(tags)}]\nauthor: Sam Critic\n{extra}---\n{body}\n"
+    )
+
+
+def _collection_files() -> dict[str, str]:
+    files = {
+        "lakeshore-lineup.md": _article(
+            f"{FESTIVAL} Unveils Its Lineup",
+            20,
+            ["festivals", "documentary"],
+            f"The {FESTIVAL} announced forty documentaries for its lakeside edition. Programmer Ada Okafor "
+            "said the lineup leans on first-time directors and films about water rights along the lake shore. "
+            "Most films premiere in the boathouse screening room.",
+        ),
+        "lakeshore-jury.md": _article(
+            f"Ada Okafor Names The {FESTIVAL} Jury",
+            18,
+            ["festivals", "documentary"],
+            f"Programmer Ada Okafor introduced the jury of the {FESTIVAL}: three documentary directors and a "
+            "water rights lawyer. The lakeside festival gives its jury prize in the boathouse.",
+        ),
+        "lakeshore-winner.md": _article(
+            f"Water Rights Film Wins At {FESTIVAL}",
+            24,
+            ["festivals", "awards"],
+            f"A documentary about water rights along the lake shore won the jury prize at the {FESTIVAL}. "
+            "Ada Okafor called the boathouse screening the best in the festival's history.",
+        ),
+        "lakeshore-tickets.md": _article(
+            f"{FESTIVAL} Passes Go On Sale",
+            10,
+            ["festivals"],
+            f"Passes for the {FESTIVAL} go on sale Monday. The lakeside documentary festival adds a second "
+            "boathouse screening room this year, programmer Ada Okafor said.",
+        ),
+    }
+    for number, (title, tag, words) in enumerate(OTHER_SUBJECTS):
+        files[f"other-{number:02d}.md"] = _article(
+            title,
+            number + 2,
+            [tag, "film"],
+            f"{title}. The film's director told audiences at the premiere that {words} shaped the project. "
+            f"Critics praised the {words.split()[0]} and the cast. The release is planned for next spring.",
+        )
+    return files
+
+
+def _site(make_site: SiteFactory, extra: dict[str, str] | None = None, name: str = "site") -> syndicate.Site:
+    return syndicate.Site.open(make_site({**_collection_files(), **(extra or {})}, name=name))
+
+
+def _index(site: syndicate.Site) -> RelatedIndex:
+    return build_related_index(site.collection, site.config.related, NOW)
+
+
+def test_stories_about_the_same_festival_come_first(make_site: SiteFactory) -> None:
+    site = _site(make_site)
+    article = site.collection.get("lakeshore-lineup")
+    assert article is not None
+    picks = _index(site).picks(article, k=5)
+    assert {p.slug for p in picks[:3]} == {"lakeshore-jury", "lakeshore-winner", "lakeshore-tickets"}
+    assert all(not p.editor_pick for p in picks)
+    assert [p.score for p in picks] == sorted((p.score for p in picks), reverse=True)
+    # Every computed pick says why, and the reasons add up to its score.
+    for pick in picks:
+        assert pick.reasons
+        assert sum(share for _, share in pick.reasons) == pytest.approx(pick.score, abs=1e-5)
+    top = dict(picks[0].reasons)
+    assert top["text"] > 0 and top["names"] > 0
+
+
+def test_editor_picks_come_first_in_order_and_unresolved_ones_are_reported(make_site: SiteFactory) -> None:
+    editor = _article(
+        "Lakeshore Programmer Looks Back",
+        22,
+        ["festivals", "documentary"],
+        f"Ada Okafor looks back on ten years at the {FESTIVAL} and its boathouse screenings.",
+        related='["other-05", "Drive-In Theatres See Summer Revival", "A Headline Nobody Wrote"]',
+    )
+    site = _site(make_site, {"looks-back.md": editor})
+    article = site.collection.get("looks-back")
+    assert article is not None
+    index = _index(site)
+    picks = index.picks(article, k=5)
+    assert [p.slug for p in picks[:2]] == ["other-05", "other-08"]
+    assert all(p.editor_pick for p in picks[:2]) and not any(p.editor_pick for p in picks[2:])
+    assert picks[0].score == 1.0 and all(p.score < 1.0 for p in picks[2:])
+    # The computed picks that follow are the festival's stories, not the editor's again.
+    assert {p.slug for p in picks[2:]} <= {
+        "lakeshore-jury",
+        "lakeshore-winner",
+        "lakeshore-tickets",
+        "lakeshore-lineup",
+    }
+    assert index.unresolved(article) == ["A Headline Nobody Wrote"]
+
+
+def test_plaintext_more_pointers_and_related_block_are_editor_picks(make_site: SiteFactory) -> None:
+    plain = (
+        f"Lakeshore Volunteers Keep The Boathouse Running\n\n"
+        f"Volunteers at the {FESTIVAL} run the boathouse projectors.\n\n"
+        "MORE: Composer Scores Space Opera With Choir\n\n"
+        "They also sell the passes.\n\n"
+        "Related Stories on Test Reel:\n\n"
+        "Teen Comedy Becomes Sleeper Hit\n"
+        "No Such Story Was Ever Published\n"
+    )
+    site = _site(make_site, {"volunteers.txt": plain})
+    article = site.collection.find_by_title("Lakeshore Volunteers Keep The Boathouse Running")
+    assert article is not None
+    index = build_related_index(site.collection, site.config.related, datetime.now(ZoneInfo("UTC")))
+    picks = index.picks(article, k=4)
+    editor = [p.slug for p in picks if p.editor_pick]
+    assert set(editor) == {"other-03", "other-19"}
+    assert picks[0].editor_pick and picks[1].editor_pick
+    assert index.unresolved(article) == ["No Such Story Was Ever Published"]
+
+
+def test_exclude_drafts_and_future_articles(make_site: SiteFactory) -> None:
+    draft = _article(f"{FESTIVAL} Draft Schedule", 21, ["festivals"], f"Draft: the {FESTIVAL} boathouse.", draft="true")
+    future = _article(f"{FESTIVAL} Closing Night", 23, ["festivals"], f"The {FESTIVAL} closes at the boathouse.")
+    future = future.replace("date: 2026-10-24", "date: 2027-10-24")
+    site = _site(make_site, {"draft.md": draft, "future.md": future})
+    collection = site.collection
+    index = _index(site)
+    article = collection.get("lakeshore-lineup")
+    assert article is not None
+    hidden = {"draft", "future"}
+    assert hidden <= {a.slug for a in collection}
+    for a in collection.published(NOW):
+        assert not hidden & {p.slug for p in index.picks(a, k=10)}
+    picks = index.picks(article, k=3, exclude={"lakeshore-jury"})
+    assert "lakeshore-jury" not in {p.slug for p in picks}
+    assert {"lakeshore-winner", "lakeshore-tickets"} <= {p.slug for p in picks}
+    # `before` keeps to stories published earlier (the newsletter resurfacing the archive).
+    before = datetime(2026, 10, 20, tzinfo=ZoneInfo("Europe/London"))
+    assert all(collection.get(p.slug).published < before for p in index.picks(article, k=5, before=before))  # type: ignore[union-attr]
+    # A draft can be previewed: its picks are published stories, never itself.
+    draft_article = collection.get("draft")
+    assert draft_article is not None
+    assert "draft" not in {p.slug for p in index.picks(draft_article)}
+
+
+def test_never_two_copies_of_the_same_story(make_site: SiteFactory) -> None:
+    copy = _collection_files()["lakeshore-jury.md"].replace("date: 2026-10-19", "date: 2026-10-20")
+    site = _site(make_site, {"lakeshore-jury-copy.md": copy.replace("---\ntitle", "---\nslug: jury-copy\ntitle")})
+    article = site.collection.get("lakeshore-lineup")
+    assert article is not None and site.collection.get("jury-copy") is not None
+    slugs = [p.slug for p in _index(site).picks(article, k=5)]
+    assert len({"lakeshore-jury", "jury-copy"} & set(slugs)) == 1
+
+
+def _build_json(site_dir: Path) -> bytes:
+    with syndicate.Site.open(site_dir) as site:
+        site.build(now=NOW)
+    return (site_dir / "public" / "related.json").read_bytes()
+
+
+def test_build_writes_related_json_deterministically_and_atom_links(make_site: SiteFactory) -> None:
+    first = make_site(_collection_files(), name="one")
+    second = make_site(_collection_files(), name="two")
+    data = _build_json(first)
+    assert data == _build_json(second)  # a fresh state database: same bytes
+    assert data == _build_json(first)  # with cached features: same bytes
+    related = json.loads(data)
+    assert set(related) == {p.stem for p in (first / "content").glob("*.md")}
+    lineup = related["lakeshore-lineup"]
+    assert {p["slug"] for p in lineup[:3]} == {"lakeshore-jury", "lakeshore-winner", "lakeshore-tickets"}
+    assert set(lineup[0]) >= {"slug", "title", "url", "score"}
+    assert lineup[0]["url"] == "https://test.example.org/lakeshore-jury/" or lineup[0]["url"].startswith("https://")
+    atom = (first / "public" / "atom.xml").read_text(encoding="utf-8")
+    import feedparser
+
+    parsed = feedparser.parse(atom)
+    entry = next(e for e in parsed.entries if e.link == "https://test.example.org/lakeshore-lineup/")
+    related_hrefs = [link.href for link in entry.links if link.rel == "related"]
+    assert related_hrefs == [p["url"] for p in lineup[:3]]
+
+
+def test_cached_features_are_reused_and_refreshed(make_site: SiteFactory, tmp_path: Path) -> None:
+    site = _site(make_site)
+    with Store(tmp_path / "state.db") as store:
+        cache = store.related_features
+        first = build_related_index(site.collection, site.config.related, NOW, cache=cache)
+        keys = {a.slug: f"x" for a in site.collection}  # noqa: F541
+        assert cache.get_many(keys) == {}  # wrong keys never match
+        second = build_related_index(site.collection, site.config.related, NOW, cache=cache)
+        for article in site.collection.published(NOW):
+            assert first.picks(article) == second.picks(article)
+        assert len(store.db.query("SELECT slug FROM related_features")) == len(site.collection.published(NOW))
+
+
+def test_incremental_update_equals_a_full_rebuild(make_site: SiteFactory) -> None:
+    site = _site(make_site)
+    full = _index(site)
+    newest = site.collection.get("lakeshore-winner")
+    assert newest is not None
+    without = Collection([a for a in site.collection if a.slug != newest.slug])
+    live = build_related_index(without, site.config.related, NOW)
+    assert "lakeshore-winner" not in {p.slug for p in live.picks(site.collection.get("lakeshore-lineup"))}  # type: ignore[arg-type]
+    added, removed = live.refresh(site.collection, NOW)
+    assert (added, removed) == (1, 0)
+    for article in site.collection.published(NOW):
+        assert [p.slug for p in live.picks(article)] == [p.slug for p in full.picks(article)], article.slug
+    # And removing it again gives what an index built without it gives.
+    live.refresh(without, NOW)
+    fresh = build_related_index(without, site.config.related, NOW)
+    for article in without.published(NOW):
+        assert [p.slug for p in live.picks(article)] == [p.slug for p in fresh.picks(article)], article.slug
+
+
+def test_weights_come_from_the_config(make_site: SiteFactory) -> None:
+    site = _site(make_site)
+    article = site.collection.get("lakeshore-lineup")
+    assert article is not None
+    text_only = RelatedConfig(tag_weight=0, name_weight=0, recency_weight=0, author_weight=0)
+    picks = build_related_index(site.collection, text_only, NOW).picks(article)
+    assert picks and all(dict(p.reasons).keys() == {"text"} for p in picks)
+    assert related_json({"a": picks}) == related_json({"a": picks})
+
+
+def test_cli_related_explain_json(make_site: SiteFactory) -> None:
+    from click.testing import CliRunner
+
+    from syndicate.cli import main
+
+    editor = _article(
+        "Lakeshore Programmer Looks Back",
+        22,
+        ["festivals", "documentary"],
+        f"Ada Okafor looks back on ten years at the {FESTIVAL} and its boathouse screenings.",
+        related='["other-05", "A Headline Nobody Wrote"]',
+    )
+    site = make_site({**_collection_files(), "looks-back.md": editor})
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["related", "looks-back", "--explain", "--json", "--site", str(site), "--now", "2026-11-26T12:00Z"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["slug"] == "looks-back"
+    assert data["unresolved_editor_picks"] == ["A Headline Nobody Wrote"]
+    picks = data["picks"]
+    assert len(picks) == 5 and picks[0]["slug"] == "other-05" and picks[0]["editor_pick"] is True
+    assert picks[0]["reasons"]["editor"] == 1.0
+    computed = picks[1:]
+    assert {p["slug"] for p in computed[:3]} <= {
+        "lakeshore-jury",
+        "lakeshore-winner",
+        "lakeshore-tickets",
+        "lakeshore-lineup",
+    }
+    for pick in computed:
+        assert set(pick["reasons"]) == {"editor", "text", "tags", "names", "recency", "author"}
+        assert sum(pick["reasons"].values()) == pytest.approx(pick["score"], abs=1e-3)
+    # The table form names the signals; an unknown slug is a usage error naming it.
+    table = runner.invoke(main, ["related", "looks-back", "--explain", "--site", str(site)])
+    assert table.exit_code == 0 and "names" in table.output and "Related to" in table.output
+    missing = runner.invoke(main, ["related", "no-such-story", "--site", str(site)])
+    assert missing.exit_code == 2 and "no-such-story" in missing.output
