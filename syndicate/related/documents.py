@@ -49,10 +49,11 @@ class Document:
     tags: tuple[str, ...]
     features: Features
     content_key: str = ""
+    title_key: str = ""  # headline_key(title), filled in by __post_init__
 
-    @property
-    def title_key(self) -> str:
-        return headline_key(self.title)
+    def __post_init__(self) -> None:
+        if not self.title_key:
+            object.__setattr__(self, "title_key", headline_key(self.title))
 
 
 def article_features(article: Article) -> Features:

@@ -21,13 +21,12 @@ lists, and the same candidates, as building them all at once.
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain
-from operator import mul
+from itertools import chain, compress, repeat
+from operator import ge, mul
 
 from ..config import RelatedConfig
 from ..slugs import headline_key
@@ -42,7 +41,6 @@ from .signals import (
     closeness_in_time,
     cosine,
     rarity,
-    shared_share,
 )
 
 # 1 + log(tf) for small tf without a log call per term.
@@ -112,17 +110,32 @@ class DocumentIndex:
             self._by_title.setdefault(document.title_key, set()).add(slug)
 
     def vectorise(self, features: Features) -> dict[str, float]:
-        """The truncated, unit-normalised TF-IDF vector of some features."""
+        """The truncated, unit-normalised TF-IDF vector of some features.
+
+        Runs once per document on every full build, so each step is a C-level
+        ``map``/``sorted`` rather than a Python loop over the terms.
+        """
         terms = features.terms
         if not terms:
             return {}
-        unseen = math.log(1 + self._stats_size) + 1.0
-        idf = self.idf
         names = list(terms)
-        weights = list(map(mul, map(_log_tf, terms.values()), [idf.get(t, unseen) for t in names]))
+        counts = terms.values()
+        log_tf = map(_LOG_TF.__getitem__, counts) if max(counts) < len(_LOG_TF) else map(_log_tf, counts)
+        unseen = math.log(1 + self._stats_size) + 1.0
+        weights = list(map(mul, log_tf, map(self.idf.get, names, repeat(unseen))))
         norm = math.sqrt(sum(map(mul, weights, weights))) or 1.0
-        best = heapq.nlargest(self.config.distinctive_terms, zip(weights, names, strict=True))
-        return {term: weight / norm for weight, term in best}
+        keep = self.config.distinctive_terms
+        chosen = list(zip(weights, names, strict=True))
+        if len(weights) > keep:
+            # Most terms weigh less than the mean and cannot be among the heaviest few:
+            # drop them in C before sorting what is left.
+            mean = sum(weights) / len(weights)
+            heavy = list(compress(chosen, map(ge, weights, repeat(mean))))
+            if len(heavy) >= keep:
+                chosen = heavy
+        chosen = sorted(chosen, key=_heaviest)[:keep]
+        # Heaviest first (ties by term): queries walk the most distinctive terms first.
+        return {term: weight / norm for weight, term in chosen}
 
     def add(self, documents: Iterable[Document]) -> None:
         """Add or replace documents without recomputing the others' vectors.
@@ -219,39 +232,58 @@ class DocumentIndex:
         counts.pop(document.slug, None)
         if len(counts) <= limit:
             return sorted(counts)
-        # Ties at the cut are broken by slug, so the same lists always give the same candidates.
-        best = counts.most_common(limit)
-        cut = best[-1][1]
-        sure = [slug for slug, count in best if count > cut]
+        # The limit-th highest count is the cut; ties at the cut are broken by slug, so
+        # the same lists always give the same candidates.
+        cut = sorted(counts.values(), reverse=True)[limit - 1]
+        sure = [slug for slug, count in counts.items() if count > cut]
         tied = sorted(slug for slug, count in counts.items() if count == cut)
-        return sure + tied[: limit - len(sure)]
+        return sorted(sure) + tied[: limit - len(sure)]
 
     def score(self, document: Document, vector: dict[str, float], other: Document) -> Scored:
         """Every signal for one pair, exactly."""
+        total, contributions = self._scorer(document, vector)(other)
+        return _scored(other, total, contributions)
+
+    def _scorer(
+        self, document: Document, vector: dict[str, float]
+    ) -> Callable[[Document], tuple[float, list[tuple[str, float]]]]:
+        """A function scoring ``document`` against others, with the per-query work done once."""
         w = self.weights
         size = len(self.documents)
-        contributions: list[tuple[str, float]] = []
-        text = cosine(vector, self.vectors[other.slug]) if other.slug in self.vectors else 0.0
-        if text > 0:
-            contributions.append((TEXT, w.text * text))
-        if w.tags > 0 and document.tags:
-            tag_weights = {t: rarity(len(self._tag_lists.get(t, ())), size) for t in document.tags}
-            tags = shared_share(document.tags, other.tags, tag_weights)
-            if tags > 0:
-                contributions.append((TAGS, w.tags * tags))
-        if w.names > 0 and document.features.names:
-            name_weights = {n: rarity(len(self._name_lists.get(n, ())), size) for n in document.features.names}
-            names = shared_share(document.features.names, other.features.names, name_weights)
-            if names > 0:
-                contributions.append((NAMES, w.names * names))
-        if contributions:
-            if w.recency > 0:
-                recency = closeness_in_time(document.published - other.published, w.half_life_seconds)
-                contributions.append((RECENCY, w.recency * recency))
-            if w.author > 0 and document.author is not None and document.author == other.author:
-                contributions.append((AUTHOR, w.author))
-        total = sum(share for _, share in contributions)
-        return Scored(other, total, tuple((name, round(share, 6)) for name, share in contributions))
+        vectors = self.vectors
+        my_terms = set(vector)
+        tags = document.tags if w.tags > 0 else ()
+        names = document.features.names if w.names > 0 else ()
+        tag_weights = {t: rarity(len(self._tag_lists.get(t, ())), size) for t in tags}
+        name_weights = {n: rarity(len(self._name_lists.get(n, ())), size) for n in names}
+        tag_total = max(1.0, sum(tag_weights.values()))
+        name_total = max(1.0, sum(name_weights.values()))
+        published = document.published
+        author = document.author if w.author > 0 else None
+
+        def score(other: Document) -> tuple[float, list[tuple[str, float]]]:
+            contributions: list[tuple[str, float]] = []
+            theirs = vectors.get(other.slug)
+            text = cosine(vector, theirs, my_terms) if theirs else 0.0
+            if text > 0:
+                contributions.append((TEXT, w.text * text))
+            if tags:
+                shared = sum(tag_weights[t] for t in other.tags if t in tag_weights)
+                if shared > 0:
+                    contributions.append((TAGS, w.tags * shared / tag_total))
+            if names:
+                shared = sum(name_weights[n] for n in other.features.names if n in name_weights)
+                if shared > 0:
+                    contributions.append((NAMES, w.names * shared / name_total))
+            if contributions:
+                if w.recency > 0:
+                    recency = closeness_in_time(published - other.published, w.half_life_seconds)
+                    contributions.append((RECENCY, w.recency * recency))
+                if author is not None and author == other.author:
+                    contributions.append((AUTHOR, w.author))
+            return sum(share for _, share in contributions), contributions
+
+        return score
 
     def related(
         self,
@@ -277,23 +309,24 @@ class DocumentIndex:
         limit = max(self.config.candidates, 4 * k) + len(excluded)
         while True:
             slugs = self.candidates(document, vector, limit)
-            scored = []
+            ranked = []
+            score = self._scorer(document, vector)
             for slug in slugs:
                 other = self.documents[slug]
                 if slug in excluded or (before is not None and other.published >= before):
                     continue
-                result = self.score(document, vector, other)
-                if result.score > 0:
-                    scored.append(result)
-            scored.sort(key=lambda s: (-s.score, -s.document.published, s.document.slug))
+                total, contributions = score(other)
+                if total > 0:
+                    ranked.append((-total, -other.published, slug, contributions))
+            ranked.sort(key=_rank_key)
             picked: list[Scored] = []
-            for result in scored:
-                other = result.document
+            for negative, _, slug, contributions in ranked:
+                other = self.documents[slug]
                 if other.title_key in titles or other.url in urls:
                     continue
                 titles.add(other.title_key)
                 urls.add(other.url)
-                picked.append(result)
+                picked.append(_scored(other, -negative, contributions))
                 if len(picked) == k:
                     return picked
             if len(slugs) < limit:
@@ -306,6 +339,18 @@ class DocumentIndex:
     def copies_of(self, title: str) -> set[str]:
         """Slugs of documents whose headline matches ``title``."""
         return set(self._by_title.get(headline_key(title), ()))
+
+
+def _scored(other: Document, total: float, contributions: list[tuple[str, float]]) -> Scored:
+    return Scored(other, total, tuple((name, round(share, 6)) for name, share in contributions))
+
+
+def _rank_key(item: tuple[float, float, str, object]) -> tuple[float, float, str]:
+    return item[0], item[1], item[2]
+
+
+def _heaviest(item: tuple[float, str]) -> tuple[float, str]:
+    return (-item[0], item[1])
 
 
 def _discard(table: dict[str, list[str]], key: str, slug: str) -> None:

@@ -37,9 +37,6 @@ STOPWORDS = _word_set(
 TITLE_REPEAT = 3
 SUMMARY_REPEAT = 2
 
-_WORD = re.compile(r"[^\W_]{2,}")
-_stems: dict[str, str] = {}
-
 
 def _stem(word: str) -> str:
     """Fold plurals ("festivals" -> "festival") without a full stemmer's surprises."""
@@ -48,30 +45,48 @@ def _stem(word: str) -> str:
     return word
 
 
-def term_counts(title: str, summary: str, body: str) -> dict[str, int]:
-    """Term frequencies of an article, title and summary counted extra times.
+# Tokenising is the costly step of indexing, so it works on UTF-8 bytes, where one
+# C-level translate() lowercases ASCII and blanks punctuation in a single pass, and
+# split() and Counter do the rest; Python code runs once per distinct word ever seen.
+_BYTE_TABLE = bytes(
+    (c + 32 if 65 <= c <= 90 else c) if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c >= 128) else 32
+    for c in range(256)
+)
+_TERM_OF: dict[bytes, str] = {}  # a distinct word -> its term ("" for stopwords, letters, short numbers)
 
-    Tokenising is the expensive step of building an index, so it is done once
-    per document with C-level helpers (``re.findall``, ``Counter``) and the
-    per-word Python work (stemming) runs over distinct words only, memoised.
-    """
-    counts: Counter[str] = Counter(_WORD.findall(body.lower()))
+
+def _learn(words: list[bytes]) -> None:
+    for raw in words:
+        word = raw.decode("utf-8", "ignore").lower()
+        dropped = len(word) < 2 or word in STOPWORDS or (word.isdigit() and len(word) < 4)
+        _TERM_OF[raw] = "" if dropped else _stem(word)
+
+
+def _counts(text: str) -> dict[str, int]:
+    counts = Counter(text.encode("utf-8", "ignore").translate(_BYTE_TABLE).split())
+    found = list(map(_TERM_OF.get, counts))
+    if None in found:
+        _learn([word for word, term in zip(counts, found, strict=True) if term is None])
+    terms = list(map(_TERM_OF.__getitem__, counts))
+    out: dict[str, int] = dict(zip(terms, counts.values(), strict=True))  # type: ignore[arg-type]
+    dropped = terms.count("")
+    if len(out) + max(0, dropped - 1) < len(terms):  # plurals folded onto their singular: add them up
+        out = {}
+        for term, count in zip(terms, counts.values(), strict=True):
+            out[term] = out.get(term, 0) + count
+    out.pop("", None)
+    return out
+
+
+def term_counts(title: str, summary: str, body: str) -> dict[str, int]:
+    """Term frequencies of an article, title and summary counted extra times."""
+    out = _counts(body)
+    extras = [(title, TITLE_REPEAT)]
     if summary and summary not in body:
-        summary_words = _WORD.findall(summary.lower())
-        for _ in range(SUMMARY_REPEAT):
-            counts.update(summary_words)
-    title_words = _WORD.findall(title.lower())
-    for _ in range(TITLE_REPEAT):
-        counts.update(title_words)
-    for word in STOPWORDS.intersection(counts):
-        del counts[word]
-    out: dict[str, int] = {}
-    stems = _stems
-    for word, count in counts.items():
-        stem = stems.get(word)
-        if stem is None:
-            stem = stems.setdefault(word, _stem(word))
-        out[stem] = out.get(stem, 0) + count
+        extras.append((summary, SUMMARY_REPEAT))
+    for text, repeat in extras:
+        for term, count in _counts(text).items():
+            out[term] = out.get(term, 0) + count * repeat
     return out
 
 
@@ -87,6 +102,8 @@ _LEADING_WORDS = _word_set(
     "his her their its our my your new"
 )
 MAX_NAME_WORDS = 5
+# Names in a headline are introduced early in the story; scanning the start is enough.
+NAME_SCAN_CHARS = 3000
 
 
 def _name_key(phrase: str) -> str:
@@ -132,7 +149,7 @@ def title_names(title: str, summary: str, body: str) -> tuple[str, ...]:
     Quoted titles in the headline always count.
     """
     names = quoted_titles(title)
-    mentioned = capitalised_names(summary) | capitalised_names(body[:6000])
+    mentioned = capitalised_names(summary) | capitalised_names(body[:NAME_SCAN_CHARS])
     if not _is_title_case(title):
         mentioned |= capitalised_names(title)
     words = headline_key(title).split()
