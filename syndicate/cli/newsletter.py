@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..dates import parse_date
@@ -125,18 +126,18 @@ def _run(
         print_json(report)
     else:
         for problem in built.problems:
-            err_console.print(f"[yellow]warning:[/yellow] {problem.path}: {problem.message}")
+            err_console.print(f"[yellow]warning:[/yellow] {escape(problem.path)}: {escape(problem.message)}")
         stories = len(built.issue.stories)
         console.print(
             f"Newsletter {built.issue.week}: {stories} {'story' if stories == 1 else 'stories'}, "
             f"{len(built.issue.around_the_web)} from around the web; due {report['due']}."
         )
-        console.print(f"Subject: {built.rendered.subject}")
+        console.print(f"Subject: {built.rendered.subject}", markup=False)
         if detailed:
             table = Table("file", "size", "path")
             for name, path in built.paths.items():
                 size = built.sizes.get(name, path.stat().st_size if path.exists() else 0)
-                table.add_row(name, f"{size / 1024:.1f} KB", str(path))
+                table.add_row(name, f"{size / 1024:.1f} KB", escape(str(path)))
             console.print(table)
             console.print(
                 f"email.html uses {built.clip_margin:.0%} of Gmail's 102 KB clipping limit; "

@@ -70,8 +70,10 @@ def related_blocks(
         if len(picks) < count:
             # A young archive may not have enough earlier stories: fill up from any time,
             # still never repeating a story of the issue or of another block.
+            # Asking for extra covers an index that does not honour ``exclude``.
             have = taken | {p.slug for p in picks}
-            picks += _fresh(picker.picks(article, k=count, exclude=frozenset(have)), have)[: count - len(picks)]
+            more = picker.picks(article, k=count + len(have), exclude=frozenset(have))
+            picks += _fresh(more, have)[: count - len(picks)]
         taken.update(p.slug for p in picks)
         blocks.append(tuple(picks))
     return blocks
