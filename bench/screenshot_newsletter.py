@@ -82,6 +82,14 @@ def offline_copy(document: str, measure_script: bool = True) -> str:
     return page
 
 
+def as_received(document: str, name: str = "Sample Reader", email: str = "reader@example.com") -> str:
+    """The email as one recipient gets it: the per-recipient markers filled in."""
+    from syndicate.newsletter.personalise import Personaliser, recipient_values
+
+    values = recipient_values(name, email, "https://example.com/unsubscribe?token=sample", for_html=True)
+    return Personaliser(document).fill(values)
+
+
 def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
     binary = chromium_path()
     if binary is None:
@@ -165,7 +173,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as temp:
         workdir = Path(temp)
         source = args.html or _sample_issue(workdir / "site")
-        document = source.read_text(encoding="utf-8")
+        document = as_received(source.read_text(encoding="utf-8"))
         print(f"{source}: {len(document.encode()) / 1024:.1f} KB")
         for width in WIDTHS:
             found = measure(document, width, workdir)
