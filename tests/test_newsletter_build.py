@@ -9,13 +9,13 @@ from pathlib import Path
 
 import feedparser
 from click.testing import CliRunner
-from conftest import SiteFactory
+from conftest import DEMO_NOW, SiteFactory
 from lxml import html as lxml_html
 from newsletter_samples import AFTER_WEEK, NEWSLETTER_CONFIG, WEEK, newsletter_site
 
 import syndicate
 from syndicate.cli import main
-from syndicate.newsletter import build_issue, placeholders, prepare_issue
+from syndicate.newsletter import build_issue, default_week, placeholders, prepare_issue
 
 WEEK_SLUGS = ["festival-lead", "late-review", "doc-premiere", "monday-news"]
 
@@ -218,3 +218,16 @@ def test_config_names_the_bad_newsletter_key(make_site: SiteFactory) -> None:
     code, out = run_cli("build", "--site", str(site_dir), "--week", WEEK)
     assert code == 3
     assert "newsletter.image_aspect" in out
+
+
+def test_demo_site_builds_its_latest_week(demo_site: Path) -> None:
+    with syndicate.Site.open(demo_site) as site:
+        week = default_week(site, DEMO_NOW)
+        built = build_issue(site, week, now=DEMO_NOW)
+    assert week == "2026-W47"
+    assert built is not None and built.issue.stories
+    in_issue = {s.article.slug for s in built.issue.stories}
+    for story in built.issue.stories:
+        assert len(story.related) == 3
+        assert not {p.slug for p in story.related} & in_issue
+    assert [p.message for p in built.problems if "postal_address" not in p.message] == []

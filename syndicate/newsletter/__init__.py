@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..model import Issue, Problem, RenderedIssue
+from ..model import Issue, Problem, RenderedIssue, Severity
 from ..related import build_related_index
 from ..site import Site
 from ..sources import merged_stream
@@ -134,6 +134,15 @@ def build_issue(
     if issue is None:
         return None
     rendered, problems = render_site_issue(site, issue)
+    if not config.newsletter.postal_address.strip():
+        problems.append(
+            Problem(
+                str(config.root / "syndicate.toml"),
+                "[newsletter] postal_address is empty: anti-spam laws (CAN-SPAM, CASL) require a postal "
+                "address in the footer of commercial email",
+                Severity.WARNING,
+            )
+        )
     due = due_at(week, config.site.tz, config.newsletter.send_weekday, config.newsletter.send_time)
     root = Path(out_dir).resolve() if out_dir else config.output_dir
     newsletter_dir = root / "newsletter"
