@@ -231,3 +231,27 @@ def test_demo_site_builds_its_latest_week(demo_site: Path) -> None:
         assert len(story.related) == 3
         assert not {p.slug for p in story.related} & in_issue
     assert [p.message for p in built.problems if "postal_address" not in p.message] == []
+
+
+def test_weeks_are_cut_in_the_site_timezone(make_site: SiteFactory) -> None:
+    chicago = NEWSLETTER_CONFIG.replace('timezone = "Europe/London"', 'timezone = "America/Chicago"')
+    story = '---\ntitle: "{title}"\ndate: {date}\n---\nText.\n'
+    site_dir = make_site(
+        {
+            # Sunday evening in Chicago is already Monday in UTC: it still belongs to W46.
+            "sunday-night.md": story.format(title="Sunday Night", date="2026-11-15 20:00"),
+            "monday-morning.md": story.format(title="Monday Morning", date="2026-11-16 00:30"),
+        },
+        chicago,
+    )
+    built = build(site_dir)
+    assert built is not None
+    assert [s.article.slug for s in built.issue.stories] == ["sunday-night"]
+
+
+def test_newsletter_settings_shape_the_issue(make_site: SiteFactory) -> None:
+    config = NEWSLETTER_CONFIG + "max_stories = 2\nrelated_count = 2\n"
+    built = build(newsletter_site(make_site, config))
+    assert built is not None
+    assert [s.article.slug for s in built.issue.stories] == WEEK_SLUGS[:2]
+    assert all(len(s.related) == 2 for s in built.issue.stories)
