@@ -20,14 +20,20 @@ def page(body: str, head: str = "") -> str:
 
 
 def test_inlined_styles_pass_and_missing_ones_are_named() -> None:
-    css = ".title { color: red; font-size: 20px; }\n@media (max-width: 400px) { .title { color: blue; } }"
-    good = page('<h1 class="title" style="color: red;font-size: 20px">x</h1>')
-    bad = page('<h1 class="title" style="color: red">x</h1><p class="title">y</p>')
+    css = (
+        ".title { color: red; font-size: 20px; }\n.foot a { color: grey; }\n"
+        "@media (max-width: 400px) { .title { color: blue; } }"
+    )
+    good = page(
+        '<h1 class="title" style="color: red;font-size: 20px">x</h1><p class="foot"><a style="color:grey">a</a></p>'
+    )
+    bad = page('<h1 class="title" style="color: red">x</h1><p class="title">y</p><p class="foot"><a href="#">a</a></p>')
     assert check_inlined(good, css, "e") == []
     problems = check_inlined(bad, css, "e")
     assert [p.message for p in problems] == [
-        '<h1 class="title"> lacks inlined font-size',
-        '<p class="title"> lacks inlined color, font-size',
+        "<h1> matching '.title' lacks inlined font-size",
+        "<p> matching '.title' lacks inlined color, font-size",
+        "<a> matching '.foot a' lacks inlined color",
     ]
 
 

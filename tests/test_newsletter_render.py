@@ -220,3 +220,19 @@ def test_empty_forced_issue_renders_without_a_lead(make_site: SiteFactory) -> No
 )
 def test_week_range_label(week: str, label: str) -> None:
     assert week_range_label(*week_window(week, LONDON)) == label
+
+
+def test_the_inline_check_catches_mjml_output_that_was_not_inlined(make_site: SiteFactory) -> None:
+    import mjml
+
+    from syndicate.newsletter.checks import check_inlined
+    from syndicate.newsletter.render import split_inline_styles, template_context
+
+    config = config_for(make_site)
+    env = default_environment(config)
+    context = {**template_context(sample_issue(), config), "subject": "S", "preheader": "P", "web": False}
+    source = env.get_template("newsletter.mjml.j2").render(context)
+    body, css = split_inline_styles(source)
+    plain = mjml.mjml2html(body)  # what mjml-python alone gives: <mj-style inline> is not inlined
+    problems = check_inlined(plain, css, "e")
+    assert any("'.lead-title' lacks inlined" in p.message for p in problems)

@@ -42,7 +42,7 @@ def _week(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        year, week = parse_week(value)
+        year, week = parse_week(value.upper())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
     return f"{year}-W{week:02d}"

@@ -24,7 +24,9 @@ GMAIL_CLIP_BYTES = 102 * 1024
 
 _RULE = re.compile(r"([^{}@]+)\{([^{}]*)\}")
 _AT_BLOCK = re.compile(r"@[^{]+\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", re.S)
-_SIMPLE_CLASS = re.compile(r"^\.([A-Za-z0-9_-]+)$")
+# ".name" or ".name tag": the selector forms the default templates use, and that we can check
+# without a CSS engine. Other selectors are still inlined by css-inline, just not verified here.
+_CHECKABLE = re.compile(r"^\.([A-Za-z0-9_-]+)(?:\s+([a-z][a-z0-9]*))?$")
 
 
 def _problem(where: str, message: str) -> Problem:
@@ -35,31 +37,43 @@ def _parse(document: str) -> lxml_html.HtmlElement:
     return lxml_html.document_fromstring(document.encode("utf-8"))
 
 
-def _class_rules(css: str) -> dict[str, list[str]]:
-    """``{class: [property, ...]}`` for the plain ``.class`` rules of ``css`` (at-rules ignored)."""
-    rules: dict[str, list[str]] = {}
+def _class_rules(css: str) -> dict[tuple[str, str | None], list[str]]:
+    """``{(class, descendant tag or None): [property, ...]}`` for the checkable rules (at-rules ignored)."""
+    rules: dict[tuple[str, str | None], list[str]] = {}
     for selectors, body in _RULE.findall(_AT_BLOCK.sub("", css)):
         props = [d.split(":", 1)[0].strip().lower() for d in body.split(";") if ":" in d]
         for selector in selectors.split(","):
-            match = _SIMPLE_CLASS.match(selector.strip())
+            match = _CHECKABLE.match(selector.strip())
             if match:
-                rules.setdefault(match.group(1), []).extend(props)
+                rules.setdefault((match.group(1), match.group(2)), []).extend(props)
     return rules
 
 
+def _style_properties(element: lxml_html.HtmlElement) -> set[str]:
+    style = (element.get("style") or "").lower()
+    return {d.split(":", 1)[0].strip() for d in style.split(";") if ":" in d}
+
+
 def check_inlined(document: str, inline_css: str, where: str) -> list[Problem]:
-    """Every element with a class of an inline-marked rule carries that rule's properties in ``style``."""
+    """Every element an inline-marked rule selects carries that rule's properties in ``style``."""
     rules = _class_rules(inline_css)
     problems = []
     for element in _parse(document).iter():
         if not isinstance(element.tag, str):
             continue
-        style = (element.get("style") or "").lower()
-        present = {d.split(":", 1)[0].strip() for d in style.split(";") if ":" in d}
         for name in (element.get("class") or "").split():
-            missing = [p for p in rules.get(name, []) if p not in present]
-            if missing:
-                problems.append(_problem(where, f'<{element.tag} class="{name}"> lacks inlined {", ".join(missing)}'))
+            for (rule_class, descendant), props in rules.items():
+                if rule_class != name:
+                    continue
+                targets = [element] if descendant is None else list(element.iter(descendant))[:50]
+                for target in targets:
+                    present = _style_properties(target)
+                    missing = [p for p in props if p not in present]
+                    if missing:
+                        label = f".{name}" if descendant is None else f".{name} {descendant}"
+                        problems.append(
+                            _problem(where, f"<{target.tag}> matching '{label}' lacks inlined {', '.join(missing)}")
+                        )
     return problems
 
 
