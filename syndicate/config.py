@@ -154,7 +154,7 @@ class RelatedConfig:
 
     count: int = field(default=5, metadata=_doc("Related stories per article.", _positive))
     text_weight: float = field(default=1.0, metadata=_doc("Weight of text similarity.", _not_negative))
-    tag_weight: float = field(default=0.6, metadata=_doc("Weight of shared rare tags.", _not_negative))
+    tag_weight: float = field(default=0.3, metadata=_doc("Weight of shared rare tags.", _not_negative))
     name_weight: float = field(default=0.5, metadata=_doc("Weight of shared names in titles.", _not_negative))
     author_weight: float = field(default=0.05, metadata=_doc("Bonus for the same author.", _not_negative))
     recency_weight: float = field(default=0.15, metadata=_doc("Weight of the recency preference.", _not_negative))
@@ -164,6 +164,9 @@ class RelatedConfig:
     )
     candidates: int = field(default=40, metadata=_doc("Candidates per article scored exactly.", _positive))
     feed_links: int = field(default=3, metadata=_doc("Related links per Atom entry (0: none).", _not_negative))
+    workers: int = field(
+        default=0, metadata=_doc("Processes for large collections (0: one per core).", _not_negative)
+    )
 
 
 @dataclass(frozen=True)

@@ -310,3 +310,11 @@ def test_cli_related_explain_json(make_site: SiteFactory) -> None:
     assert table.exit_code == 0 and "names" in table.output and "Related to" in table.output
     missing = runner.invoke(main, ["related", "no-such-story", "--site", str(site)])
     assert missing.exit_code == 2 and "no-such-story" in missing.output
+
+
+def test_fork_map_keeps_order_and_matches_serial() -> None:
+    from syndicate.related.parallel import PARALLEL_MIN_ITEMS, fork_map
+
+    squares = [i * i for i in range(PARALLEL_MIN_ITEMS + 7)]
+    assert fork_map(lambda i: squares[i], len(squares), workers=2) == squares
+    assert fork_map(lambda i: i, 5, workers=2) == [0, 1, 2, 3, 4]  # small: serial

@@ -15,7 +15,7 @@ from ..slugs import headline_key
 from .text import term_counts, title_names
 
 # Bump when tokenising or name finding changes, so cached features are redone.
-FEATURES_VERSION = "related-features-1"
+FEATURES_VERSION = "related-features-2"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from ..slugs import headline_key
 from ..store import RelatedFeatureCache
 from .documents import Document, Features, article_document, article_features, features_key
 from .index import DocumentIndex, Scored
+from .parallel import fork_map
 from .signals import EDITOR
 
 EDITOR_SCORE = 1.0
@@ -118,7 +119,9 @@ class RelatedIndex:
     def all_picks(self, k: int | None = None) -> dict[str, list[RelatedPick]]:
         """Picks for every published article, by slug (sorted)."""
         count = k or self.config.count
-        return {a.slug: self.picks(a, count) for a in sorted(self.collection.published(self.now), key=_slug)}
+        articles = sorted(self.collection.published(self.now), key=_slug)
+        found = fork_map(lambda i: self.picks(articles[i], count), len(articles), self.config.workers)
+        return {a.slug: picks for a, picks in zip(articles, found, strict=True)}
 
     # -- keeping up to date --------------------------------------------------
     def refresh(
@@ -139,7 +142,7 @@ class RelatedIndex:
             if (known := self.index.documents.get(slug)) is None or known != _metadata_only(article, known)
         ]
         self.index.remove(gone)
-        self.index.add(_documents(changed, cache))
+        self.index.add(_documents(changed, cache, self.config.workers))
         return len(changed), len(gone)
 
 
@@ -154,7 +157,7 @@ def _metadata_only(article: Article, known: Document) -> Document:
     return article_document(article, known.features)
 
 
-def _documents(articles: list[Article], cache: RelatedFeatureCache | None) -> list[Document]:
+def _documents(articles: list[Article], cache: RelatedFeatureCache | None, workers: int = 0) -> list[Document]:
     """Documents of ``articles``, taking features from ``cache`` where the content hash matches."""
     keys = {a.slug: features_key(a) for a in articles}
     cached: dict[str, Features] = {}
@@ -164,14 +167,11 @@ def _documents(articles: list[Article], cache: RelatedFeatureCache | None) -> li
                 cached[slug] = Features.from_json(payload)
             except (KeyError, ValueError, TypeError):
                 continue  # an unreadable row is recomputed and overwritten
-    documents = []
-    fresh: list[tuple[str, str, dict[str, object]]] = []
-    for article in articles:
-        features = cached.get(article.slug)
-        if features is None:
-            features = article_features(article)
-            fresh.append((article.slug, keys[article.slug], features.to_json()))
-        documents.append(article_document(article, features))
+    missing = [a for a in articles if a.slug not in cached]
+    computed = fork_map(lambda i: article_features(missing[i]), len(missing), workers)
+    cached.update((a.slug, f) for a, f in zip(missing, computed, strict=True))
+    fresh = [(a.slug, keys[a.slug], f.to_json()) for a, f in zip(missing, computed, strict=True)]
+    documents = [article_document(article, cached[article.slug]) for article in articles]
     if cache is not None and fresh:
         cache.put_many(fresh)
     return documents
@@ -191,7 +191,7 @@ def build_related_index(
     rows of articles no longer published are dropped.
     """
     published = collection.published(now)
-    documents = _documents(published, cache)
+    documents = _documents(published, cache, config.workers)
     if cache is not None:
         cache.forget_missing(a.slug for a in published)
     return RelatedIndex(collection, config, now, documents)

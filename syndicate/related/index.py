@@ -26,11 +26,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from operator import ge, mul
+from operator import ge, mul, neg
 
 from ..config import RelatedConfig
 from ..slugs import headline_key
 from .documents import Document, Features
+from .parallel import fork_map
 from .signals import (
     AUTHOR,
     NAMES,
@@ -98,8 +99,10 @@ class DocumentIndex:
         self._tag_lists = {}
         self._name_lists = {}
         self._by_title = {}
-        for slug, document in self.documents.items():  # sorted by slug: lists come out sorted
-            vector = self.vectorise(document.features)
+        ordered = list(self.documents.values())
+        vectors = fork_map(lambda i: self.vectorise(ordered[i].features), len(ordered), self.config.workers)
+        for document, vector in zip(ordered, vectors, strict=True):  # sorted by slug: lists come out sorted
+            slug = document.slug
             self.vectors[slug] = vector
             for term in vector:
                 self._term_lists.setdefault(term, []).append(slug)
@@ -125,16 +128,19 @@ class DocumentIndex:
         weights = list(map(mul, log_tf, map(self.idf.get, names, repeat(unseen))))
         norm = math.sqrt(sum(map(mul, weights, weights))) or 1.0
         keep = self.config.distinctive_terms
-        chosen = list(zip(weights, names, strict=True))
+        # Heaviest first, ties by term (queries walk the most distinctive terms first);
+        # negated weights let sorted() compare plain tuples in C, with no key function.
+        ranked = list(zip(map(neg, weights), names, strict=True))
         if len(weights) > keep:
-            # Most terms weigh less than the mean and cannot be among the heaviest few:
+            # Most terms weigh well under the mean and cannot be among the heaviest few:
             # drop them in C before sorting what is left.
             mean = sum(weights) / len(weights)
-            heavy = list(compress(chosen, map(ge, weights, repeat(mean))))
-            if len(heavy) >= keep:
-                chosen = heavy
-        chosen = sorted(chosen, key=_heaviest)[:keep]
-        # Heaviest first (ties by term): queries walk the most distinctive terms first.
+            for cut in (2 * mean, mean):
+                heavy = list(compress(ranked, map(ge, weights, repeat(cut))))
+                if len(heavy) >= keep:
+                    ranked = heavy
+                    break
+        chosen = [(-negative, term) for negative, term in sorted(ranked)[:keep]]
         return {term: weight / norm for weight, term in chosen}
 
     def add(self, documents: Iterable[Document]) -> None:
@@ -336,6 +342,21 @@ class DocumentIndex:
             titles = {document.title_key, *taken_titles}
             urls = {document.url, *taken_urls}
 
+    def related_all(self, k: int) -> dict[str, list[Scored]]:
+        """Every document's ``k`` best computed picks, over all cores for a large index."""
+        ordered = list(self.documents.values())
+
+        def job(i: int) -> list[tuple[str, float, tuple[tuple[str, float], ...]]]:
+            # Slugs travel back from the workers, not documents with all their terms.
+            return [(s.document.slug, s.score, s.reasons) for s in self.related(ordered[i], k)]
+
+        found = fork_map(job, len(ordered), self.config.workers)
+        documents = self.documents
+        return {
+            document.slug: [Scored(documents[slug], score, reasons) for slug, score, reasons in picks]
+            for document, picks in zip(ordered, found, strict=True)
+        }
+
     def copies_of(self, title: str) -> set[str]:
         """Slugs of documents whose headline matches ``title``."""
         return set(self._by_title.get(headline_key(title), ()))
@@ -347,10 +368,6 @@ def _scored(other: Document, total: float, contributions: list[tuple[str, float]
 
 def _rank_key(item: tuple[float, float, str, object]) -> tuple[float, float, str]:
     return item[0], item[1], item[2]
-
-
-def _heaviest(item: tuple[float, str]) -> tuple[float, str]:
-    return (-item[0], item[1])
 
 
 def _discard(table: dict[str, list[str]], key: str, slug: str) -> None:

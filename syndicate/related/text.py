@@ -96,7 +96,9 @@ def term_counts(title: str, summary: str, body: str) -> dict[str, int]:
 # allowing a lower-case particle inside ("Guillermo del Toro", "Festival de Cannes").
 _CAP = r"[A-Z\u00c0-\u00de][\w\u2019'\-]*"
 _NAME_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:de|del|da|di|du|la|le|van|von|der|den|of|the)\s+)?{_CAP})+")
-_QUOTED = re.compile(r"[\"\u201c\u2018]([^\"\u201c\u201d\u2018\u2019]{2,80}?)[\"\u201d\u2019]")
+# A quoted title; a closing ’ followed by a letter is an apostrophe ("Clockmaker’s"), not the end.
+_QUOTED = re.compile(r"\u201c([^\u201d]{2,80}?)\u201d|\u2018(.{2,80}?)\u2019(?!\w)|\"([^\"]{2,80}?)\"")
+_POSSESSIVE = re.compile(r"['\u2019]s\b")
 _LEADING_WORDS = _word_set(
     "a an the in on at for from with by to of and but as after before when while this that these those "
     "his her their its our my your new"
@@ -119,7 +121,7 @@ def capitalised_names(text: str) -> set[str]:
     """Keys of multi-word capitalised runs in running text (people, films, festivals)."""
     out: set[str] = set()
     for match in _NAME_RUN.finditer(text):
-        key = _name_key(match.group(0))
+        key = _name_key(_POSSESSIVE.sub("", match.group(0)))
         if key.count(" ") >= 1:
             out.add(key)
     return out
@@ -129,7 +131,7 @@ def quoted_titles(text: str) -> set[str]:
     """Keys of quoted titles: ``“Dune”``, ``'All of Us Strangers'``."""
     out: set[str] = set()
     for match in _QUOTED.finditer(text):
-        key = _name_key(match.group(1))
+        key = _name_key(_POSSESSIVE.sub("", next(g for g in match.groups() if g)))
         if key and key not in STOPWORDS and len(key) > 2:
             out.add(key)
     return out
@@ -152,7 +154,7 @@ def title_names(title: str, summary: str, body: str) -> tuple[str, ...]:
     mentioned = capitalised_names(summary) | capitalised_names(body[:NAME_SCAN_CHARS])
     if not _is_title_case(title):
         mentioned |= capitalised_names(title)
-    words = headline_key(title).split()
+    words = headline_key(_POSSESSIVE.sub("", title)).split()
     for size in range(MAX_NAME_WORDS, 1, -1):
         for start in range(len(words) - size + 1):
             gram = " ".join(words[start : start + size])

@@ -1,0 +1,60 @@
+"""Spreading per-article work over the machine's cores.
+
+Tokenising, vectorising and answering every article's query are independent
+per article, and pure Python, so a large collection is split over forked
+worker processes (which inherit the index without copying it up front). Small
+collections, one-core machines and platforms without ``fork`` run serially:
+starting processes would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+# Below this many items a process pool costs more than it saves.
+PARALLEL_MIN_ITEMS = 3000
+
+_job: Callable[[int], Any] | None = None
+
+
+def available_workers(requested: int = 0) -> int:
+    """``requested`` workers, or every core this process may use when 0."""
+    if requested > 0:
+        return requested
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _run_range(bounds: tuple[int, int]) -> list[Any]:
+    assert _job is not None
+    return [_job(i) for i in range(*bounds)]
+
+
+def fork_map(job: Callable[[int], R], count: int, workers: int = 0) -> list[R]:
+    """``[job(0), ..., job(count - 1)]``, computed in forked processes when worth it.
+
+    ``job`` may close over anything (an index, a list of articles): the workers
+    inherit it through ``fork``; only the indexes go out and the results come back.
+    """
+    global _job
+    processes = min(available_workers(workers), max(1, count // 1000))
+    usable = sys.platform.startswith("linux") and not multiprocessing.current_process().daemon
+    if processes <= 1 or count < PARALLEL_MIN_ITEMS or not usable:
+        return [job(i) for i in range(count)]
+    step = -(-count // (processes * 4))
+    ranges = [(start, min(start + step, count)) for start in range(0, count, step)]
+    _job = job
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            chunks = pool.map(_run_range, ranges, chunksize=1)
+    finally:
+        _job = None
+    return [result for chunk in chunks for result in chunk]
