@@ -46,7 +46,7 @@ from syndicate.collection import Collection
 from syndicate.config import RelatedConfig, load_config
 from syndicate.model import Article, Author, Tag
 from syndicate.related import Document, DocumentIndex, RelatedIndex, article_document, article_features
-from syndicate.related.parallel import available_workers, fork_map
+from syndicate.related.parallel import available_workers, fork_map, paused_gc
 from syndicate.slugs import headline_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -357,7 +357,7 @@ def speed_run(size: int, baseline_sample: int | None, queue: multiprocessing.Que
     data = synthetic_collection(size)
     generated_mb = _peak_mb()
     config = RelatedConfig()
-    with timed() as tokenise:
+    with timed() as tokenise, paused_gc():
         features = fork_map(lambda i: article_features(data.articles[i]), len(data.articles))
         documents = [article_document(a, f) for a, f in zip(data.articles, features, strict=True)]
     with timed() as build:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -318,3 +319,49 @@ def test_fork_map_keeps_order_and_matches_serial() -> None:
     squares = [i * i for i in range(PARALLEL_MIN_ITEMS + 7)]
     assert fork_map(lambda i: squares[i], len(squares), workers=2) == squares
     assert fork_map(lambda i: i, 5, workers=2) == [0, 1, 2, 3, 4]  # small: serial
+
+
+def test_large_index_adds_without_recomputing_the_others(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syndicate.related import index as index_module
+
+    # Pretend the index is large: an update must then leave the other vectors alone.
+    monkeypatch.setattr(index_module, "EXACT_UPDATE_TERMS", 0)
+    site = _site(make_site)
+    winner = site.collection.get("lakeshore-winner")
+    lineup = site.collection.get("lakeshore-lineup")
+    assert winner is not None and lineup is not None
+    without = Collection([a for a in site.collection if a.slug != winner.slug])
+    live = build_related_index(without, site.config.related, NOW)
+    before = dict(live.index.vectors)
+    assert live.refresh(site.collection, NOW) == (1, 0)
+    assert all(live.index.vectors[slug] is vector for slug, vector in before.items())
+    assert "lakeshore-winner" in {p.slug for p in live.picks(lineup, k=3)}
+    assert {p.slug for p in live.picks(winner, k=3)} == {"lakeshore-jury", "lakeshore-lineup", "lakeshore-tickets"}
+
+
+def test_refresh_follows_edits_and_unpublishing(make_site: SiteFactory) -> None:
+    site = _site(make_site)
+    live = _index(site)
+    lineup = site.collection.get("lakeshore-lineup")
+    other = site.collection.get("other-04")
+    assert lineup is not None and other is not None
+    # other-04 is rewritten as a festival story; lakeshore-tickets becomes a draft.
+    rewritten = replace(
+        other,
+        text=f"The {FESTIVAL} boathouse screening room and Ada Okafor's water rights lineup.",
+        content_hash="edited",
+    )
+    drafted = replace(site.collection.get("lakeshore-tickets"), draft=True)  # type: ignore[type-var]
+    edited = Collection(
+        [
+            rewritten if a.slug == "other-04" else drafted if a.slug == "lakeshore-tickets" else a
+            for a in site.collection
+        ]
+    )
+    assert live.refresh(edited, NOW) == (1, 1)
+    picks = {p.slug for p in live.picks(lineup, k=4)}
+    assert "other-04" in picks and "lakeshore-tickets" not in picks
+    fresh = build_related_index(edited, site.config.related, NOW)
+    assert [p.slug for p in live.picks(lineup)] == [p.slug for p in fresh.picks(lineup)]

@@ -21,7 +21,7 @@ from ..slugs import headline_key
 from ..store import RelatedFeatureCache
 from .documents import Document, Features, article_document, article_features, features_key
 from .index import DocumentIndex, Scored
-from .parallel import fork_map
+from .parallel import fork_map, paused_gc
 from .signals import EDITOR
 
 EDITOR_SCORE = 1.0
@@ -120,7 +120,8 @@ class RelatedIndex:
         """Picks for every published article, by slug (sorted)."""
         count = k or self.config.count
         articles = sorted(self.collection.published(self.now), key=_slug)
-        found = fork_map(lambda i: self.picks(articles[i], count), len(articles), self.config.workers)
+        with paused_gc():
+            found = fork_map(lambda i: self.picks(articles[i], count), len(articles), self.config.workers)
         return {a.slug: picks for a, picks in zip(articles, found, strict=True)}
 
     # -- keeping up to date --------------------------------------------------
@@ -191,7 +192,8 @@ def build_related_index(
     rows of articles no longer published are dropped.
     """
     published = collection.published(now)
-    documents = _documents(published, cache, config.workers)
+    with paused_gc():
+        documents = _documents(published, cache, config.workers)
     if cache is not None:
         cache.forget_missing(a.slug for a in published)
     return RelatedIndex(collection, config, now, documents)

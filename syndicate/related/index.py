@@ -31,7 +31,7 @@ from operator import ge, mul, neg
 from ..config import RelatedConfig
 from ..slugs import headline_key
 from .documents import Document, Features
-from .parallel import fork_map
+from .parallel import fork_map, paused_gc
 from .signals import (
     AUTHOR,
     NAMES,
@@ -350,7 +350,8 @@ class DocumentIndex:
             # Slugs travel back from the workers, not documents with all their terms.
             return [(s.document.slug, s.score, s.reasons) for s in self.related(ordered[i], k)]
 
-        found = fork_map(job, len(ordered), self.config.workers)
+        with paused_gc():
+            found = fork_map(job, len(ordered), self.config.workers)
         documents = self.documents
         return {
             document.slug: [Scored(documents[slug], score, reasons) for slug, score, reasons in picks]
