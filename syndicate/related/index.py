@@ -52,6 +52,12 @@ RESTATISTICS_SHARE = 0.1
 EXACT_UPDATE_TERMS = 400_000
 
 
+# Each signal's weighted share of a pair's score, in this order.
+Parts = tuple[float, float, float, float, float]
+_PART_NAMES = (TEXT, TAGS, NAMES, RECENCY, AUTHOR)
+_NOTHING: Parts = (0.0, 0.0, 0.0, 0.0, 0.0)
+
+
 def _log_tf(tf: int) -> float:
     return _LOG_TF[tf] if tf < 4096 else 1.0 + math.log(tf)
 
@@ -247,12 +253,10 @@ class DocumentIndex:
 
     def score(self, document: Document, vector: dict[str, float], other: Document) -> Scored:
         """Every signal for one pair, exactly."""
-        total, contributions = self._scorer(document, vector)(other)
-        return _scored(other, total, contributions)
+        total, parts = self._scorer(document, vector)(other)
+        return _scored(other, total, parts)
 
-    def _scorer(
-        self, document: Document, vector: dict[str, float]
-    ) -> Callable[[Document], tuple[float, list[tuple[str, float]]]]:
+    def _scorer(self, document: Document, vector: dict[str, float]) -> Callable[[Document], tuple[float, Parts]]:
         """A function scoring ``document`` against others, with the per-query work done once."""
         w = self.weights
         size = len(self.documents)
@@ -267,27 +271,26 @@ class DocumentIndex:
         published = document.published
         author = document.author if w.author > 0 else None
 
-        def score(other: Document) -> tuple[float, list[tuple[str, float]]]:
-            contributions: list[tuple[str, float]] = []
+        text_weight, tags_weight, names_weight = w.text, w.tags / tag_total, w.names / name_total
+        recency_weight, author_weight, half_life = w.recency, w.author, w.half_life_seconds
+
+        def score(other: Document) -> tuple[float, Parts]:
+            # Plain arithmetic first: most candidates are scored and dropped, so the
+            # reasons are only built for the few that rank.
             theirs = vectors.get(other.slug)
-            text = cosine(vector, theirs, my_terms) if theirs else 0.0
-            if text > 0:
-                contributions.append((TEXT, w.text * text))
-            if tags:
-                shared = sum(tag_weights[t] for t in other.tags if t in tag_weights)
-                if shared > 0:
-                    contributions.append((TAGS, w.tags * shared / tag_total))
-            if names:
-                shared = sum(name_weights[n] for n in other.features.names if n in name_weights)
-                if shared > 0:
-                    contributions.append((NAMES, w.names * shared / name_total))
-            if contributions:
-                if w.recency > 0:
-                    recency = closeness_in_time(published - other.published, w.half_life_seconds)
-                    contributions.append((RECENCY, w.recency * recency))
-                if author is not None and author == other.author:
-                    contributions.append((AUTHOR, w.author))
-            return sum(share for _, share in contributions), contributions
+            text = text_weight * cosine(vector, theirs, my_terms) if theirs else 0.0
+            shared_tags = tags_weight * sum(map(tag_weights.get, other.tags, repeat(0.0))) if tags else 0.0
+            shared_names = (
+                names_weight * sum(map(name_weights.get, other.features.names, repeat(0.0))) if names else 0.0
+            )
+            if text <= 0 and shared_tags <= 0 and shared_names <= 0:
+                return 0.0, _NOTHING
+            recency = (
+                recency_weight * closeness_in_time(published - other.published, half_life) if recency_weight else 0.0
+            )
+            same_author = author_weight if author is not None and author == other.author else 0.0
+            total = text + shared_tags + shared_names + recency + same_author
+            return total, (text, shared_tags, shared_names, recency, same_author)
 
         return score
 
@@ -321,18 +324,18 @@ class DocumentIndex:
                 other = self.documents[slug]
                 if slug in excluded or (before is not None and other.published >= before):
                     continue
-                total, contributions = score(other)
+                total, parts = score(other)
                 if total > 0:
-                    ranked.append((-total, -other.published, slug, contributions))
+                    ranked.append((-total, -other.published, slug, parts))
             ranked.sort(key=_rank_key)
             picked: list[Scored] = []
-            for negative, _, slug, contributions in ranked:
+            for negative, _, slug, parts in ranked:
                 other = self.documents[slug]
                 if other.title_key in titles or other.url in urls:
                     continue
                 titles.add(other.title_key)
                 urls.add(other.url)
-                picked.append(_scored(other, -negative, contributions))
+                picked.append(_scored(other, -negative, parts))
                 if len(picked) == k:
                     return picked
             if len(slugs) < limit:
@@ -363,8 +366,12 @@ class DocumentIndex:
         return set(self._by_title.get(headline_key(title), ()))
 
 
-def _scored(other: Document, total: float, contributions: list[tuple[str, float]]) -> Scored:
-    return Scored(other, total, tuple((name, round(share, 6)) for name, share in contributions))
+def _scored(other: Document, total: float, parts: Parts) -> Scored:
+    return Scored(
+        other,
+        total,
+        tuple((name, round(share, 6)) for name, share in zip(_PART_NAMES, parts, strict=True) if share > 0),
+    )
 
 
 def _rank_key(item: tuple[float, float, str, object]) -> tuple[float, float, str]:
