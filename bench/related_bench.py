@@ -278,14 +278,14 @@ def baseline(documents: list[Document], sample: int | None) -> tuple[float, Time
     started = time.perf_counter()
     df: dict[str, int] = {}
     for d in documents:
-        for term in d.features.terms:
+        for term in d.features.words:
             df[term] = df.get(term, 0) + 1
     column = {term: i for i, term in enumerate(sorted(df))}
     size = len(documents)
     idf = {term: math.log((1 + size) / (1 + n)) + 1.0 for term, n in df.items()}
     rows, cols, vals = [], [], []
     for row, d in enumerate(documents):
-        for term, tf in d.features.terms.items():
+        for term, tf in zip(d.features.words, d.features.counts, strict=True):
             rows.append(row)
             cols.append(column[term])
             vals.append((1.0 + math.log(tf)) * idf[term])

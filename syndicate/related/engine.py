@@ -154,7 +154,7 @@ def _slug(article: Article) -> str:
 def _metadata_only(article: Article, known: Document) -> Document:
     """``article`` as a document reusing ``known``'s features if the text is unchanged (for comparing)."""
     if known.content_key != features_key(article):
-        return article_document(article, Features({}, ()))
+        return article_document(article, Features.from_counts({}))
     return article_document(article, known.features)
 
 

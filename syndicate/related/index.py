@@ -95,7 +95,7 @@ class DocumentIndex:
         self.documents = {d.slug: d for d in sorted(documents, key=lambda d: d.slug)}
         self.term_df = Counter()
         for document in self.documents.values():
-            self.term_df.update(document.features.terms.keys())
+            self.term_df.update(document.features.words)
         self._stats_size = len(self.documents)
         self._changes = 0
         top = math.log(1 + self._stats_size)
@@ -124,11 +124,10 @@ class DocumentIndex:
         Runs once per document on every full build, so each step is a C-level
         ``map``/``sorted`` rather than a Python loop over the terms.
         """
-        terms = features.terms
-        if not terms:
+        names = features.words
+        if not names:
             return {}
-        names = list(terms)
-        counts = terms.values()
+        counts = features.counts
         log_tf = map(_LOG_TF.__getitem__, counts) if max(counts) < len(_LOG_TF) else map(_log_tf, counts)
         unseen = math.log(1 + self._stats_size) + 1.0
         weights = list(map(mul, log_tf, map(self.idf.get, names, repeat(unseen))))
@@ -164,8 +163,8 @@ class DocumentIndex:
         size = self._stats_size
         for document in fresh:
             self.documents[document.slug] = document
-            self.term_df.update(document.features.terms.keys())
-            for term in document.features.terms:
+            self.term_df.update(document.features.words)
+            for term in document.features.words:
                 self.idf[term] = math.log(1 + size) - math.log(1 + self.term_df[term]) + 1.0
             vector = self.vectorise(document.features)
             self.vectors[document.slug] = vector
@@ -185,7 +184,7 @@ class DocumentIndex:
             document = self.documents.pop(slug, None)
             if document is None:
                 continue
-            self.term_df.subtract(document.features.terms.keys())
+            self.term_df.subtract(document.features.words)
             for term in self.vectors.pop(slug, {}):
                 _discard(self._term_lists, term, slug)
             for tag in document.tags:
@@ -208,7 +207,7 @@ class DocumentIndex:
     def _terms_total(self) -> int:
         if len(self) > EXACT_UPDATE_TERMS // 10:  # not worth counting: far too many documents
             return EXACT_UPDATE_TERMS + 1
-        return sum(len(d.features.terms) for d in self.documents.values())
+        return sum(len(d.features) for d in self.documents.values())
 
     # -- querying -----------------------------------------------------------
     def __len__(self) -> int:
