@@ -199,8 +199,12 @@ def test_never_two_copies_of_the_same_story(make_site: SiteFactory) -> None:
     site = _site(make_site, {"lakeshore-jury-copy.md": copy.replace("---\ntitle", "---\nslug: jury-copy\ntitle")})
     article = site.collection.get("lakeshore-lineup")
     assert article is not None and site.collection.get("jury-copy") is not None
-    slugs = [p.slug for p in _index(site).picks(article, k=5)]
+    index = _index(site)
+    slugs = [p.slug for p in index.picks(article, k=5)]
     assert len({"lakeshore-jury", "jury-copy"} & set(slugs)) == 1
+    # Excluding a story excludes its copies too (the newsletter never shows one twice).
+    for excluded in ("lakeshore-jury", "jury-copy"):
+        assert not {"lakeshore-jury", "jury-copy"} & {p.slug for p in index.picks(article, k=5, exclude={excluded})}
 
 
 def _build_json(site_dir: Path) -> bytes:

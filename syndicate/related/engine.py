@@ -62,6 +62,11 @@ class RelatedIndex:
         skip = {article.slug, *exclude}
         titles = {headline_key(article.title)}
         urls = {article.url}
+        for slug in exclude:  # an excluded story's copies under other slugs are excluded too
+            excluded = self.index.documents.get(slug)
+            if excluded is not None:
+                titles.add(excluded.title_key)
+                urls.add(excluded.url)
         for ref in self.collection.editor_picks(article):
             target = ref.article
             if target is None or target.slug in skip or not target.is_published(self.now):
