@@ -369,3 +369,30 @@ def test_refresh_follows_edits_and_unpublishing(make_site: SiteFactory) -> None:
     assert "other-04" in picks and "lakeshore-tickets" not in picks
     fresh = build_related_index(edited, site.config.related, NOW)
     assert [p.slug for p in live.picks(lineup)] == [p.slug for p in fresh.picks(lineup)]
+
+
+def test_an_article_of_common_words_still_gets_candidates() -> None:
+    from syndicate.related import Document, DocumentIndex, Features
+
+    def doc(number: int, words: dict[str, int]) -> Document:
+        return Document(
+            slug=f"d{number:03d}",
+            title=f"Story {number}",
+            url=f"https://x.example/d{number:03d}/",
+            published=1_700_000_000.0 + number,
+            author=None,
+            tags=(),
+            features=Features.from_counts(words),
+        )
+
+    # 100 stories all about "cinema" and "premiere": both words are in every inverted list's
+    # worth of stories (over the rarity cap), yet the stories are related to each other.
+    documents = [doc(n, {"cinema": 3, "premiere": 2, f"unique{n}": 1}) for n in range(100)]
+    index = DocumentIndex(documents, RelatedConfig())
+    picks = index.related(documents[0], 5)
+    assert len(picks) == 5 and all(p.document.slug != "d000" for p in picks)
+    # Same text, so closeness in time decides: the stories published nearest d000 first.
+    assert [p.document.slug for p in picks] == ["d001", "d002", "d003", "d004", "d005"]
+    assert [p.document.slug for p in DocumentIndex(reversed(documents), RelatedConfig()).related(documents[0], 5)] == [
+        p.document.slug for p in picks
+    ]

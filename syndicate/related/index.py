@@ -52,6 +52,10 @@ RESTATISTICS_SHARE = 0.1
 EXACT_UPDATE_TERMS = 400_000
 
 
+# Fewer rare-term lists than this and the least common of the common ones are used too.
+MIN_LISTS = 3
+
+
 # Each signal's weighted share of a pair's score, in this order.
 Parts = tuple[float, float, float, float, float]
 _PART_NAMES = (TEXT, TAGS, NAMES, RECENCY, AUTHOR)
@@ -227,10 +231,15 @@ class DocumentIndex:
         """Slugs of the documents sharing the most distinctive terms, rare tags and names."""
         cap = self._list_cap()
         lists: list[list[str]] = []
+        common: list[tuple[int, str]] = []
         for term in vector:  # vectors are ordered by weight, most distinctive first
             found = self._term_lists.get(term)
             if found and len(found) <= cap:
                 lists.append(found)
+            elif found:
+                common.append((len(found), term))
+        if len(lists) < MIN_LISTS:  # an article of common words only still gets candidates
+            lists.extend(self._term_lists[term] for _, term in sorted(common)[: MIN_LISTS - len(lists)])
         # A shared rare tag or title name counts as much as three shared terms.
         for table, keys in ((self._tag_lists, document.tags), (self._name_lists, document.features.names)):
             for key in keys:
