@@ -26,10 +26,10 @@ from .common import (
 
 @click.command(
     epilog=examples(
-        "syndicate related venice-2026-lineup",
-        "syndicate related venice-2026-lineup --explain",
-        "syndicate related venice-2026-lineup --json --explain | jq '.picks[0].reasons'",
-        "syndicate related venice-2026-lineup -k 3 --exclude cannes-wrap --before 2026-11-01",
+        "syndicate related hollow-pines-set-visit",
+        "syndicate related hollow-pines-set-visit --explain",
+        "syndicate related hollow-pines-set-visit --json --explain | jq '.picks[0].reasons'",
+        "syndicate related lakeshore-award-winners -k 3 --exclude lakeshore-lineup-announced --before 2026-10-20",
     )
 )
 @click.argument("slug")
