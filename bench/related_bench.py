@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 50_000])
     parser.add_argument("--quality-only", action="store_true")
     parser.add_argument(
-        "--baseline-sample", type=int, default=5000, help="rows of the all-pairs baseline above 10,000 articles"
+        "--baseline-sample", type=int, default=2000, help="rows of the all-pairs baseline above 10,000 articles"
     )
     args = parser.parse_args(argv)
     config = RelatedConfig()

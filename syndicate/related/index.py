@@ -52,6 +52,8 @@ RESTATISTICS_SHARE = 0.1
 EXACT_UPDATE_TERMS = 400_000
 
 
+# The longest inverted list a query reads to find candidates.
+LIST_CAP = 128
 # Fewer rare-term lists than this and the least common of the common ones are used too.
 MIN_LISTS = 3
 
@@ -225,7 +227,9 @@ class DocumentIndex:
 
     def _list_cap(self) -> int:
         """Inverted lists longer than this belong to common terms: not used to find candidates."""
-        return max(64, int(0.01 * len(self.documents)))
+        # 1% of the collection, but never more than LIST_CAP: a query then reads a bounded
+        # number of postings however large the collection grows.
+        return max(64, min(int(0.01 * len(self.documents)), LIST_CAP))
 
     def candidates(self, document: Document, vector: dict[str, float], limit: int) -> list[str]:
         """Slugs of the documents sharing the most distinctive terms, rare tags and names."""
