@@ -175,6 +175,10 @@ class NewsletterConfig:
     unsubscribe_mailto: str = field(default="", metadata=_doc("Address for mailto unsubscribes."))
     rate_per_second: float = field(default=0.0, metadata=_doc("Most messages a second (0: no limit).", _not_negative))
     max_bounces: int = field(default=3, metadata=_doc("Hard bounces before an address is suppressed.", _positive))
+    retry_minutes: float = field(
+        default=30.0, metadata=_doc("Wait before retrying a deferred (4xx) recipient; doubles each time.", _positive)
+    )
+    max_attempts: int = field(default=6, metadata=_doc("Tries per recipient before a deferral is given up.", _positive))
 
 
 @dataclass(frozen=True)

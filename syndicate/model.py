@@ -191,3 +191,28 @@ class RenderedIssue:
     text: str
     web_html: str = ""
     story_urls: tuple[str, ...] = field(default_factory=tuple)
+
+
+class SubscriberStatus(StrEnum):
+    """Where an address stands: only ``active`` ones are sent the newsletter."""
+
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"  # suppressed after too many hard bounces
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A newsletter subscriber as stored: the address is validated and normalised."""
+
+    id: int
+    email: str
+    name: str = ""
+    status: SubscriberStatus = SubscriberStatus.ACTIVE
+    bounces: int = 0
+    created_at: datetime | None = None
+    changed_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status is SubscriberStatus.ACTIVE

@@ -14,7 +14,9 @@ from pathlib import Path
 from . import articles, entries, ledger, outputs, related, sources, subscribers
 from .articles import ArticleCache
 from .database import Database, Migration
+from .ledger import SendLedger
 from .outputs import OutputFingerprints
+from .subscribers import SubscriberTable
 
 ALL_MIGRATIONS: list[Migration] = [
     *articles.MIGRATIONS,
@@ -41,6 +43,14 @@ class Store:
     def outputs(self) -> OutputFingerprints:
         return OutputFingerprints(self.db)
 
+    @cached_property
+    def subscribers(self) -> SubscriberTable:
+        return SubscriberTable(self.db)
+
+    @cached_property
+    def ledger(self) -> SendLedger:
+        return SendLedger(self.db)
+
     def close(self) -> None:
         self.db.close()
 
@@ -51,4 +61,4 @@ class Store:
         self.close()
 
 
-__all__ = ["ArticleCache", "Database", "OutputFingerprints", "Store"]
+__all__ = ["ArticleCache", "Database", "OutputFingerprints", "SendLedger", "Store", "SubscriberTable"]
