@@ -101,7 +101,7 @@ def read_subscriber_csv(text: str, path: str) -> tuple[list[tuple[str, str]], Im
             report.problems.append(
                 Problem(path, f"{address} is listed again; merged with the earlier row", Severity.WARNING, line)
             )
-            name = name or merged[key][1]
+            address, name = merged[key][0], name or merged[key][1]  # the first spelling stays
         merged[key] = (address, name)
     return list(merged.values()), report
 
