@@ -25,11 +25,13 @@ flight, so a crash costs at most one duplicate, never a lost recipient.
 from __future__ import annotations
 
 import json
+import re
 import smtplib
 import socket
 import ssl
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -40,7 +42,7 @@ from ..config import Config, SmtpConfig
 from ..errors import NewsletterError
 from ..model import RenderedIssue, Subscriber
 from ..site import Site
-from ..store.ledger import DeliveryStatus
+from ..store.ledger import DeliveryStatus, RowOutcome
 from . import prepare_issue
 from .lock import SendLock
 from .message import ListSettings, MessageTemplate
@@ -77,6 +79,17 @@ class RelayUnavailableError(NewsletterError):
 
 class _DroppedError(Exception):
     """The connection went away mid-transaction; reconnect and try the message again."""
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _data_payload(data: bytes) -> bytes:
+    """The DATA payload: dot-stuffed (RFC 5321 4.5.2), CRLF-terminated, then the lone dot."""
+    stuffed = _LEADING_DOT.sub(b"..", data)
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    return stuffed + b".\r\n"
 
 
 def _reply_text(raw: bytes | str) -> str:
@@ -155,24 +168,40 @@ class SmtpRelay:
         if connection is not None:
             connection.close()
 
-    def deliver(self, sender: str, recipient: str, data: bytes) -> Reply:
-        """Send one message; reconnect and retry when the connection drops."""
+    def deliver(
+        self, sender: str, recipient: str, data: bytes, *, before_data: Callable[[], None] | None = None
+    ) -> Reply:
+        """Send one message; reconnect and retry when the connection drops.
+
+        ``before_data`` runs after the relay has accepted the recipient and
+        just before the message data is sent (the ledger's commit hook).
+        """
         problem = ""
         for _ in range(RECONNECTS_PER_MESSAGE + 1):
             self._pace()
             self.open()
             assert self._connection is not None
             try:
-                return self._transaction(self._connection, sender, recipient, data)
+                return self._transaction(self._connection, sender, recipient, data, before_data)
             except _DroppedError as exc:
                 problem = str(exc)
                 self._discard()
+            except BaseException:
+                self._discard()  # mid-transaction: a polite QUIT could hang in the DATA phase
+                raise
         raise RelayUnavailableError(
             f"SMTP {self.settings.host}:{self.settings.port}: the connection dropped "
             f"{RECONNECTS_PER_MESSAGE + 1} times in a row ({problem})"
         )
 
-    def _transaction(self, connection: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> Reply:
+    def _transaction(
+        self,
+        connection: smtplib.SMTP,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        before_data: Callable[[], None] | None,
+    ) -> Reply:
         try:
             code, text = connection.mail(sender)
             if code != 250:
@@ -180,10 +209,14 @@ class SmtpRelay:
             code, text = connection.rcpt(recipient)
             if code not in (250, 251):
                 return self._refused(connection, code, text)
-            try:
-                code, text = connection.data(data)
-            except smtplib.SMTPDataError as exc:  # DATA itself refused: the message was not sent
-                return self._refused(connection, exc.smtp_code, exc.smtp_error)
+            connection.putcmd("data")
+            code, text = connection.getreply()
+            if code != 354:  # DATA itself refused: the message was not sent
+                return self._refused(connection, code, text)
+            if before_data is not None:
+                before_data()
+            connection.send(_data_payload(data))
+            code, text = connection.getreply()
             if code == 250:
                 return Reply(Outcome.SENT, code, _reply_text(text))
             return self._refused(connection, code, text, reset=False)
@@ -488,9 +521,9 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
         rows = rows[:limit]
     subscribers = store.subscribers.by_ids([row.subscriber_id for row in rows])
     template = sender.template(issue)
-    envelope = sender.envelope_sender(template)
     relay = SmtpRelay(config.smtp, nl.rate_per_second)
-    total = len(rows)
+    writer = _LedgerWriter(sender, label)
+    backlog: list[RowOutcome] = []  # outcomes not yet handed to the writer
     try:
         relay.open()
         for done, row in enumerate(rows, 1):
@@ -498,54 +531,84 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
             reason = _skip_reason(subscriber, nl.max_bounces)
             if reason or subscriber is None:
                 if subscriber is not None:
-                    ledger.finish(label, row.subscriber_id, DeliveryStatus.SKIPPED, now, reason)
+                    backlog.append(RowOutcome(row.subscriber_id, DeliveryStatus.SKIPPED, reason))
                 report.skipped += 1
             else:
-                _send_one(sender, template, relay, envelope, subscriber, row.attempts, report)
+                recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
+                message_id = template.message_id(recipient)
+                data = template.render(recipient, token=token, now=datetime.now(UTC), message_id=message_id)
+                # One commit records the previous outcomes and marks this message in flight; it runs
+                # while the relay answers MAIL and RCPT, and the data waits for it (before_data).
+                writer.submit(backlog, (subscriber.id, message_id))
+                backlog = []
+                reply = relay.deliver(template.sender.addr_spec, subscriber.email, data, before_data=writer.wait)
+                backlog.append(_outcome(sender, subscriber.id, row.attempts, reply, report))
             if progress:
-                progress(done, total)
+                progress(done, len(rows))
     except NewsletterError as exc:
+        # The message being sent stays in flight: the next run sends it again.
         report.error = str(exc)
     finally:
         relay.close()
+        writer.submit(backlog, None)
+        writer.close()
         report.connections = relay.connections
     _finish_report(sender, report)
     return report
 
 
-def _send_one(
-    sender: Sender,
-    template: MessageTemplate,
-    relay: SmtpRelay,
-    envelope: str,
-    subscriber: Subscriber,
-    attempts: int,
-    report: SendReport,
-) -> None:
-    ledger, now, nl = sender.site.store.ledger, sender.now, sender.config.newsletter
-    label = template.week
-    recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
-    message_id = template.message_id(recipient)
-    data = template.render(recipient, token=token, now=datetime.now(UTC), message_id=message_id)
-    ledger.begin(label, subscriber.id, message_id, now)
-    # If deliver() raises, the row stays in flight and the next run sends it again.
-    reply = relay.deliver(envelope, subscriber.email, data)
+def _outcome(sender: Sender, subscriber_id: int, attempts: int, reply: Reply, report: SendReport) -> RowOutcome:
+    nl, now = sender.config.newsletter, sender.now
     if reply.outcome is Outcome.SENT:
-        ledger.finish(label, subscriber.id, DeliveryStatus.SENT, now, str(reply))
         report.sent += 1
-    elif reply.outcome is Outcome.DEFERRED:
-        tries = attempts + 1
-        if tries >= nl.max_attempts:
-            ledger.finish(label, subscriber.id, DeliveryStatus.FAILED, now, f"gave up after {tries} tries: {reply}")
-            report.failed += 1
-        else:
-            retry_at = now + backoff(tries, nl.retry_minutes)
-            ledger.finish(label, subscriber.id, DeliveryStatus.DEFERRED, now, str(reply), retry_at)
-            report.deferred += 1
-    else:
-        ledger.finish(label, subscriber.id, DeliveryStatus.BOUNCED, now, str(reply))
-        sender.site.store.subscribers.record_bounce(subscriber.id, nl.max_bounces)
+        return RowOutcome(subscriber_id, DeliveryStatus.SENT, str(reply))
+    if reply.outcome is Outcome.BOUNCED:
         report.bounced += 1
+        return RowOutcome(subscriber_id, DeliveryStatus.BOUNCED, str(reply))
+    tries = attempts + 1
+    if tries >= nl.max_attempts:
+        report.failed += 1
+        return RowOutcome(subscriber_id, DeliveryStatus.FAILED, f"gave up after {tries} tries: {reply}")
+    report.deferred += 1
+    return RowOutcome(subscriber_id, DeliveryStatus.DEFERRED, str(reply), now + backoff(tries, nl.retry_minutes))
+
+
+class _LedgerWriter:
+    """Commits ledger steps on one worker thread, so the disk overlaps the relay's round trips.
+
+    Jobs run in order on a single thread. :meth:`wait` is the relay's
+    ``before_data`` hook: a message's data is sent only once the commit marking
+    it in flight (and recording the message before it) is done, so at most one
+    message can ever be with the relay without the ledger knowing it was sent.
+    """
+
+    def __init__(self, sender: Sender, week: str) -> None:
+        self._store = sender.site.store
+        self._week = week
+        self._now = sender.now
+        self._max_bounces = sender.config.newsletter.max_bounces
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syndicate-ledger")
+        self._pending: Future[None] | None = None
+
+    def submit(self, finished: list[RowOutcome], started: tuple[int, str] | None) -> None:
+        if finished or started:
+            self._pending = self._pool.submit(self._write, finished, started)
+
+    def _write(self, finished: list[RowOutcome], started: tuple[int, str] | None) -> None:
+        self._store.ledger.advance(self._week, self._now, finished=finished, started=started)
+        for outcome in finished:
+            if outcome.status is DeliveryStatus.BOUNCED:
+                self._store.subscribers.record_bounce(outcome.subscriber_id, self._max_bounces)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def _finish_report(sender: Sender, report: SendReport) -> None:

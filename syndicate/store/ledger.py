@@ -65,6 +65,16 @@ def _stamp(moment: datetime) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """What became of one subscriber's message."""
+
+    subscriber_id: int
+    status: DeliveryStatus
+    reply: str = ""
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IssueRecord:
     week: str
     subject: str
@@ -164,36 +174,43 @@ class SendLedger:
         rows = self._db.query("SELECT subscriber_id, status FROM send_ledger WHERE week = ?", (week,))
         return {row["subscriber_id"]: DeliveryStatus(row["status"]) for row in rows}
 
-    def begin(self, week: str, subscriber_id: int, message_id: str, now: datetime) -> None:
-        """Commit ``in_flight`` before the message's SMTP transaction starts."""
-        self._db.execute(
-            "UPDATE send_ledger SET status = 'in_flight', attempts = attempts + 1, message_id = ?, changed_at = ? "
-            "WHERE week = ? AND subscriber_id = ?",
-            (message_id, _stamp(now), week, subscriber_id),
-        )
-
-    def finish(
+    def advance(
         self,
         week: str,
-        subscriber_id: int,
-        status: DeliveryStatus,
         now: datetime,
-        reply: str = "",
-        next_attempt_at: datetime | None = None,
+        *,
+        finished: Sequence[RowOutcome] = (),
+        started: tuple[int, str] | None = None,
     ) -> None:
-        """Record the outcome of a message (or put it back to ``pending`` when it never left)."""
-        self._db.execute(
-            "UPDATE send_ledger SET status = ?, last_reply = ?, next_attempt_at = ?, changed_at = ? "
-            "WHERE week = ? AND subscriber_id = ?",
-            (
-                status.value,
-                reply[:500],
-                _stamp(next_attempt_at) if next_attempt_at else None,
-                _stamp(now),
-                week,
-                subscriber_id,
-            ),
-        )
+        """In one commit: record messages' outcomes, and mark the next message ``in_flight``.
+
+        ``started`` is ``(subscriber_id, message_id)``; it must be committed
+        before that message's data is sent, so a crash leaves it to be resent.
+        """
+        stamp = _stamp(now)
+        with self._db.transaction() as db:
+            if finished:
+                db.executemany(
+                    "UPDATE send_ledger SET status = ?, last_reply = ?, next_attempt_at = ?, changed_at = ? "
+                    "WHERE week = ? AND subscriber_id = ?",
+                    [
+                        (
+                            o.status.value,
+                            o.reply[:500],
+                            _stamp(o.next_attempt_at) if o.next_attempt_at else None,
+                            stamp,
+                            week,
+                            o.subscriber_id,
+                        )
+                        for o in finished
+                    ],
+                )
+            if started is not None:
+                db.execute(
+                    "UPDATE send_ledger SET status = 'in_flight', attempts = attempts + 1, message_id = ?, "
+                    "changed_at = ? WHERE week = ? AND subscriber_id = ?",
+                    (started[1], stamp, week, started[0]),
+                )
 
     def close_issue_if_done(self, week: str, now: datetime) -> bool:
         """Mark the issue complete when no row is left open; return whether it is complete."""
