@@ -77,6 +77,13 @@ def _clock(value: Any) -> str | None:
     return "must be a time of day as HH:MM, e.g. '07:30'"
 
 
+def _aspect(value: Any) -> str | None:
+    width, _, height = str(value).partition(":")
+    if width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0:
+        return None
+    return "must be width:height in whole numbers, e.g. '16:9'"
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     """``[site]``: who publishes and where."""
@@ -179,6 +186,15 @@ class NewsletterConfig:
         default=30.0, metadata=_doc("Wait before retrying a deferred (4xx) recipient; doubles each time.", _positive)
     )
     max_attempts: int = field(default=6, metadata=_doc("Tries per recipient before a deferral is given up.", _positive))
+    utm_campaign: str = field(
+        default="{week}", metadata=_doc("utm_campaign value; {week} is the issue's week, e.g. 2026-W47.")
+    )
+    archive_url: str = field(
+        default="", metadata=_doc("Public URL of the issue archive (default: <site url>/newsletter/).")
+    )
+    image_aspect: str = field(
+        default="16:9", metadata=_doc("Width:height of the space kept for story images, e.g. '3:2'.", _aspect)
+    )
 
 
 @dataclass(frozen=True)
