@@ -12,8 +12,7 @@ import pytest
 from syndicate.errors import NewsletterError
 from syndicate.model import RenderedIssue
 from syndicate.newsletter import placeholders as P
-from syndicate.newsletter.message import ListSettings, MessageTemplate
-from syndicate.newsletter.personalize import Recipient, greeting
+from syndicate.newsletter.message import ListSettings, MessageTemplate, Recipient
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 LONG_LINE = "<p>" + "Cinéma = art & light. " * 40 + "</p>"
@@ -89,7 +88,6 @@ def test_a_bad_sender_is_refused_clearly() -> None:
             MessageTemplate(issue(), sender=sender, lists=ListSettings("", "", ""))
 
 
-def test_greeting() -> None:
-    assert greeting("Jane Doe") == "Hi Jane,"
-    assert greeting("") == "Hello,"
-    assert greeting("  \r\n ") == "Hello,"
+def test_greeting_without_a_name_is_neutral() -> None:
+    message = parse(template().render(recipient(name="  \r\n "), token="t", now=NOW))
+    assert message.get_body(("plain",)).get_content().startswith("Hello,")  # type: ignore[union-attr]

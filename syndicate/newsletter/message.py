@@ -29,7 +29,7 @@ from urllib.parse import quote
 from ..errors import NewsletterError
 from ..model import RenderedIssue
 from . import placeholders
-from .personalize import Recipient, html_values, text_values
+from .personalise import recipient_values
 from .subscribers import clean_name
 
 _TEXT_SLOT = "SYNDICATETEXTBODYSLOT"
@@ -101,6 +101,20 @@ def _format_to(recipient: Recipient) -> bytes:
     scratch["To"] = Address(display_name=name, username=username, domain=domain)
     folded: str = policy.SMTP.fold("To", scratch["To"])
     return folded.encode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who one message goes to, and the link that unsubscribes them."""
+
+    email: str
+    name: str
+    unsubscribe_url: str
+    subscriber_id: int = 0
+
+    def values(self, *, for_html: bool) -> dict[str, str]:
+        """The markers' values for this recipient (HTML-escaped for the HTML part)."""
+        return recipient_values(clean_name(self.name), self.email, self.unsubscribe_url, for_html=for_html)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,9 +195,9 @@ class MessageTemplate:
                 f"Message-ID: {message_id or self.message_id(recipient)}\r\n".encode("ascii"),
                 self.list_unsubscribe(recipient, token),
                 self.before_text,
-                self.text.render(text_values(recipient)),
+                self.text.render(recipient.values(for_html=False)),
                 self.between,
-                self.html.render(html_values(recipient)),
+                self.html.render(recipient.values(for_html=True)),
                 self.after_html,
             )
         )

@@ -45,8 +45,8 @@ from ..site import Site
 from ..store.ledger import DeliveryStatus, RowOutcome
 from . import prepare_issue
 from .lock import SendLock
-from .message import ListSettings, MessageTemplate
-from .personalize import Recipient
+from .message import ListSettings, MessageTemplate, Recipient
+from .sample_message import unsubscribe_base
 from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
 from .weeks import due_at, due_week, parse_week, shift_week
@@ -314,10 +314,6 @@ def issue_from_json(text: str) -> RenderedIssue:
     data = json.loads(text)
     data["story_urls"] = tuple(data.get("story_urls", ()))
     return RenderedIssue(**data)
-
-
-def unsubscribe_base(config: Config) -> str:
-    return config.newsletter.unsubscribe_url or f"{config.site.base_url}/unsubscribe"
 
 
 def backoff(attempts: int, retry_minutes: float) -> timedelta:
