@@ -228,8 +228,17 @@ def test_a_run_after_missed_ones_sends_only_the_latest_and_says_so(make_site: Si
     assert report.week == "2026-W50" and report.sent == 2
     assert report.missed_weeks == ["2026-W48", "2026-W49"]
     assert "missed 2026-W48, 2026-W49" in report.message
+    # Sending a later week ahead of time makes the one due before it stale: cron does not send it after.
+    for day, title in (("2026-12-15", "Week 51 Story"), ("2026-12-22", "Week 52 Story")):
+        slug = title.lower().replace(" ", "-")
+        (site / "content" / f"{slug}.md").write_text(f"---\ntitle: {title}\ndate: {day} 10:00\n---\nBody.\n")
+    assert send(site, week="2026-W52", now=AFTER_DUE + timedelta(weeks=4, days=-1)).sent == 2
+    stale = send(site, now=AFTER_DUE + timedelta(weeks=4))  # W51 is due now; W52 already went out
+    assert stale.week == "2026-W51" and stale.kind is RunKind.ALREADY_SENT and stale.sent == 0
+    assert "later issue 2026-W52" in stale.message
     subjects = {r.message()["Subject"] for r in relay.received}
-    assert any("Week 50" in s for s in subjects) and not any("Week 48" in s or "Week 49" in s for s in subjects)
+    assert any("Week 50" in s for s in subjects) and any("Week 52" in s for s in subjects)
+    assert not any(f"Week {n}" in s for s in subjects for n in (48, 49, 51))
 
 
 def test_dry_run_writes_eml_files_and_records_nothing(make_site: SiteFactory, relay: Relay, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from syndicate.errors import NewsletterError
+from syndicate.errors import ConfigError
 from syndicate.model import RenderedIssue
 from syndicate.newsletter import placeholders as P
 from syndicate.newsletter.message import ListSettings, MessageTemplate, Recipient
@@ -84,7 +84,7 @@ def test_non_ascii_names_and_subjects_are_encoded() -> None:
 
 def test_a_bad_sender_is_refused_clearly() -> None:
     for sender in ("", "news@example.com\r\nBcc: x@y.z", "not an address"):
-        with pytest.raises(NewsletterError, match=r"\[smtp\] from"):
+        with pytest.raises(ConfigError, match=r"\[smtp.from\]"):
             MessageTemplate(issue(), sender=sender, lists=ListSettings("", "", ""))
 
 

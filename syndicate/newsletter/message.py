@@ -26,7 +26,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from urllib.parse import quote
 
-from ..errors import NewsletterError
+from ..errors import ConfigError, NewsletterError
 from ..model import RenderedIssue
 from . import placeholders
 from .personalise import recipient_values
@@ -77,10 +77,10 @@ def one_line(text: str) -> str:
 
 def _sender(from_: str) -> Address:
     if not from_ or "\r" in from_ or "\n" in from_:
-        raise NewsletterError("[smtp] from: set it to the sender, e.g. 'Reel Dispatch <news@example.com>'")
+        raise ConfigError("set it to one sender, e.g. 'Reel Dispatch <news@example.com>'", key="smtp.from")
     pairs = getaddresses([from_])
     if len(pairs) != 1 or "@" not in pairs[0][1]:
-        raise NewsletterError(f"[smtp] from: {from_!r} is not one address, e.g. 'Reel Dispatch <news@example.com>'")
+        raise ConfigError(f"{from_!r} is not one address, e.g. 'Reel Dispatch <news@example.com>'", key="smtp.from")
     name, address = pairs[0]
     username, _, domain = address.rpartition("@")
     return Address(display_name=one_line(name), username=username, domain=domain)

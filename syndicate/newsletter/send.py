@@ -46,7 +46,7 @@ from ..store.ledger import DeliveryStatus, RowOutcome
 from . import prepare_issue
 from .lock import SendLock
 from .message import ListSettings, MessageTemplate, Recipient
-from .sample_message import unsubscribe_base
+from .sample_message import sender_address, unsubscribe_base
 from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
 from .weeks import due_at, due_week, parse_week, shift_week
@@ -346,7 +346,7 @@ class Sender:
         cfg = self.config
         return MessageTemplate(
             issue,
-            sender=cfg.smtp.from_,
+            sender=sender_address(cfg),
             lists=ListSettings(cfg.newsletter.list_id, cfg.site.title, cfg.newsletter.unsubscribe_mailto),
         )
 
@@ -490,7 +490,16 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 f"{label} was already sent ({record.completed_at:%Y-%m-%d %H:%M} UTC); "
                 f"the next issue is due {upcoming:%a %Y-%m-%d %H:%M %Z}",
             )
-        earlier = [r.week for r in ledger.issues() if r.week < label]
+        opened_weeks = [r.week for r in ledger.issues()]
+        newer = [week for week in opened_weeks if week > label]
+        if newer:
+            # A later issue went out (sent with --week ahead of time): the due one is stale now.
+            return SendReport(
+                label,
+                RunKind.ALREADY_SENT,
+                f"{label} is due, but the later issue {newer[-1]} was already sent; not sending an older one",
+            )
+        earlier = [week for week in opened_weeks if week < label]
         missed = missed_weeks(earlier[-1] if earlier else None, label)
     issue, opened = _issue_for(sender, label)
     if issue is None:
