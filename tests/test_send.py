@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -321,3 +322,24 @@ def test_message_ids_are_unique_and_headers_fold(make_site: SiteFactory, relay: 
     )
     for received in relay.received:
         assert all(len(line) <= 998 for line in received.data.split(b"\r\n"))
+
+
+def test_unreachable_relay_loses_nobody(make_site: SiteFactory, relay: Relay) -> None:
+    site = sending_site(make_site, relay, 5)
+    config = site / "syndicate.toml"
+    good = config.read_text()
+    config.write_text(good.replace(f"port = {relay.port}", "port = 9"))  # nothing listens there
+    down = send(site, week=WEEK, now=AFTER_DUE)
+    assert down.sent == 0 and "cannot connect" in down.error and down.remaining == 5
+    result = CliRunner().invoke(main, ["newsletter", "send", "--site", str(site), "--week", WEEK])
+    assert result.exit_code == 10 and "cannot connect" in result.output
+    config.write_text(good)
+    assert send(site, now=AFTER_DUE).sent == 5
+    assert set(relay.counts().values()) == {1} and relay.count() == 5
+
+
+def test_rate_limit_paces_messages(make_site: SiteFactory, relay: Relay) -> None:
+    site = sending_site(make_site, relay, 11, rate=50.0)
+    started = time.monotonic()
+    assert send(site, week=WEEK, now=AFTER_DUE).sent == 11
+    assert time.monotonic() - started >= 10 / 50 * 0.9  # ten intervals of 20 ms at least
