@@ -30,7 +30,7 @@ from ..errors import ConfigError, NewsletterError
 from ..model import RenderedIssue
 from . import placeholders
 from .personalise import recipient_values
-from .subscribers import clean_name
+from .subscribers import InvalidAddressError, clean_name, normalize_address
 
 _TEXT_SLOT = "SYNDICATETEXTBODYSLOT"
 _HTML_SLOT = "SYNDICATEHTMLBODYSLOT"
@@ -82,6 +82,10 @@ def _sender(from_: str) -> Address:
     if len(pairs) != 1 or "@" not in pairs[0][1]:
         raise ConfigError(f"{from_!r} is not one address, e.g. 'Reel Dispatch <news@example.com>'", key="smtp.from")
     name, address = pairs[0]
+    try:
+        address = normalize_address(address)
+    except InvalidAddressError as exc:
+        raise ConfigError(f"{address!r}: {exc}", key="smtp.from") from None
     username, _, domain = address.rpartition("@")
     return Address(display_name=one_line(name), username=username, domain=domain)
 

@@ -203,10 +203,14 @@ class SmtpRelay:
         before_data: Callable[[], None] | None,
     ) -> Reply:
         try:
-            code, text = connection.mail(sender)
+            # Addresses were validated on the way in (no CR/LF, no brackets), so they go out as
+            # they are: smtplib's mail()/rcpt() would re-parse each one with email.utils.
+            connection.putcmd("mail", f"FROM:<{sender}>")
+            code, text = connection.getreply()
             if code != 250:
                 return self._refused(connection, code, text, sender_refused=True)
-            code, text = connection.rcpt(recipient)
+            connection.putcmd("rcpt", f"TO:<{recipient}>")
+            code, text = connection.getreply()
             if code not in (250, 251):
                 return self._refused(connection, code, text)
             connection.putcmd("data")
