@@ -343,3 +343,17 @@ def test_rate_limit_paces_messages(make_site: SiteFactory, relay: Relay) -> None
     started = time.monotonic()
     assert send(site, week=WEEK, now=AFTER_DUE).sent == 11
     assert time.monotonic() - started >= 10 / 50 * 0.9  # ten intervals of 20 ms at least
+
+
+def test_lines_starting_with_a_dot_arrive_intact(relay: Relay) -> None:
+    from syndicate.config import SmtpConfig
+    from syndicate.newsletter.send import Outcome, SmtpRelay
+
+    data = b"Subject: dots\r\n\r\n.first\r\n..second\r\n.\r\nlast line without end"
+    smtp = SmtpRelay(SmtpConfig(host="127.0.0.1", port=relay.port, security="none"))
+    try:
+        reply = smtp.deliver("news@test.example.org", "reader@example.net", data)
+    finally:
+        smtp.close()
+    assert reply.outcome is Outcome.SENT
+    assert relay.received[0].data == data + b"\r\n"

@@ -25,17 +25,17 @@ flight, so a crash costs at most one duplicate, never a lost recipient.
 from __future__ import annotations
 
 import json
-import re
 import smtplib
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from queue import SimpleQueue
 
 from ..atomicfile import write_atomic
 from ..config import Config, SmtpConfig
@@ -81,12 +81,16 @@ class _DroppedError(Exception):
     """The connection went away mid-transaction; reconnect and try the message again."""
 
 
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-
-
 def _data_payload(data: bytes) -> bytes:
-    """The DATA payload: dot-stuffed (RFC 5321 4.5.2), CRLF-terminated, then the lone dot."""
-    stuffed = _LEADING_DOT.sub(b"..", data)
+    """The DATA payload: dot-stuffed (RFC 5321 4.5.2), CRLF-terminated, then the lone dot.
+
+    ``bytes.replace`` does the stuffing: smtplib's line-anchored regex costs
+    about half a millisecond on a 50 KB newsletter, more than everything else
+    a message costs the client.
+    """
+    stuffed = data.replace(b"\n.", b"\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
     if not stuffed.endswith(b"\r\n"):
         stuffed += b"\r\n"
     return stuffed + b".\r\n"
@@ -596,28 +600,47 @@ class _LedgerWriter:
         self._week = week
         self._now = sender.now
         self._max_bounces = sender.config.newsletter.max_bounces
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syndicate-ledger")
-        self._pending: Future[None] | None = None
+        # A bare queue and semaphore rather than an executor: this runs once per message.
+        self._jobs: SimpleQueue[tuple[list[RowOutcome], tuple[int, str] | None] | None] = SimpleQueue()
+        self._done = threading.Semaphore(0)
+        self._outstanding = 0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="syndicate-ledger", daemon=True)
+        self._thread.start()
 
     def submit(self, finished: list[RowOutcome], started: tuple[int, str] | None) -> None:
         if finished or started:
-            self._pending = self._pool.submit(self._write, finished, started)
+            self._outstanding += 1
+            self._jobs.put((finished, started))
 
-    def _write(self, finished: list[RowOutcome], started: tuple[int, str] | None) -> None:
-        self._store.ledger.advance(self._week, self._now, finished=finished, started=started)
-        for outcome in finished:
-            if outcome.status is DeliveryStatus.BOUNCED:
-                self._store.subscribers.record_bounce(outcome.subscriber_id, self._max_bounces)
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            finished, started = job
+            try:
+                if self._error is None:
+                    self._store.ledger.advance(self._week, self._now, finished=finished, started=started)
+                    for outcome in finished:
+                        if outcome.status is DeliveryStatus.BOUNCED:
+                            self._store.subscribers.record_bounce(outcome.subscriber_id, self._max_bounces)
+            except BaseException as exc:  # handed to the sending thread by wait()
+                self._error = exc
+            finally:
+                self._done.release()
 
     def wait(self) -> None:
-        if self._pending is not None:
-            self._pending.result()
+        """Block until every submitted commit is done; re-raise a commit's failure."""
+        while self._outstanding:
+            self._done.acquire()
+            self._outstanding -= 1
+        if self._error is not None:
+            raise self._error
 
     def close(self) -> None:
         try:
             self.wait()
         finally:
-            self._pool.shutdown(wait=True)
+            self._jobs.put(None)
+            self._thread.join()
 
 
 def _finish_report(sender: Sender, report: SendReport) -> None:
