@@ -42,9 +42,14 @@ from .model import (
     RenderedIssue,
     Severity,
     Source,
+    Subscriber,
+    SubscriberStatus,
     Tag,
 )
 from .newsletter import BuiltIssue, build_issue, prepare_issue
+from .newsletter.send import SendReport, send_newsletter
+from .newsletter.subscribers import import_subscribers
+from .newsletter.unsubscribe import unsubscribe_app
 from .site import Site
 from .store import Store
 
@@ -67,21 +72,27 @@ __all__ = [
     "Reference",
     "RelatedPick",
     "RenderedIssue",
+    "SendReport",
     "Severity",
     "Site",
     "Source",
     "SourceError",
     "Store",
     "StoreError",
+    "Subscriber",
+    "SubscriberStatus",
     "SyndicateError",
     "Tag",
     "__version__",
     "build_issue",
     "build_site",
+    "import_subscribers",
     "load_collection",
     "load_config",
     "prepare_issue",
     "render_feed_set",
+    "send_newsletter",
     "site_feed_sets",
+    "unsubscribe_app",
     "write_feed_sets",
 ]
