@@ -357,3 +357,14 @@ def test_lines_starting_with_a_dot_arrive_intact(relay: Relay) -> None:
         smtp.close()
     assert reply.outcome is Outcome.SENT
     assert relay.received[0].data == data + b"\r\n"
+
+
+def test_a_relay_deferring_everyone_stops_the_run(make_site: SiteFactory, relay: Relay) -> None:
+    site = sending_site(make_site, relay, 40)
+    relay.defer = {f"reader{n}@example.net" for n in range(40)}
+    report = send(site, week=WEEK, now=AFTER_DUE)
+    assert report.deferred == 25 and "in a row" in report.error
+    assert report.remaining == 40  # 25 deferred, 15 still pending: none lost
+    relay.defer.clear()
+    assert send(site, now=AFTER_DUE + timedelta(hours=1)).sent == 40
+    assert set(relay.counts().values()) == {1}

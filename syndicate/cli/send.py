@@ -71,6 +71,10 @@ def send(
     SMTP settings come from [smtp]; the password only from the environment
     variable [smtp] password_env names; links are signed with $SYNDICATE_SECRET.
     """
+    if test_address and (dry_run or out_dir):
+        raise click.UsageError("--to sends one test copy; it does not go with --dry-run or --out")
+    if out_dir and not dry_run:
+        raise click.UsageError("--out is the folder of --dry-run; add --dry-run")
     with open_site(site_dir) as site:
         progress = Progress(
             TextColumn("sending"),

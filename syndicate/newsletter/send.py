@@ -53,6 +53,7 @@ from .weeks import due_at, due_week, parse_week, shift_week
 
 MAX_BACKOFF = timedelta(hours=24)
 RECONNECTS_PER_MESSAGE = 3
+DEFERRALS_IN_A_ROW = 25  # then the relay itself is unhappy (throttling, full queue): stop, retry later
 
 
 class Outcome(StrEnum):
@@ -537,6 +538,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
     relay = SmtpRelay(config.smtp, nl.rate_per_second)
     writer = _LedgerWriter(sender, label)
     backlog: list[RowOutcome] = []  # outcomes not yet handed to the writer
+    deferrals = 0
     try:
         relay.open()
         for done, row in enumerate(rows, 1):
@@ -556,6 +558,12 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 backlog = []
                 reply = relay.deliver(template.sender.addr_spec, subscriber.email, data, before_data=writer.wait)
                 backlog.append(_outcome(sender, subscriber.id, row.attempts, reply, report))
+                deferrals = deferrals + 1 if reply.outcome is Outcome.DEFERRED else 0
+                if deferrals >= DEFERRALS_IN_A_ROW:
+                    raise RelayUnavailableError(
+                        f"the relay deferred {deferrals} messages in a row (last: {reply}); "
+                        "stopping this run, the rest stay pending for the next one"
+                    )
             if progress:
                 progress(done, len(rows))
     except NewsletterError as exc:
