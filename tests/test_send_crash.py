@@ -73,7 +73,7 @@ def test_sigkill_midway_then_rerun_sends_everyone_once_with_at_most_one_duplicat
 
 @pytest.mark.slow
 def test_two_runs_started_together_only_one_sends(make_site: SiteFactory, relay: Relay) -> None:
-    site = prepared_site(make_site, relay, 300, rate=150)  # about two seconds of sending
+    site = prepared_site(make_site, relay, 300, rate=100)  # about three seconds of sending
     first, second = start_send(site), start_send(site)
     results = [process.communicate(timeout=60) for process in (first, second)]
     codes = sorted(p.returncode for p in (first, second))
