@@ -343,7 +343,7 @@ def missed_weeks(last_sent: str | None, due: str) -> list[str]:
 
 
 class Sender:
-    """Everything one run needs: the site, the token signer, the message template, the relay."""
+    """What every message of a run shares: the site, the run's clock, the token signer."""
 
     def __init__(self, site: Site, now: datetime) -> None:
         self.site = site
@@ -371,10 +371,10 @@ class Sender:
 def _resolve_week(config: Config, week: str | None, now: datetime) -> tuple[str, bool]:
     if week is not None:
         try:
-            parse_week(week)
+            year, number = parse_week(week)
         except ValueError as exc:
             raise NewsletterError(str(exc)) from None
-        return week.strip(), True
+        return f"{year}-W{number:02d}", True  # one spelling, as the ledger's key
     nl = config.newsletter
     return due_week(now, config.site.tz, nl.send_weekday, nl.send_time), False
 
