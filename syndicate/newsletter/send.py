@@ -10,12 +10,15 @@ The run, step by step (:func:`send_newsletter`):
 2. Take the send lock (a second overlapping run exits with "locked").
 3. The first run of an issue renders it once, stores it, and fixes its
    audience in the ledger (one ``pending`` row per active subscriber).
-4. For each row due now: commit ``in_flight``, run one SMTP transaction on
-   the shared connection, commit the outcome: ``sent`` on 250, ``deferred``
-   with back-off on 4xx, ``bounced`` on 5xx (counted towards suppression).
+4. For each row due now, one SMTP transaction on the shared connection. One
+   commit records the previous message's outcome (``sent`` on 250,
+   ``deferred`` with back-off on 4xx, ``bounced`` on 5xx, counted towards
+   suppression) and marks this one ``in_flight``; it runs on a worker thread
+   while the relay answers MAIL and RCPT, and the message data is sent only
+   once it is done.
 
 Exactly once, and the one exception: the ledger commits ``in_flight`` before
-a message's transaction and ``sent`` after the relay's 250. A run killed
+a message's data and ``sent`` after the relay's 250 (before the next data). A run killed
 between the two (SIGKILL, power loss) leaves that one row ``in_flight``, and
 the next run sends it again: the recipient may get that one message twice.
 Since one connection sends one message at a time, at most one row is ever in
