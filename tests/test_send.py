@@ -368,3 +368,13 @@ def test_a_relay_deferring_everyone_stops_the_run(make_site: SiteFactory, relay:
     relay.defer.clear()
     assert send(site, now=AFTER_DUE + timedelta(hours=1)).sent == 40
     assert set(relay.counts().values()) == {1}
+
+
+def test_newcomers_get_a_sent_issue_only_when_asked_with_week(make_site: SiteFactory, relay: Relay) -> None:
+    site = sending_site(make_site, relay, 3)
+    assert send(site, now=AFTER_DUE).sent == 3
+    with syndicate.Site.open(site) as opened:
+        opened.store.subscribers.merge([("late@example.net", "Late Comer")])
+    assert send(site, now=AFTER_DUE + timedelta(hours=1)).kind is RunKind.ALREADY_SENT
+    again = send(site, week=WEEK, now=AFTER_DUE + timedelta(hours=2))
+    assert again.sent == 1 and relay.counts()["late@example.net"] == 1 and relay.count() == 4
