@@ -91,3 +91,14 @@ def test_a_bad_sender_is_refused_clearly() -> None:
 def test_greeting_without_a_name_is_neutral() -> None:
     message = parse(template().render(recipient(name="  \r\n "), token="t", now=NOW))
     assert message.get_body(("plain",)).get_content().startswith("Hello,")  # type: ignore[union-attr]
+
+
+def test_schedule_decisions() -> None:
+    from datetime import timedelta
+
+    from syndicate.newsletter.schedule import backoff, missed_weeks
+
+    assert [backoff(n, 30) for n in (1, 2, 3)] == [timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
+    assert backoff(20, 30) == timedelta(hours=24)  # capped
+    assert missed_weeks("2026-W51", "2027-W02") == ["2026-W52", "2026-W53", "2027-W01"]
+    assert missed_weeks(None, "2026-W47") == [] and missed_weeks("2026-W47", "2026-W47") == []

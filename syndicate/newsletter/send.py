@@ -27,34 +27,34 @@ flight, so a crash costs at most one duplicate, never a lost recipient.
 
 from __future__ import annotations
 
-import json
 import smtplib
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from queue import SimpleQueue
 
 from ..atomicfile import write_atomic
-from ..config import Config, SmtpConfig
+from ..config import SmtpConfig
 from ..errors import NewsletterError
 from ..model import RenderedIssue, Subscriber
 from ..site import Site
 from ..store.ledger import DeliveryStatus, RowOutcome
 from . import prepare_issue
+from .ledger import LedgerWriter, issue_from_json, issue_to_json
 from .lock import SendLock
 from .message import ListSettings, MessageTemplate, Recipient
+from .report import Progress, RunKind, SendReport
 from .sample_message import sender_address, unsubscribe_base
+from .schedule import backoff, missed_weeks, next_due, resolve_week
 from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
-from .weeks import due_at, due_week, parse_week, shift_week
 
-MAX_BACKOFF = timedelta(hours=24)
+__all__ = ["Outcome", "RelayUnavailableError", "Reply", "RunKind", "SendReport", "SmtpRelay", "send_newsletter"]
+
 RECONNECTS_PER_MESSAGE = 3
 DEFERRALS_IN_A_ROW = 25  # then the relay itself is unhappy (throttling, full queue): stop, retry later
 
@@ -259,90 +259,10 @@ def sender_or(settings: SmtpConfig) -> str:
     return settings.from_ or "(unset [smtp] from)"
 
 
-# --- what a run reports ---------------------------------------------------------------------------
-
-
-class RunKind(StrEnum):
-    SENT = "sent"  # the run sent (or tried) messages
-    ALREADY_SENT = "already_sent"
-    WAITING = "waiting"  # only deferred recipients are left, and their back-off has not passed
-    EMPTY = "empty"  # no stories in the week: no issue
-    DRY_RUN = "dry_run"
-    TEST = "test"
-
-
-@dataclass
-class SendReport:
-    """The summary of one run: what was sent, skipped, deferred and bounced, and why."""
-
-    week: str
-    kind: RunKind
-    message: str = ""
-    sent: int = 0
-    skipped: int = 0
-    deferred: int = 0
-    bounced: int = 0
-    failed: int = 0
-    remaining: int = 0  # still to send after this run (pending or deferred)
-    missed_weeks: list[str] = field(default_factory=list)
-    next_retry: datetime | None = None
-    dry_run_dir: str | None = None
-    connections: int = 0
-    error: str = ""
-
-    @property
-    def partial(self) -> bool:
-        """True when some recipients could not be sent to (yet)."""
-        return bool(self.deferred or self.bounced or self.failed or self.error)
-
-    def as_json(self) -> dict[str, object]:
-        data = asdict(self)
-        data["kind"] = self.kind.value
-        data["next_retry"] = self.next_retry.isoformat() if self.next_retry else None
-        return data
-
-
-Progress = Callable[[int, int], None]  # (done, total)
-
-
 # --- the run --------------------------------------------------------------------------------------
 
 
-def issue_to_json(issue: RenderedIssue) -> str:
-    return json.dumps(
-        {
-            "week": issue.week,
-            "subject": issue.subject,
-            "preheader": issue.preheader,
-            "html": issue.html,
-            "text": issue.text,
-            "web_html": issue.web_html,
-            "story_urls": list(issue.story_urls),
-        }
-    )
-
-
-def issue_from_json(text: str) -> RenderedIssue:
-    data = json.loads(text)
-    data["story_urls"] = tuple(data.get("story_urls", ()))
-    return RenderedIssue(**data)
-
-
-def backoff(attempts: int, retry_minutes: float) -> timedelta:
-    """The wait before the next try after ``attempts`` deferrals: doubling, capped at a day."""
-    return min(timedelta(minutes=retry_minutes * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
-
-
-def missed_weeks(last_sent: str | None, due: str) -> list[str]:
-    """Weeks after ``last_sent`` and before ``due`` that were never sent."""
-    if last_sent is None or last_sent >= due:
-        return []
-    weeks: list[str] = []
-    week = shift_week(last_sent, 1)
-    while week < due and len(weeks) < 520:
-        weeks.append(week)
-        week = shift_week(week, 1)
-    return weeks
+# --- the run --------------------------------------------------------------------------------------
 
 
 class Sender:
@@ -371,17 +291,6 @@ class Sender:
         return template.sender.addr_spec
 
 
-def _resolve_week(config: Config, week: str | None, now: datetime) -> tuple[str, bool]:
-    if week is not None:
-        try:
-            year, number = parse_week(week)
-        except ValueError as exc:
-            raise NewsletterError(str(exc)) from None
-        return f"{year}-W{number:02d}", True  # one spelling, as the ledger's key
-    nl = config.newsletter
-    return due_week(now, config.site.tz, nl.send_weekday, nl.send_time), False
-
-
 def send_newsletter(
     site: Site,
     *,
@@ -402,7 +311,7 @@ def send_newsletter(
     """
     moment = now or datetime.now(UTC)
     config = site.config
-    label, explicit = _resolve_week(config, week, moment)
+    label, explicit = resolve_week(config, week, moment)
     sender = Sender(site, moment)
     if test_address is not None:
         return _send_test(sender, label, test_address, moment)
@@ -539,7 +448,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
     subscribers = store.subscribers.by_ids([row.subscriber_id for row in rows])
     template = sender.template(issue)
     relay = SmtpRelay(config.smtp, nl.rate_per_second)
-    writer = _LedgerWriter(sender, label)
+    writer = LedgerWriter(store, label, now, nl.max_bounces)
     backlog: list[RowOutcome] = []  # outcomes not yet handed to the writer
     deferrals = 0
     try:
@@ -597,63 +506,6 @@ def _outcome(sender: Sender, subscriber_id: int, attempts: int, reply: Reply, re
     return RowOutcome(subscriber_id, DeliveryStatus.DEFERRED, str(reply), now + backoff(tries, nl.retry_minutes))
 
 
-class _LedgerWriter:
-    """Commits ledger steps on one worker thread, so the disk overlaps the relay's round trips.
-
-    Jobs run in order on a single thread. :meth:`wait` is the relay's
-    ``before_data`` hook: a message's data is sent only once the commit marking
-    it in flight (and recording the message before it) is done, so at most one
-    message can ever be with the relay without the ledger knowing it was sent.
-    """
-
-    def __init__(self, sender: Sender, week: str) -> None:
-        self._store = sender.site.store
-        self._week = week
-        self._now = sender.now
-        self._max_bounces = sender.config.newsletter.max_bounces
-        # A bare queue and semaphore rather than an executor: this runs once per message.
-        self._jobs: SimpleQueue[tuple[list[RowOutcome], tuple[int, str] | None] | None] = SimpleQueue()
-        self._done = threading.Semaphore(0)
-        self._outstanding = 0
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="syndicate-ledger", daemon=True)
-        self._thread.start()
-
-    def submit(self, finished: list[RowOutcome], started: tuple[int, str] | None) -> None:
-        if finished or started:
-            self._outstanding += 1
-            self._jobs.put((finished, started))
-
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            finished, started = job
-            try:
-                if self._error is None:
-                    self._store.ledger.advance(self._week, self._now, finished=finished, started=started)
-                    for outcome in finished:
-                        if outcome.status is DeliveryStatus.BOUNCED:
-                            self._store.subscribers.record_bounce(outcome.subscriber_id, self._max_bounces)
-            except BaseException as exc:  # handed to the sending thread by wait()
-                self._error = exc
-            finally:
-                self._done.release()
-
-    def wait(self) -> None:
-        """Block until every submitted commit is done; re-raise a commit's failure."""
-        while self._outstanding:
-            self._done.acquire()
-            self._outstanding -= 1
-        if self._error is not None:
-            raise self._error
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self._jobs.put(None)
-            self._thread.join()
-
-
 def _finish_report(sender: Sender, report: SendReport) -> None:
     ledger = sender.site.store.ledger
     ledger.close_issue_if_done(report.week, sender.now)
@@ -662,10 +514,3 @@ def _finish_report(sender: Sender, report: SendReport) -> None:
         counts.get(status, 0) for status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.DEFERRED)
     )
     report.next_retry = ledger.next_retry(report.week)
-
-
-def next_due(config: Config, now: datetime) -> datetime:
-    """When the next issue (after the one due now) becomes due: for "not due yet" messages."""
-    nl = config.newsletter
-    current = due_week(now, config.site.tz, nl.send_weekday, nl.send_time)
-    return due_at(shift_week(current, 1), config.site.tz, nl.send_weekday, nl.send_time)
