@@ -12,6 +12,7 @@ from .. import __version__
 from .build import build, check, import_
 from .common import EXIT_CODES_HELP
 from .newsletter import newsletter
+from .sources import fetch, sources
 from .subscribers import subscribers
 
 
@@ -32,5 +33,7 @@ main.add_command(check)
 main.add_command(import_)
 main.add_command(newsletter)
 main.add_command(subscribers)
+main.add_command(fetch)
+main.add_command(sources)
 
 __all__ = ["main"]
