@@ -30,6 +30,20 @@ from .normalize import plain_text
 # Titles shorter than this many words are too generic to match fuzzily
 # ("Box office", "Trailer"): only their URL can make them duplicates.
 MIN_WORDS_FOR_TITLE_MATCH = 4
+_NUMBER = re.compile(r"\d+")
+
+
+def same_story_titles(a: str, b: str, threshold: float) -> bool:
+    """True when two processed titles read as the same story.
+
+    Token-set similarity, except that titles differing in their numbers
+    ("Week 3 box office" / "Week 4 box office") are different stories.
+    """
+    if min(len(a.split()), len(b.split())) < MIN_WORDS_FOR_TITLE_MATCH:
+        return False
+    if set(_NUMBER.findall(a)) != set(_NUMBER.findall(b)):
+        return False
+    return fuzz.token_set_ratio(a, b, processor=None) >= threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +109,8 @@ def merge_stream(
             day = int(entry.published.timestamp() // 86400)
             for near_day in range(day - window_days, day + window_days + 1):
                 for other in kept_by_day.get(near_day, ()):
-                    if (
-                        abs(other.entry.published - entry.published) <= settings.dedupe_window
-                        and len(other.title_key.split()) >= MIN_WORDS_FOR_TITLE_MATCH
-                        and fuzz.token_set_ratio(other.title_key, title_key, processor=None)
-                        >= settings.title_similarity
+                    if abs(other.entry.published - entry.published) <= settings.dedupe_window and same_story_titles(
+                        other.title_key, title_key, settings.title_similarity
                     ):
                         twin = other
                         break
