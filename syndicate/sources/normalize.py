@@ -46,6 +46,8 @@ TRACKER_SOURCE = re.compile(
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 _WHITESPACE = re.compile(r"\s+")
+_BLOCK_TAG = re.compile(r"</?(?:p|br|li|ul|ol|blockquote|figure|figcaption|pre|img)\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
 # A zone at the end of a date: Z, +02:00, -0500, GMT, EST, ...
 _HAS_ZONE = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2}|\b[A-Za-z]{1,5})\s*$")
 _TIME_IN_TEXT = re.compile(r"\d{1,2}:\d{2}")
@@ -134,8 +136,13 @@ def sanitize_summary(fragment: str, base: str) -> str:
     A summary longer than a summary (a full article in ``description``) is
     cut to a plain-text snippet: the full outside text is never republished.
     """
+    return summary_and_text(fragment, base)[0]
+
+
+def summary_and_text(fragment: str, base: str) -> tuple[str, str]:
+    """The sanitised summary (see :func:`sanitize_summary`) and its plain text."""
     if not fragment.strip():
-        return ""
+        return "", ""
     cleaned = nh3.clean(
         fragment,
         tags=ALLOWED_TAGS,
@@ -146,13 +153,17 @@ def sanitize_summary(fragment: str, base: str) -> str:
         strip_comments=True,
         attribute_filter=_attribute_filter(base),
     )
-    cleaned = _drop_tracking_images(cleaned).strip()
-    text = plain_text(cleaned)
+    if "<img" in cleaned:
+        cleaned = _drop_tracking_images(cleaned)
+    cleaned = cleaned.strip()
+    # nh3's output is well-formed, so its text is its tags dropped: no second parse needed.
+    text = _WHITESPACE.sub(" ", html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", cleaned)))).strip()
     if not text and "<img" not in cleaned:
-        return ""
+        return "", ""
     if len(text) > SUMMARY_TEXT_LIMIT:
-        return f"<p>{html.escape(snippet(text), quote=False)}</p>"
-    return cleaned
+        short = snippet(text)
+        return f"<p>{html.escape(short, quote=False)}</p>", short
+    return cleaned, text
 
 
 def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
@@ -226,8 +237,7 @@ def normalize_feed(feed: ParsedFeed, source: Source, now: datetime, default_zone
         if link is None and raw.guid and raw.guid.startswith(("http://", "https://")):
             link = canonical_url(raw.guid)
         summary_source = raw.summary or raw.content
-        summary = sanitize_summary(summary_source, base)
-        summary_text = plain_text(summary)
+        summary, summary_text = summary_and_text(summary_source, base)
         title = plain_text(raw.title) if raw.title_is_html else _WHITESPACE.sub(" ", raw.title).strip()
         if not title:
             title = snippet(summary_text, 80)
@@ -257,7 +267,7 @@ def normalize_feed(feed: ParsedFeed, source: Source, now: datetime, default_zone
                     published=published or now,
                     first_seen=now,
                     summary_html=summary,
-                    author=plain_text(raw.author),
+                    author=plain_text(raw.author) if "<" in raw.author or "&" in raw.author else raw.author.strip(),
                     image=_image(raw, summary, base),
                     source_weight=source.weight,
                     category=source.category,

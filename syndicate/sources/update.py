@@ -238,11 +238,12 @@ def fetch_sources(
         result.health = health
         new_healths.append(health)
     store.source_health.save_many(new_healths)
-    new_by_source: dict[str, int] = {}
+    by_source: dict[str, list[StoredEntry]] = {}
+    for item in entries:
+        by_source.setdefault(item.source, []).append(item)
     for result, _ in ran:
-        mine = [e for e in entries if e.source == result.source.url]
-        new_by_source[result.source.url] = store.outside_entries.add_many(mine) if mine else 0
-        result.new_entries = new_by_source[result.source.url]
+        mine = by_source.get(result.source.url, [])
+        result.new_entries = store.outside_entries.add_many(mine) if mine else 0
     report.results = [r for r, _ in ran]
     for source in sources:
         if source.url not in due_urls:
