@@ -474,3 +474,20 @@ def test_last_modified_only_server(http: HTTPServer, site: SiteMaker) -> None:
     with Store(config.database_path) as store:
         fetch_sources(config, store, now=NOW)
         assert fetch_sources(config, store, now=NOW).results[0].status == "not-modified"
+
+
+def test_a_big_run_parses_in_worker_processes_and_everything_arrives(http: HTTPServer, site: SiteMaker) -> None:
+    from syndicate.sources.update import PROCESS_POOL_THRESHOLD
+
+    count = PROCESS_POOL_THRESHOLD + 2
+    for n in range(count):
+        body = rss([story(i, f"outlet{n}.example.com") for i in range(1, 4)], title=f"Outlet {n}")
+        http.expect_request(f"/feed/{n}").respond_with_data(body, content_type=FEED_TYPE)
+    http.expect_request("/feed/broken").respond_with_data("<html><body>moved</body></html>", content_type="text/html")
+    urls = [http.url_for(f"/feed/{n}") for n in range(count)] + [http.url_for("/feed/broken")]
+    config = site(urls)
+    with Store(config.database_path) as store:
+        report = fetch_sources(config, store, now=NOW)
+        assert [r.source.url for r in report.failed] == [http.url_for("/feed/broken")]
+        assert report.new_entries == count * 3
+        assert all(len(titles) == 3 for titles in stored(config, store).values())
