@@ -340,12 +340,13 @@ def test_wrong_charset_keeps_entries_and_reports_it(http: HTTPServer, site: Site
 
 def test_missing_charset_uses_the_xml_declaration(http: HTTPServer, site: SiteMaker) -> None:
     http.expect_request("/bad").respond_with_data(LATIN1_FEED, content_type="application/rss+xml")
-    bad = http.url_for("/bad")
-    config = site([bad])
+    good, bad = http.url_for("/good"), http.url_for("/bad")
+    config = site([bad, good])
     with Store(config.database_path) as store:
         report = fetch_sources(config, store, now=NOW)
         assert report.results[0].problems == []
         assert _titles(config, store, bad) == ["Café society"]
+        assert_good_arrived(config, store, good)
 
 
 def test_malformed_xml_with_entries_keeps_them_and_reports_it(http: HTTPServer, site: SiteMaker) -> None:
@@ -386,11 +387,12 @@ def test_feed_without_dates_uses_first_seen_and_keeps_it(http: HTTPServer, site:
     items = [{k: v for k, v in story(n, "nodate.example.com").items() if k != "pubDate"} for n in (1, 2)]
     versions = [rss(items), rss([*items, {k: v for k, v in story(3, "nodate.example.com").items() if k != "pubDate"}])]
     http.expect_request("/bad").respond_with_handler(lambda request: Response(versions.pop(0), content_type=FEED_TYPE))
-    bad = http.url_for("/bad")
-    config = site([bad])
+    good, bad = http.url_for("/good"), http.url_for("/bad")
+    config = site([bad, good])
     with Store(config.database_path) as store:
         report = fetch_sources(config, store, now=NOW)
         assert any("no date" in p for p in report.results[0].problems)
+        assert_good_arrived(config, store, good)
         later = NOW + timedelta(hours=5)
         fetch_sources(config, store, now=later)
         entries = {
@@ -406,12 +408,14 @@ def test_future_dates_are_clamped_to_now(http: HTTPServer, site: SiteMaker) -> N
     http.expect_request("/bad").respond_with_data(
         rss([{**story(1, "future.example.com"), "pubDate": "Fri, 01 Jan 2100 00:00:00 GMT"}]), content_type=FEED_TYPE
     )
-    bad = http.url_for("/bad")
-    config = site([bad])
+    good, bad = http.url_for("/good"), http.url_for("/bad")
+    config = site([bad, good])
     with Store(config.database_path) as store:
         report = fetch_sources(config, store, now=NOW)
         assert any("future" in p for p in report.results[0].problems)
-        [entry] = merged_stream(config, store, NOW - timedelta(days=1), NOW + timedelta(seconds=1))
+        assert_good_arrived(config, store, good)
+        [entry] = [e for e in merged_stream(config, store, NOW - timedelta(days=1), NOW + timedelta(seconds=1))
+                   if e.source_url == bad]  # fmt: skip
     assert entry.published == NOW
 
 
@@ -491,3 +495,11 @@ def test_a_big_run_parses_in_worker_processes_and_everything_arrives(http: HTTPS
         assert [r.source.url for r in report.failed] == [http.url_for("/feed/broken")]
         assert report.new_entries == count * 3
         assert all(len(titles) == 3 for titles in stored(config, store).values())
+
+
+def test_local_paths_outside_the_site_folder_are_refused(site: SiteMaker) -> None:
+    config = site(["../../../../etc/passwd", "/etc/hostname"])
+    with Store(config.database_path) as store:
+        report = fetch_sources(config, store, now=NOW)
+    assert all(r.failed and "outside the site folder" in r.outcome.error for r in report.results if r.outcome)
+    assert len(report.failed) == 2

@@ -213,7 +213,11 @@ class Fetcher:
         return FetchResponse(request, FetchOutcome(OutcomeKind.FAILED, status=status, error=error))
 
     def _read_file(self, request: FetchRequest) -> FetchResponse:
-        path = (self.settings.root / request.url).resolve()
+        root = self.settings.root.resolve()
+        path = (root / request.url).resolve()
+        if not path.is_relative_to(root):
+            # An imported OPML file must not turn the fetcher into a reader of local files.
+            return self._failed(request, f"local path {request.url!r} is outside the site folder {root}")
         try:
             stat = path.stat()
             last_modified = format_datetime(datetime.fromtimestamp(int(stat.st_mtime), UTC), usegmt=True)
