@@ -179,10 +179,9 @@ class Fetcher:
 
     async def fetch_each(self, requests: Sequence[FetchRequest]) -> AsyncIterator[FetchResponse]:
         """Fetch every request; yield each response as soon as it is complete."""
-        # In-flight requests are bounded by the semaphores; the pool may keep
-        # more connections open idle, so the next feed on a host reuses one.
-        pool = max(4 * self.settings.concurrency, 64)
-        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+        limits = httpx.Limits(
+            max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
+        )
         async with httpx.AsyncClient(
             headers={"User-Agent": self.settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(self.settings.timeout),
