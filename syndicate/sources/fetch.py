@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib.util
 import sys
 import zlib
@@ -262,10 +263,7 @@ class Fetcher:
             if status not in REDIRECT_STATUSES:
                 outcome = response.outcome
                 if moved_to and outcome.ok:
-                    outcome = FetchOutcome(
-                        outcome.kind, outcome.status, outcome.error, outcome.etag, outcome.last_modified,
-                        outcome.retry_after, moved_to, outcome.entries,
-                    )  # fmt: skip
+                    outcome = dataclasses.replace(outcome, moved_to=moved_to)
                 return FetchResponse(request, outcome, response.body, url, response.headers)
             location = response.final_url
             if not location:

@@ -153,13 +153,10 @@ async def _run(
         root=config.root,
     )
     by_url = {source.url: source for source in due}
-    requests = [
-        FetchRequest(source.url, (healths.get(source.url) or SourceHealth(source.url)).etag, "") for source in due
-    ]
-    requests = [
-        dataclasses.replace(r, last_modified=(healths.get(r.url) or SourceHealth(r.url)).last_modified)
-        for r in requests
-    ]
+    requests = []
+    for source in due:
+        health = healths.get(source.url) or SourceHealth(source.url)
+        requests.append(FetchRequest(source.url, health.etag, health.last_modified))
     loop = asyncio.get_running_loop()
     done: list[tuple[SourceResult, FeedReading | None]] = []
     total = len(requests)
