@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -238,3 +239,30 @@ def test_demo_site_fetches_offline_and_builds_film_news(demo_site: Path) -> None
         assert len(sourced) >= 10
     text = (out / "rss.xml").read_text(encoding="utf-8")
     assert "utm_" not in text and "pixel." not in text and "feedburner" not in text and "onerror" not in text
+
+
+@pytest.mark.client
+@pytest.mark.skipif(shutil.which("newsboat") is None, reason="newsboat is not installed")
+def test_newsboat_reads_the_merged_feed(news_site: Path, server: HTTPServer, tmp_path: Path) -> None:
+    out = _fetch_and_build(news_site)
+    server.expect_request("/film-news/atom.xml").respond_with_data(
+        (out / "atom.xml").read_bytes(), content_type="application/atom+xml"
+    )
+    (tmp_path / "urls").write_text(server.url_for("/film-news/atom.xml") + "\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    subprocess.run(
+        ["newsboat", "-x", "reload", "-u", str(tmp_path / "urls"), "-c", str(tmp_path / "cache.db")],
+        env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with sqlite3.connect(tmp_path / "cache.db") as db:
+        rows = db.execute("SELECT title, url FROM rss_item ORDER BY pubDate DESC").fetchall()
+    assert [title for title, _ in rows] == [
+        "Lumen Pictures Buys North American Rights to 'The Salt Road'",
+        "Our Own Festival Story",
+        "Notes on the Taiwanese new wave",
+    ]
+    assert rows[0][1] == "https://trade.example.com/news/salt-road"
