@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -128,11 +129,19 @@ def test_conditional_get_second_fetch_gets_304_parses_and_changes_nothing(http: 
     assert "gzip" in seen[0]["Accept-Encoding"]
 
 
-def test_gzip_response_is_decoded(http: HTTPServer, site: SiteMaker) -> None:
-    http.expect_request("/gz").respond_with_data(
-        gzip.compress(GOOD_FEED), content_type=FEED_TYPE, headers={"Content-Encoding": "gzip"}
-    )
-    config = site([http.url_for("/gz")])
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body"),
+    [("gzip", gzip.compress(GOOD_FEED)), ("deflate", zlib.compress(GOOD_FEED)), ("deflate", _raw_deflate(GOOD_FEED))],
+    ids=["gzip", "deflate", "raw deflate"],
+)
+def test_compressed_responses_are_decoded(http: HTTPServer, site: SiteMaker, encoding: str, body: bytes) -> None:
+    http.expect_request("/z").respond_with_data(body, content_type=FEED_TYPE, headers={"Content-Encoding": encoding})
+    config = site([http.url_for("/z")])
     with Store(config.database_path) as store:
         report = fetch_sources(config, store, now=NOW)
         assert report.results[0].new_entries == 5
