@@ -81,7 +81,7 @@ def build_site(
         result.published = len(loaded.published(moment))
         feed_sets = site_feed_sets(config, loaded, moment)
         if config.sources.film_news:
-            feed_sets.append(film_news_feed_set(config, loaded, state, moment))
+            feed_sets.append(film_news_feed_set(config, loaded, state, moment, result.problems))
         result.feed_sets = len(feed_sets)
         # Fingerprints are per output folder: building into another folder must not skip.
         report = write_feed_sets(feed_sets, target, build_salt(config), state.outputs)

@@ -266,3 +266,14 @@ def test_newsboat_reads_the_merged_feed(news_site: Path, server: HTTPServer, tmp
         "Notes on the Taiwanese new wave",
     ]
     assert rows[0][1] == "https://trade.example.com/news/salt-road"
+
+
+def test_a_broken_opml_file_does_not_stop_the_build(make_site) -> None:  # type: ignore[no-untyped-def]
+    root: Path = make_site({"festival-story.md": ARTICLE})
+    (root / "feeds").mkdir()
+    (root / "feeds" / "sources.opml").write_text("<opml><body><outline", encoding="utf-8")
+    with syndicate.Site.open(root) as site:
+        result = site.build(now=NOW + timedelta(days=1))
+    assert any("sources.opml" in p.path and "not well-formed OPML" in p.message for p in result.problems)
+    parsed = feedparser.parse((root / "public" / "film-news" / "rss.xml").read_bytes())
+    assert [e.title for e in parsed.entries] == ["Our Own Festival Story"]

@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 
 from ..collection import Collection
 from ..config import Config
+from ..errors import SourceError
 from ..feeds import FeedItems, FeedMeta, FeedSet, stylesheet_url
-from ..model import Article, OutsideEntry, Source
+from ..model import Article, OutsideEntry, Problem, Severity, Source
 from ..store import Store
 from .merge import MergeSettings, merge_stream
 from .opml import parse_opml, read_opml, render_opml
@@ -76,16 +77,27 @@ def _feed_id(entry: OutsideEntry) -> OutsideEntry:
     return dataclasses.replace(entry, id=entry.url)
 
 
-def film_news_feed_set(config: Config, collection: Collection, store: Store, now: datetime) -> FeedSet:
+def film_news_feed_set(
+    config: Config, collection: Collection, store: Store, now: datetime, problems: list[Problem] | None = None
+) -> FeedSet:
     """The ``film-news/`` feed set: own articles and outside stories, newest first.
 
     Outside items link to the original and carry their source; only their
-    sanitised summary is included.
+    sanitised summary is included. A broken OPML file does not stop the
+    build: the set then holds the site's own articles, and the problem is
+    added to ``problems``.
     """
     site = config.site
     limit = config.sources.merged_limit
     since = now - timedelta(days=config.sources.retention_days)
-    outside = [_feed_id(e) for e in merged_stream(config, store, since, now + timedelta(seconds=1))]
+    try:
+        stream = merged_stream(config, store, since, now + timedelta(seconds=1))
+    except SourceError as exc:
+        if problems is None:
+            raise
+        problems.append(Problem(config.sources.opml, f"{exc}; film-news/ has no outside stories", Severity.WARNING))
+        stream = []
+    outside = [_feed_id(e) for e in stream]
     articles = collection.published(now)
     rows: list[tuple[datetime, Article | OutsideEntry]] = [(a.published, a) for a in articles]
     rows += [(e.published, e) for e in outside]
