@@ -170,7 +170,11 @@ def list_(site_dir: str, as_json: bool) -> None:
     if as_json:
         print_json([_health_json(s, healths.get(s.url), stored.get(s.url, 0)) for s in listed])
         return
-    table = Table("source", "url", "stories", "last success", "last error", "failures", "next attempt", title="Sources")
+    table = Table(title="Sources")
+    table.add_column("source")
+    table.add_column("url", overflow="fold")
+    for name in ("stories", "last success", "last error", "failures", "next attempt"):
+        table.add_column(name, no_wrap=name in ("last success", "next attempt"))
     for s in listed:
         h = healths.get(s.url) or SourceHealth(s.url)
         error = "[red]disabled (410 Gone)[/red]" if h.disabled else h.last_error
