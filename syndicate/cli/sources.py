@@ -170,23 +170,28 @@ def list_(site_dir: str, as_json: bool) -> None:
     if as_json:
         print_json([_health_json(s, healths.get(s.url), stored.get(s.url, 0)) for s in listed])
         return
+    # URLs only fit a wide terminal; `--json` always has them.
+    wide = console.width >= 140
     table = Table(title="Sources")
-    table.add_column("source")
-    table.add_column("url", overflow="fold")
+    table.add_column("source", no_wrap=True)
+    if wide:
+        table.add_column("url", overflow="fold")
     for name in ("stories", "last success", "last error", "failures", "next attempt"):
         table.add_column(name, no_wrap=name in ("last success", "next attempt"))
     for s in listed:
         h = healths.get(s.url) or SourceHealth(s.url)
         error = "[red]disabled (410 Gone)[/red]" if h.disabled else h.last_error
-        table.add_row(
+        cells = [
             s.title,
-            s.url,
             str(stored.get(s.url, 0)),
             _when(h.last_success),
             error,
             str(h.failures),
             _when(h.next_attempt) or ("" if h.disabled else "now"),
-        )
+        ]
+        if wide:
+            cells.insert(1, s.url)
+        table.add_row(*cells)
     console.print(table)
     console.print(f"{len(listed)} sources in {opml_path(site.config)} (times in UTC).")
 

@@ -235,12 +235,9 @@ def fetch_sources(
         result.health = health
         new_healths.append(health)
     store.source_health.save_many(new_healths)
-    by_source: dict[str, list[StoredEntry]] = {}
-    for item in entries:
-        by_source.setdefault(item.source, []).append(item)
+    new_by_source = store.outside_entries.add_many(entries)
     for result, _ in ran:
-        mine = by_source.get(result.source.url, [])
-        result.new_entries = store.outside_entries.add_many(mine) if mine else 0
+        result.new_entries = new_by_source.get(result.source.url, 0)
     report.results = [r for r, _ in ran]
     for source in sources:
         if source.url not in due_urls:

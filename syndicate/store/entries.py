@@ -61,15 +61,17 @@ class OutsideEntries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add_many(self, stored: Iterable[StoredEntry]) -> int:
-        """Insert or refresh entries; return how many were new.
+    def add_many(self, stored: Iterable[StoredEntry]) -> dict[str, int]:
+        """Insert or refresh entries in one transaction; return how many were new, per source.
 
         A known entry keeps its first-seen time; its title, summary and date
         follow the feed, so a corrected headline shows up.
         """
         rows = []
+        keys: dict[str, set[str]] = {}
         for item in stored:
             e = item.entry
+            keys.setdefault(item.source, set()).add(e.id)
             rows.append(
                 (
                     item.source,
@@ -88,9 +90,14 @@ class OutsideEntries:
                 )
             )
         if not rows:
-            return 0
+            return {}
+        new: dict[str, int] = {}
         with self._db.transaction() as db:
-            before = db.execute("SELECT count(*) FROM outside_entries").fetchone()[0]
+            for source, ids in keys.items():
+                known = {
+                    row[0] for row in db.execute("SELECT entry_id FROM outside_entries WHERE source = ?", (source,))
+                }
+                new[source] = len(ids - known)
             db.executemany(
                 "INSERT INTO outside_entries (source, entry_id, url, title, summary_html, author, image_url, "
                 "image_alt, image_type, published, first_seen, source_title, source_url) "
@@ -101,8 +108,7 @@ class OutsideEntries:
                 "source_title = excluded.source_title, source_url = excluded.source_url",
                 rows,
             )
-            after = db.execute("SELECT count(*) FROM outside_entries").fetchone()[0]
-        return int(after - before)
+        return new
 
     def in_window(self, since: datetime, until: datetime) -> list[StoredEntry]:
         """Entries dated (or, undated, first seen) in ``[since, until)``, newest first."""
