@@ -176,8 +176,11 @@ def list_(site_dir: str, as_json: bool) -> None:
     table.add_column("source", no_wrap=True)
     if wide:
         table.add_column("url", overflow="fold")
-    for name in ("stories", "last success", "last error", "failures", "next attempt"):
-        table.add_column(name, no_wrap=name in ("last success", "next attempt"))
+    table.add_column("stories", justify="right")
+    table.add_column("last success", no_wrap=True)
+    table.add_column("last error", min_width=24, ratio=1)
+    table.add_column("failures", justify="right")
+    table.add_column("next attempt", no_wrap=True)
     for s in listed:
         h = healths.get(s.url) or SourceHealth(s.url)
         error = "[red]disabled (410 Gone)[/red]" if h.disabled else h.last_error
