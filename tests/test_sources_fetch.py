@@ -512,3 +512,15 @@ def test_local_paths_outside_the_site_folder_are_refused(site: SiteMaker) -> Non
         report = fetch_sources(config, store, now=NOW)
     assert all(r.failed and "outside the site folder" in r.outcome.error for r in report.results if r.outcome)
     assert len(report.failed) == 2
+
+
+def test_a_move_onto_another_listed_source_leaves_both_alone(http: HTTPServer, site: SiteMaker) -> None:
+    http.expect_request("/old").respond_with_handler(_redirect(http.url_for("/good"), 308))
+    old, good = http.url_for("/old"), http.url_for("/good")
+    config = site([old, good])
+    with Store(config.database_path) as store:
+        for run in range(4):
+            report = fetch_sources(config, store, now=NOW + timedelta(hours=run))
+            assert report.moved == []
+        assert store.source_health.get(good).last_success is not None
+    assert [s.url for s in read_opml(config.path("feeds/sources.opml"))] == [old, good]

@@ -254,20 +254,19 @@ def _apply_settled_moves(
     config: Config, store: Store, healths: list[SourceHealth], policy: Policy
 ) -> list[tuple[str, str]]:
     """Rename sources whose permanent redirect has held long enough, in the OPML file and the state."""
-    moves = [(h.url, h.moved_to) for h in healths if decider.move_is_settled(h, policy)]
-    if not moves:
+    settled = [(h.url, h.moved_to) for h in healths if decider.move_is_settled(h, policy)]
+    if not settled:
         return []
     path = opml_path(config)
     sources = read_opml(path)
-    renamed = dict(moves)
     listed = {s.url for s in sources}
-    updated = []
-    for source in sources:
-        target = renamed.get(source.url)
-        if target and target not in listed:
-            updated.append(dataclasses.replace(source, url=target))
-        else:
-            updated.append(source)
+    # A source that moved onto another listed source is left alone: merging
+    # two sources' state is a decision for the editor, not the fetcher.
+    moves = [(old, new) for old, new in settled if old in listed and new not in listed]
+    if not moves:
+        return []
+    renamed = dict(moves)
+    updated = [dataclasses.replace(s, url=renamed[s.url]) if s.url in renamed else s for s in sources]
     write_atomic(path, render_opml(updated, f"{config.site.title}: outside sources"))
     for old, new in moves:
         store.source_health.rename(old, new)
