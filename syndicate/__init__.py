@@ -46,6 +46,7 @@ from .model import (
 )
 from .newsletter import BuiltIssue, build_issue, prepare_issue
 from .site import Site
+from .sources import FetchReport, fetch_sources, merged_stream
 from .store import Store
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "FeedSet",
+    "FetchReport",
     "Image",
     "Issue",
     "IssueStory",
@@ -78,8 +80,10 @@ __all__ = [
     "__version__",
     "build_issue",
     "build_site",
+    "fetch_sources",
     "load_collection",
     "load_config",
+    "merged_stream",
     "prepare_issue",
     "render_feed_set",
     "site_feed_sets",
