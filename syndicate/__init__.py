@@ -51,6 +51,7 @@ from .newsletter.send import SendReport, send_newsletter
 from .newsletter.subscribers import import_subscribers
 from .newsletter.unsubscribe import unsubscribe_app
 from .site import Site
+from .sources import FetchReport, fetch_sources, merged_stream
 from .store import Store
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "FeedSet",
+    "FetchReport",
     "Image",
     "Issue",
     "IssueStory",
@@ -86,9 +88,11 @@ __all__ = [
     "__version__",
     "build_issue",
     "build_site",
+    "fetch_sources",
     "import_subscribers",
     "load_collection",
     "load_config",
+    "merged_stream",
     "prepare_issue",
     "render_feed_set",
     "send_newsletter",

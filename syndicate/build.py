@@ -14,6 +14,7 @@ from .collection import Collection, load_collection
 from .config import Config
 from .feeds import site_feed_sets, write_feed_sets, write_stylesheet
 from .model import Problem, Severity
+from .sources import film_news_feed_set
 from .store import Store
 
 
@@ -79,6 +80,8 @@ def build_site(
         result = BuildResult(out_dir=target, articles=len(loaded), problems=list(loaded.problems))
         result.published = len(loaded.published(moment))
         feed_sets = site_feed_sets(config, loaded, moment)
+        if config.sources.film_news:
+            feed_sets.append(film_news_feed_set(config, loaded, state, moment, result.problems))
         result.feed_sets = len(feed_sets)
         # Fingerprints are per output folder: building into another folder must not skip.
         report = write_feed_sets(feed_sets, target, build_salt(config), state.outputs)

@@ -14,6 +14,7 @@ from .common import EXIT_CODES_HELP
 from .newsletter import newsletter
 from .send import send
 from .serve import serve
+from .sources import fetch, sources
 from .subscribers import subscribers
 
 
@@ -36,5 +37,7 @@ main.add_command(newsletter)
 main.add_command(subscribers)
 newsletter.add_command(send)
 main.add_command(serve)
+main.add_command(fetch)
+main.add_command(sources)
 
 __all__ = ["main"]

@@ -14,8 +14,10 @@ from pathlib import Path
 from . import articles, entries, ledger, outputs, related, sources, subscribers
 from .articles import ArticleCache
 from .database import Database, Migration
+from .entries import OutsideEntries, StoredEntry
 from .ledger import SendLedger
 from .outputs import OutputFingerprints
+from .sources import SourceHealthTable
 from .subscribers import SubscriberTable
 
 ALL_MIGRATIONS: list[Migration] = [
@@ -51,6 +53,14 @@ class Store:
     def ledger(self) -> SendLedger:
         return SendLedger(self.db)
 
+    @cached_property
+    def source_health(self) -> SourceHealthTable:
+        return SourceHealthTable(self.db)
+
+    @cached_property
+    def outside_entries(self) -> OutsideEntries:
+        return OutsideEntries(self.db)
+
     def close(self) -> None:
         self.db.close()
 
@@ -61,4 +71,14 @@ class Store:
         self.close()
 
 
-__all__ = ["ArticleCache", "Database", "OutputFingerprints", "SendLedger", "Store", "SubscriberTable"]
+__all__ = [
+    "ArticleCache",
+    "Database",
+    "OutputFingerprints",
+    "OutsideEntries",
+    "SendLedger",
+    "SourceHealthTable",
+    "Store",
+    "StoredEntry",
+    "SubscriberTable",
+]
