@@ -16,6 +16,7 @@ from .config import Config
 from .feeds import site_feed_sets, write_feed_sets, write_stylesheet
 from .model import Problem, Severity
 from .related import RELATED_JSON, build_related_index, related_json, related_links
+from .sources import film_news_feed_set
 from .store import Store
 
 
@@ -84,6 +85,8 @@ def build_site(
         if write_atomic(target / RELATED_JSON, related_json(related)):
             result.written.append(target / RELATED_JSON)
         feed_sets = site_feed_sets(config, loaded, moment, related_links(related, config.related.feed_links))
+        if config.sources.film_news:
+            feed_sets.append(film_news_feed_set(config, loaded, state, moment, result.problems))
         result.feed_sets = len(feed_sets)
         # Fingerprints are per output folder: building into another folder must not skip.
         report = write_feed_sets(feed_sets, target, build_salt(config), state.outputs)

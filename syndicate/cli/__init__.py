@@ -13,6 +13,9 @@ from .build import build, check, import_
 from .common import EXIT_CODES_HELP
 from .newsletter import newsletter
 from .related import related
+from .send import send
+from .serve import serve
+from .sources import fetch, sources
 from .subscribers import subscribers
 
 
@@ -34,5 +37,9 @@ main.add_command(import_)
 main.add_command(newsletter)
 main.add_command(subscribers)
 main.add_command(related)
+newsletter.add_command(send)
+main.add_command(serve)
+main.add_command(fetch)
+main.add_command(sources)
 
 __all__ = ["main"]
