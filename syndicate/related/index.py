@@ -25,7 +25,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import chain, compress, islice, repeat
 from operator import ge, mul, neg
 
 from ..config import RelatedConfig
@@ -52,6 +52,8 @@ RESTATISTICS_SHARE = 0.1
 EXACT_UPDATE_TERMS = 400_000
 
 
+# How many of its heaviest terms a query follows to find candidates (all of them still score).
+QUERY_TERMS = 24
 # The longest inverted list a query reads to find candidates.
 LIST_CAP = 128
 # Fewer rare-term lists than this and the least common of the common ones are used too.
@@ -236,7 +238,7 @@ class DocumentIndex:
         cap = self._list_cap()
         lists: list[list[str]] = []
         common: list[tuple[int, str]] = []
-        for term in vector:  # vectors are ordered by weight, most distinctive first
+        for term in islice(vector, QUERY_TERMS):  # vectors are ordered by weight, most distinctive first
             found = self._term_lists.get(term)
             if found and len(found) <= cap:
                 lists.append(found)
