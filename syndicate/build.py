@@ -1,8 +1,23 @@
-"""``syndicate build``: the collection in, every output file out."""
+"""``syndicate build``: the collection in, every output file out.
+
+A build is a few steps that each take data and return data. Steps that need
+the collection call ``collection()`` inside :func:`build_site`, which loads it
+(through the parse cache) on first use.
+
+A rebuild with nothing changed loads nothing: the build manifest (see
+:mod:`syndicate.store.outputs`) holds a signature of every input (each article
+file's size and mtime, the config, the templates, the code version) and the
+window of time in which the set of published articles stays the same (until
+the next future-dated article comes due). When the signature matches, ``now``
+is inside the window and every output file is as we left it, the feed step is
+skipped without reading a single article.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,15 +26,26 @@ from pathlib import Path
 
 from . import __version__
 from .collection import Collection, load_collection
+from .collection.context import PARSER_VERSION
+from .collection.loader import article_files, stat_signature
 from .config import Config
-from .feeds import site_feed_sets, write_feed_sets, write_stylesheet
+from .feeds import STYLESHEET_FILE, site_feed_sets, write_feed_sets, write_stylesheet
 from .model import Problem, Severity
 from .store import Store
+from .store.outputs import BuildManifest
+
+# Far enough in the future to mean "no article is scheduled".
+_NEVER = 1e18
 
 
 @dataclass
 class BuildResult:
-    """What a build did; the CLI prints it, ``--json`` dumps it."""
+    """What a build did; the CLI prints it, ``--json`` dumps it.
+
+    ``up_to_date`` is true when the build manifest showed nothing had changed,
+    so no article was loaded; the counts and problems are those of the last
+    full build, which are still the truth.
+    """
 
     out_dir: Path
     articles: int = 0
@@ -30,9 +56,11 @@ class BuildResult:
     skipped_sets: int = 0
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    up_to_date: bool = False
 
     @property
     def errors(self) -> list[Problem]:
+        """The problems that made an article be skipped."""
         return [p for p in self.problems if p.severity is Severity.ERROR]
 
 
@@ -57,7 +85,67 @@ def templates_fingerprint(config: Config) -> str:
 
 def build_salt(config: Config) -> str:
     """What every output depends on besides its items."""
-    return f"{__version__}:{config.source_hash}:{templates_fingerprint(config)}"
+    return f"{__version__}:{PARSER_VERSION}:{config.source_hash}:{templates_fingerprint(config)}"
+
+
+def input_signature(config: Config, salt: str) -> str:
+    """A hash of every input of a build, by file stat (no article is read)."""
+    digest = hashlib.blake2b(salt.encode(), digest_size=16)
+    digest.update(str(config.content_dir).encode())
+    if config.content_dir.is_dir():
+        for path, info in article_files(config.content_dir):
+            digest.update(f"\0{path}\0{stat_signature(info)}".encode())
+    return digest.hexdigest()
+
+
+def _outputs_intact(out_dir: Path, recorded: dict[str, str]) -> bool:
+    for relative, signature in recorded.items():
+        try:
+            if stat_signature(os.stat(out_dir / relative)) != signature:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _problem_record(problem: Problem) -> dict[str, object]:
+    return {"path": problem.path, "message": problem.message, "severity": problem.severity.value, "line": problem.line}
+
+
+def _skipped_build(manifest: BuildManifest, target: Path, moment: datetime) -> BuildResult | None:
+    """The result of a build that has nothing to do, or ``None`` if it has."""
+    if not manifest.valid_from <= moment.timestamp() < manifest.valid_until:
+        return None
+    summary = json.loads(manifest.summary)
+    outputs: dict[str, str] = summary["outputs"]
+    if not _outputs_intact(target, outputs):
+        return None
+    return BuildResult(
+        out_dir=target,
+        articles=summary["articles"],
+        published=summary["published"],
+        feed_sets=summary["feed_sets"],
+        unchanged=len(outputs),
+        skipped_sets=summary["feed_sets"],
+        problems=[Problem(p["path"], p["message"], Severity(p["severity"]), p["line"]) for p in summary["problems"]],
+        up_to_date=True,
+    )
+
+
+def _publication_window(collection: Collection, moment: datetime) -> tuple[float, float]:
+    """While ``now`` stays inside this window, the same articles are published."""
+    stamp = moment.timestamp()
+    valid_from = -_NEVER
+    valid_until = _NEVER
+    for article in collection.articles:
+        if article.draft:
+            continue
+        published = article.published.timestamp()
+        if published <= stamp:
+            valid_from = max(valid_from, published)
+        else:
+            valid_until = min(valid_until, published)
+    return valid_from, valid_until
 
 
 def build_site(
@@ -68,25 +156,61 @@ def build_site(
     store: Store | None = None,
     collection: Collection | None = None,
 ) -> BuildResult:
-    """Load the collection (through the parse cache) and write every feed."""
+    """Load the collection (through the parse cache) and write every feed.
+
+    With ``collection`` given, that collection is published as is and the
+    build manifest is not used (it describes files, not objects in memory).
+    """
     started = time.perf_counter()
     moment = now or datetime.now(UTC)
     target = (out_dir or config.output_dir).resolve()
     owns_store = store is None
     state = store or Store(config.database_path)
     try:
-        loaded = collection or load_collection(config, state.article_cache)
-        result = BuildResult(out_dir=target, articles=len(loaded), problems=list(loaded.problems))
-        result.published = len(loaded.published(moment))
-        feed_sets = site_feed_sets(config, loaded, moment)
+        salt = build_salt(config)
+        signature = input_signature(config, salt)
+        manifest = state.outputs.manifest(str(target))
+        if collection is None and manifest is not None and manifest.signature == signature:
+            skipped = _skipped_build(manifest, target, moment)
+            if skipped is not None:
+                skipped.seconds = time.perf_counter() - started
+                return skipped
+        loaded_collection: Collection | None = collection
+
+        def loaded() -> Collection:
+            nonlocal loaded_collection
+            if loaded_collection is None:
+                loaded_collection = load_collection(config, state.article_cache)
+            return loaded_collection
+
+        result = BuildResult(out_dir=target, articles=len(loaded()), problems=list(loaded().problems))
+        result.published = len(loaded().published(moment))
+        feed_sets = site_feed_sets(config, loaded(), moment)
         result.feed_sets = len(feed_sets)
-        # Fingerprints are per output folder: building into another folder must not skip.
-        report = write_feed_sets(feed_sets, target, build_salt(config), state.outputs)
+        # Fingerprints are per output file: building into another folder must not skip.
+        report = write_feed_sets(feed_sets, target, salt, state.outputs)
         result.written.extend(report.written)
         result.unchanged = len(report.unchanged)
         result.skipped_sets = report.skipped_sets
-        if config.feeds.stylesheet and write_stylesheet(target):
-            result.written.append(target / "feed.xsl")
+        outputs = [*report.written, *report.unchanged]
+        if config.feeds.stylesheet:
+            if write_stylesheet(target):
+                result.written.append(target / STYLESHEET_FILE)
+            outputs.append(target / STYLESHEET_FILE)
+        if collection is None:
+            valid_from, valid_until = _publication_window(loaded(), moment)
+            summary = {
+                "articles": result.articles,
+                "published": result.published,
+                "feed_sets": result.feed_sets,
+                "problems": [_problem_record(p) for p in result.problems],
+                "outputs": {str(p.relative_to(target)): stat_signature(p.stat()) for p in outputs},
+            }
+            state.outputs.record_manifest(
+                BuildManifest(str(target), signature, valid_from, valid_until, json.dumps(summary))
+            )
+        else:
+            state.outputs.forget_manifest(str(target))
     finally:
         if owns_store:
             state.close()

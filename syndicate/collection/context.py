@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -86,11 +87,18 @@ class ArticleContext:
         return Image(url=absolute, alt=alt, mime_type=mime or "image/jpeg")
 
 
+@lru_cache(maxsize=8192)
+def _tag(cleaned: str) -> Tag:
+    # A site has a few hundred tags used thousands of times: slug each name once.
+    return Tag(name=cleaned, slug=slugify(cleaned))
+
+
 def make_tags(names: list[str]) -> tuple[Tag, ...]:
     """Tags in the order given, without repeats (by slug)."""
     seen: dict[str, Tag] = {}
     for name in names:
         cleaned = " ".join(name.split())
         if cleaned:
-            seen.setdefault(slugify(cleaned), Tag(name=cleaned, slug=slugify(cleaned)))
+            tag = _tag(cleaned)
+            seen.setdefault(tag.slug, tag)
     return tuple(seen.values())

@@ -1,16 +1,26 @@
-"""Read every article file of a site, parsing only what the cache does not have."""
+"""Read every article file of a site, parsing only what the cache does not have.
+
+The cheap path comes first: a file whose size and mtime are those recorded in
+the parse cache is not read at all. A file that changed on disk is read and
+hashed; if its bytes hash the same, the cached parse is still used. Only new
+or edited files are parsed, in worker processes when there are many of them.
+Workers are forked, so they inherit the file bytes instead of receiving them
+through a pipe, and they send back the pickled parse, which is exactly what
+the cache stores: one pickle per article, never two.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from ..model import Article, Problem, Severity
 from ..store import ArticleCache
+from ..store.articles import dump_parse, load_parse
 from .context import ArticleContext
 from .markdown import load_markdown
 from .plaintext import load_plaintext
@@ -20,18 +30,29 @@ ARTICLE_SUFFIXES = (".md", ".markdown", ".txt")
 PARALLEL_THRESHOLD = 400
 
 ParseResult = tuple[Article | None, list[Problem]]
-_Job = tuple[str, bytes, ArticleContext, float]
+# (relative path, bytes, mtime used as a plain-text file's date, content digest)
+_Job = tuple[str, bytes, float, str]
+
+# Set in the parent just before forking; the workers read it, nothing is pickled.
+_FORK_JOBS: list[_Job] = []
+_FORK_CONTEXT: ArticleContext | None = None
 
 
-def article_files(content_dir: Path) -> list[Path]:
-    """Article files under ``content_dir``, sorted, skipping hidden ones."""
+def article_files(content_dir: Path) -> list[tuple[Path, os.stat_result]]:
+    """Article files under ``content_dir`` with their stat, sorted, skipping hidden ones."""
     found = []
     for root, dirs, files in os.walk(content_dir):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
         for name in files:
             if name.endswith(ARTICLE_SUFFIXES) and not name.startswith((".", "_")):
-                found.append(Path(root) / name)
+                path = os.path.join(root, name)
+                found.append((Path(path), os.stat(path)))
     return sorted(found)
+
+
+def stat_signature(info: os.stat_result) -> str:
+    """Size and mtime: any edit of the file changes them."""
+    return f"{info.st_size}:{info.st_mtime_ns}"
 
 
 def parse_article_bytes(path: str, raw: bytes, context: ArticleContext, mtime: float) -> ParseResult:
@@ -39,22 +60,40 @@ def parse_article_bytes(path: str, raw: bytes, context: ArticleContext, mtime: f
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(path, f"not UTF-8 text (byte {exc.start}): save it as UTF-8")]
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, [
+            Problem(path, f"not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}): save it as UTF-8", line=line)
+        ]
     if path.endswith(".txt"):
         published = datetime.fromtimestamp(mtime, context.tz)
         return load_plaintext(text, path, context, published, date_is_guess=True)
     return load_markdown(text, path, context)
 
 
-def _parse_job(job: _Job) -> ParseResult:
-    return parse_article_bytes(*job)
-
-
-def _with_hash(result: ParseResult, digest: str) -> ParseResult:
-    article, problems = result
+def _parse_to_payload(job: _Job, context: ArticleContext) -> bytes:
+    path, raw, mtime, digest = job
+    article, problems = parse_article_bytes(path, raw, context, mtime)
     if article is not None:
         article = replace(article, content_hash=digest)
-    return article, problems
+    return dump_parse((article, problems))
+
+
+def _forked_parse(index: int) -> bytes:
+    assert _FORK_CONTEXT is not None
+    return _parse_to_payload(_FORK_JOBS[index], _FORK_CONTEXT)
+
+
+def _parse_all(jobs: list[_Job], context: ArticleContext, workers: int | None) -> list[bytes]:
+    processes = workers or os.cpu_count() or 1
+    if len(jobs) < PARALLEL_THRESHOLD or processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_parse_to_payload(job, context) for job in jobs]
+    global _FORK_JOBS, _FORK_CONTEXT
+    _FORK_JOBS, _FORK_CONTEXT = jobs, context
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return pool.map(_forked_parse, range(len(jobs)), chunksize=32)
+    finally:
+        _FORK_JOBS, _FORK_CONTEXT = [], None
 
 
 def read_articles(
@@ -64,40 +103,49 @@ def read_articles(
     cache: ArticleCache | None = None,
     workers: int | None = None,
 ) -> tuple[list[Article], list[Problem]]:
-    """Parse every article file; reuse cached parses whose file bytes are unchanged."""
+    """Parse every article file; reuse cached parses of unchanged files."""
     if not content_dir.is_dir():
         return [], [Problem(str(content_dir), "content folder does not exist", Severity.ERROR)]
-    fingerprint = context.fingerprint()
-    jobs: dict[str, _Job] = {}
+    context_key = hashlib.blake2b(context.fingerprint().encode(), digest_size=8).hexdigest()
+    known = cache.index() if cache is not None else {}
     keys: dict[str, str] = {}
-    digests: dict[str, str] = {}
-    for file in article_files(content_dir):
+    stats: dict[str, str] = {}
+    jobs: list[_Job] = []
+    touched: list[tuple[str, str]] = []
+    for file, info in article_files(content_dir):
         relative = os.path.relpath(file, site_root)
+        stat = stat_signature(info)
+        # A plain-text file's date comes from its mtime, so the mtime is part of its key.
+        mtime = info.st_mtime if file.suffix == ".txt" else 0.0
+        stats[relative] = stat
+        stored_key, stored_stat = known.get(relative, ("", ""))
+        if stored_stat == stat:
+            digest = stored_key.split(":", 1)[0]
+            keys[relative] = f"{digest}:{mtime}:{context_key}"
+            if keys[relative] == stored_key:
+                continue
         raw = file.read_bytes()
         digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-        mtime = file.stat().st_mtime if file.suffix == ".txt" else 0.0
-        digests[relative] = digest
-        # A plain-text file's date comes from its mtime, so the mtime is part of its key.
-        keys[relative] = f"{digest}:{mtime}:{hashlib.blake2b(fingerprint.encode(), digest_size=8).hexdigest()}"
-        jobs[relative] = (relative, raw, context, mtime)
+        keys[relative] = f"{digest}:{mtime}:{context_key}"
+        if keys[relative] == stored_key:
+            touched.append((stat, relative))
+            continue
+        jobs.append((relative, raw, mtime, digest))
 
-    cached = cache.get_many(keys) if cache is not None else {}
-    missing = [path for path in jobs if path not in cached]
-    parsed: dict[str, ParseResult] = {}
-    if len(missing) >= PARALLEL_THRESHOLD and (workers or os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(_parse_job, [jobs[p] for p in missing], chunksize=64)
-            parsed = {path: _with_hash(result, digests[path]) for path, result in zip(missing, results, strict=False)}
-    else:
-        parsed = {path: _with_hash(_parse_job(jobs[path]), digests[path]) for path in missing}
+    payloads = _parse_all(jobs, context, workers)
+    parsed = {job[0]: load_parse(payload) for job, payload in zip(jobs, payloads, strict=True)}
+    cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
     if cache is not None:
-        cache.put_many((path, keys[path], parsed[path]) for path in missing)
-        cache.forget_missing(jobs)
+        cache.put_many(
+            (job[0], keys[job[0]], stats[job[0]], payload) for job, payload in zip(jobs, payloads, strict=True)
+        )
+        cache.update_stats(touched)
+        cache.forget_missing(keys)
 
     articles: list[Article] = []
     problems: list[Problem] = []
-    for path in jobs:
-        article, found = cached.get(path) or parsed[path]
+    for path in keys:
+        article, found = parsed.get(path) or cached[path]
         problems.extend(found)
         if article is not None:
             articles.append(article)

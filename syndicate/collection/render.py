@@ -23,14 +23,20 @@ class RenderedBody:
     images: tuple[tuple[str, str], ...]
 
 
+_URL_ATTRIBUTE = {"link_open": "href", "image": "src"}
+
+
 def _absolutise(tokens: list[Token], page_url: str) -> None:
+    # Links and images only live among the children of inline tokens; looking
+    # only there (not at every token's attributes) keeps long articles cheap.
     for token in tokens:
-        if token.children:
-            _absolutise(token.children, page_url)
-        for attr in ("href", "src"):
-            value = token.attrGet(attr)
+        for child in token.children or ():
+            attr = _URL_ATTRIBUTE.get(child.type)
+            if attr is None:
+                continue
+            value = child.attrs.get(attr)
             if isinstance(value, str) and not value.startswith(("#", "mailto:", "tel:")):
-                token.attrSet(attr, urljoin(page_url, value))
+                child.attrs[attr] = urljoin(page_url, value)
 
 
 def render_markdown(source: str, page_url: str) -> RenderedBody:

@@ -67,4 +67,5 @@ def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
     }
     if meta.author_name:
         document["authors"] = [{"name": meta.author_name}]
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    # No indent: json's C encoder only runs without one, and readers do not care.
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
