@@ -83,9 +83,18 @@ def templates_fingerprint(config: Config) -> str:
     return digest.hexdigest()
 
 
+def code_fingerprint() -> str:
+    """Size and mtime of syndicate's own modules: an upgrade or a local edit rebuilds everything."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(f"{path.relative_to(package)}:{stat_signature(path.stat())}".encode())
+    return digest.hexdigest()
+
+
 def build_salt(config: Config) -> str:
     """What every output depends on besides its items."""
-    return f"{__version__}:{PARSER_VERSION}:{config.source_hash}:{templates_fingerprint(config)}"
+    return f"{code_fingerprint()}:{PARSER_VERSION}:{config.source_hash}:{templates_fingerprint(config)}"
 
 
 def input_signature(config: Config, salt: str) -> str:

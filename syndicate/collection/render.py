@@ -2,6 +2,10 @@
 
 Feed readers and mail clients show content away from the site, so a relative
 ``/images/x.jpg`` would break; we resolve URLs against the article's page.
+
+Raw HTML is allowed in articles (editors paste tables and figures), but the
+result goes through nh3 before it reaches any feed or email: a stray
+``<script>``, event handler or unknown tag in an article never leaves the site.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -43,7 +48,7 @@ def render_markdown(source: str, page_url: str) -> RenderedBody:
     """Render ``source``; return HTML, plain text, the first paragraph and images."""
     tokens = _PARSER.parse(source)
     _absolutise(tokens, page_url)
-    html = _PARSER.renderer.render(tokens, _PARSER.options, {})
+    html = nh3.clean(_PARSER.renderer.render(tokens, _PARSER.options, {}), link_rel=None)
     texts: list[str] = []
     first_paragraph = ""
     images: list[tuple[str, str]] = []

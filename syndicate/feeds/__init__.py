@@ -78,6 +78,7 @@ def _meta(config: Config, folder: str, title: str, description: str, home: str, 
         stylesheet_url=stylesheet_url(config),
         author_name=author,
         full_content=config.feeds.full_content,
+        publisher=config.site.title,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -14,7 +15,7 @@ def _article_item(article: Article, meta: FeedMeta) -> dict[str, Any]:
         "id": article.id,
         "url": article.url,
         "title": article.title,
-        "content_html": article.content_html if meta.full_content else f"<p>{article.summary}</p>",
+        "content_html": article.content_html if meta.full_content else f"<p>{html.escape(article.summary)}</p>",
         "summary": article.summary,
         "date_published": article.published.isoformat(),
     }
@@ -38,7 +39,8 @@ def _outside_item(entry: OutsideEntry) -> dict[str, Any]:
         "url": entry.url,
         "external_url": entry.url,
         "title": entry.title,
-        "content_html": entry.summary_html or f'<p><a href="{entry.url}">{entry.title}</a></p>',
+        "content_html": entry.summary_html
+        or f'<p><a href="{html.escape(entry.url)}">{html.escape(entry.title, quote=False)}</a></p>',
         "date_published": entry.published.isoformat(),
         "_source": {"title": entry.source_title, "url": entry.source_url},
     }

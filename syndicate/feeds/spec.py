@@ -22,6 +22,7 @@ class FeedMeta:
     stylesheet_url: str | None = None
     author_name: str | None = None
     full_content: bool = True
+    publisher: str = ""  # the site's name: the Atom feed author when the feed has no author of its own
 
     def feed_url(self, filename: str) -> str:
         return f"{self.base_url}/{self.folder}{filename}"

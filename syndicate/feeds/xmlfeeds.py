@@ -95,8 +95,12 @@ def _generator(meta: FeedMeta, items: FeedItems) -> tuple[FeedGenerator, list[_E
     if newest is not None:
         feed.updated(newest)
         feed.lastBuildDate(newest)
-    if meta.author_name:
-        feed.author({"name": meta.author_name})
+        feed.pubDate(newest)
+    # RFC 4287 wants an author on the feed unless every entry has one; the
+    # publication stands in (feedgen writes feed authors to Atom only when no
+    # email is given, so RSS keeps its per-item authors).
+    if meta.author_name or meta.publisher:
+        feed.author({"name": meta.author_name or meta.publisher})
     rows: list[tuple[float, str, Article | OutsideEntry]] = [
         (a.published.timestamp(), a.id, a) for a in items.articles
     ] + [(e.published.timestamp(), e.id, e) for e in items.outside]
