@@ -57,6 +57,7 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
+    removed: list[Path] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -141,6 +142,31 @@ def _skipped_build(manifest: BuildManifest, target: Path, moment: datetime) -> B
     )
 
 
+def _remove_stale_outputs(target: Path, previous: dict[str, str], current: list[Path]) -> list[Path]:
+    """Delete files the last build wrote that this one no longer produces (a tag or author gone).
+
+    Only files recorded in our own manifest are touched, so whatever else
+    lives in the output folder is left alone; emptied folders go too.
+    """
+    keep = {str(p.relative_to(target)) for p in current}
+    removed = []
+    for relative in sorted(set(previous) - keep):
+        path = target / relative
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+        for parent in path.parents:
+            if parent == target or not parent.is_relative_to(target):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+    return removed
+
+
 def _publication_window(collection: Collection, moment: datetime) -> tuple[float, float]:
     """While ``now`` stays inside this window, the same articles are published."""
     stamp = moment.timestamp()
@@ -206,6 +232,8 @@ def build_site(
             if write_stylesheet(target):
                 result.written.append(target / STYLESHEET_FILE)
             outputs.append(target / STYLESHEET_FILE)
+        if manifest is not None:
+            result.removed = _remove_stale_outputs(target, json.loads(manifest.summary)["outputs"], outputs)
         if collection is None:
             valid_from, valid_until = _publication_window(loaded(), moment)
             summary = {
