@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..collection import ArticleContext
@@ -38,7 +39,7 @@ def _problem_json(problem: Problem) -> dict[str, object]:
 def _print_problems(problems: list[Problem]) -> None:
     for problem in problems:
         colour = "red" if problem.severity is Severity.ERROR else "yellow"
-        err_console.print(f"[{colour}]{problem}[/{colour}]", markup=True)
+        err_console.print(f"[{colour}]{escape(str(problem))}[/{colour}]", markup=True)
 
 
 @click.command(
@@ -134,10 +135,10 @@ def check(site_dir: str, as_json: bool, strict: bool) -> None:
             for problem in problems:
                 colour = "red" if problem.severity is Severity.ERROR else "yellow"
                 table.add_row(
-                    problem.path,
+                    escape(problem.path),
                     str(problem.line or ""),
                     f"[{colour}]{problem.severity.value}[/{colour}]",
-                    problem.message,
+                    escape(problem.message),
                 )
             console.print(table)
         console.print(f"{len(collection)} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings.")

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import ConfigError, SyndicateError
 from ..site import Site
@@ -68,7 +69,8 @@ def open_site(site_dir: str) -> Site:
     try:
         return Site.open(site_dir)
     except ConfigError as exc:
-        err_console.print(f"[red]config error:[/red] {exc}", markup=True)
+        # Escaped: a key such as "[feeds.ttl]" would otherwise be eaten as rich markup.
+        err_console.print(f"[red]config error:[/red] {escape(str(exc))}", markup=True)
         sys.exit(ExitCode.CONFIG)
 
 
@@ -80,10 +82,10 @@ def handle_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except ConfigError as exc:
-            err_console.print(f"[red]config error:[/red] {exc}")
+            err_console.print(f"[red]config error:[/red] {escape(str(exc))}")
             sys.exit(ExitCode.CONFIG)
         except SyndicateError as exc:
-            err_console.print(f"[red]error:[/red] {exc}")
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
             sys.exit(ExitCode.FAILED)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
