@@ -84,7 +84,7 @@ def test_unparsable_toml_names_the_file(make_site: SiteFactory) -> None:
 
 
 def test_missing_config_says_so(tmp_path: Path) -> None:
-    with pytest.raises(syndicate.ConfigError, match="no syndicate.toml here"):
+    with pytest.raises(syndicate.ConfigError, match=r"no syndicate\.toml here"):
         load_config(tmp_path)
 
 
