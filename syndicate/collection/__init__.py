@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import PurePath
 
 from ..config import Config
 from ..model import Article, Author, Problem, Severity, Tag
@@ -39,7 +40,8 @@ class Collection:
     def __init__(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> None:
         self.problems: list[Problem] = list(problems)
         by_slug: dict[str, Article] = {}
-        for article in sorted(articles, key=lambda a: a.source_path):
+        # On a clash, the file named after the slug keeps it; then the first by path.
+        for article in sorted(articles, key=lambda a: (PurePath(a.source_path).stem != a.slug, a.source_path)):
             other = by_slug.get(article.slug)
             if other is not None:
                 self.problems.append(

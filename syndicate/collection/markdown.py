@@ -34,6 +34,7 @@ KNOWN_KEYS = frozenset(
         "draft",
         "id",
         "featured",
+        "more",
     }
 )
 
@@ -125,6 +126,11 @@ def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Articl
     except ValueError as exc:
         error(str(exc), "related")
         related = []
+    try:
+        more = _string_list(meta.get("more"), "more")
+    except ValueError as exc:
+        error(str(exc), "more")
+        more = []
     for flag in ("draft", "featured"):
         if flag in meta and not isinstance(meta[flag], bool):
             error(f"'{flag}' must be true or false, not {meta[flag]!r}", flag)
@@ -165,6 +171,7 @@ def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Articl
         tags=make_tags(tag_names),
         image=image_obj,
         related=tuple(related),
+        more=tuple(more),
         draft=bool(meta.get("draft", False)),
         featured=bool(meta.get("featured", False)),
         has_permanent_id=bool(permanent),
