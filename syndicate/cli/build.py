@@ -72,7 +72,10 @@ def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | Non
     rewritten.
     """
     with open_site(site_dir) as site:
-        now = parse_date(now_text, site.config.site.tz) if now_text else None
+        try:
+            now = parse_date(now_text, site.config.site.tz) if now_text else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--now") from None
         result = site.build(out_dir=out_dir, now=now)
     errors = result.errors
     if as_json:
@@ -84,6 +87,8 @@ def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | Non
                 "feed_sets": result.feed_sets,
                 "written": [str(p) for p in result.written],
                 "unchanged": result.unchanged,
+                "removed": [str(p) for p in result.removed],
+                "up_to_date": result.up_to_date,
                 "seconds": round(result.seconds, 3),
                 "problems": [_problem_json(p) for p in result.problems],
             }
