@@ -44,6 +44,7 @@ from .model import (
     Source,
     Tag,
 )
+from .newsletter import BuiltIssue, build_issue, prepare_issue
 from .site import Site
 from .store import Store
 
@@ -52,6 +53,7 @@ __all__ = [
     "ArticleError",
     "Author",
     "BuildResult",
+    "BuiltIssue",
     "Collection",
     "Config",
     "ConfigError",
@@ -74,9 +76,11 @@ __all__ = [
     "SyndicateError",
     "Tag",
     "__version__",
+    "build_issue",
     "build_site",
     "load_collection",
     "load_config",
+    "prepare_issue",
     "render_feed_set",
     "site_feed_sets",
     "write_feed_sets",

@@ -103,6 +103,13 @@ def _clock(value: Any) -> str | None:
     return "must be a time of day as HH:MM, e.g. '07:30'"
 
 
+def _aspect(value: Any) -> str | None:
+    width, _, height = str(value).partition(":")
+    if width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0:
+        return None
+    return "must be width:height in whole numbers, e.g. '16:9'"
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     """``[site]``: who publishes and where."""
@@ -201,6 +208,15 @@ class NewsletterConfig:
     unsubscribe_mailto: str = field(default="", metadata=_doc("Address for mailto unsubscribes."))
     rate_per_second: float = field(default=0.0, metadata=_doc("Most messages a second (0: no limit).", _not_negative))
     max_bounces: int = field(default=3, metadata=_doc("Hard bounces before an address is suppressed.", _positive))
+    utm_campaign: str = field(
+        default="{week}", metadata=_doc("utm_campaign value; {week} is the issue's week, e.g. 2026-W47.")
+    )
+    archive_url: str = field(
+        default="", metadata=_doc("Public URL of the issue archive (default: <site url>/newsletter/).")
+    )
+    image_aspect: str = field(
+        default="16:9", metadata=_doc("Width:height of the space kept for story images, e.g. '3:2'.", _aspect)
+    )
 
 
 @dataclass(frozen=True)

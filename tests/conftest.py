@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Callable
@@ -23,15 +24,31 @@ description = "A test site"
 """
 
 
+# Plain-text articles carry no date; the loader takes the file's mtime (with a
+# warning). A git checkout sets every mtime to "now", so tests pin them here.
+DEMO_PLAINTEXT_DATES = {
+    "lakeshore-festival-closing-diary.txt": datetime(2026, 10, 6, 8, 0, tzinfo=ZoneInfo("America/Chicago")),
+    "paper-lantern-studio-visit.txt": datetime(2026, 10, 27, 9, 0, tzinfo=ZoneInfo("America/Chicago")),
+    "hollow-pines-set-visit.txt": datetime(2026, 10, 9, 10, 0, tzinfo=ZoneInfo("America/Chicago")),
+    "marisol-echeverria-career-profile.txt": datetime(2026, 10, 22, 8, 30, tzinfo=ZoneInfo("America/Chicago")),
+    "nitrate-hunters-silent-film-archives.txt": datetime(2026, 11, 12, 7, 45, tzinfo=ZoneInfo("America/Chicago")),
+    "fall-box-office-midseason-report.txt": datetime(2026, 11, 17, 11, 0, tzinfo=ZoneInfo("America/Chicago")),
+}
+
+
 @pytest.fixture
 def demo_site(tmp_path: Path) -> Path:
-    """A private copy of the bundled demo site (the repository root)."""
+    """A private copy of the bundled demo site (the repository root), plain-text dates pinned."""
     site = tmp_path / "demo"
     site.mkdir()
     shutil.copy(REPO / "syndicate.toml", site / "syndicate.toml")
     for folder in ("content", "feeds", "templates"):
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, site / folder)
+    for name, moment in DEMO_PLAINTEXT_DATES.items():
+        path = site / "content" / name
+        if path.exists():
+            os.utime(path, (moment.timestamp(), moment.timestamp()))
     return site
 
 

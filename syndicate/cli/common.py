@@ -69,7 +69,6 @@ def open_site(site_dir: str) -> Site:
     try:
         return Site.open(site_dir)
     except ConfigError as exc:
-        # Escaped: a key such as "[feeds.ttl]" would otherwise be eaten as rich markup.
         err_console.print(f"[red]config error:[/red] {escape(str(exc))}", markup=True)
         sys.exit(ExitCode.CONFIG)
 

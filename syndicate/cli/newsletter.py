@@ -2,9 +2,199 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
+from rich.markup import escape
+from rich.table import Table
+
+from ..dates import parse_date
+from ..model import Problem
+from ..newsletter import BuiltIssue, build_issue, default_week
+from ..newsletter.checks import GMAIL_CLIP_BYTES
+from ..newsletter.weeks import due_at, parse_week
+from ..site import Site
+from .common import (
+    ExitCode,
+    console,
+    err_console,
+    examples,
+    handle_errors,
+    json_option,
+    open_site,
+    print_json,
+    site_option,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group()
 def newsletter() -> None:
     """Assemble, preview and send the weekly email newsletter."""
+
+
+def _week(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        year, week = parse_week(value.upper())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+    return f"{year}-W{week:02d}"
+
+
+def _issue_options(function: F) -> F:
+    """The options ``build`` and ``preview`` share."""
+    for option in reversed(
+        [
+            site_option,
+            click.option("--week", metavar="YYYY-Www", help="ISO week, site timezone (default: latest complete week)."),
+            click.option(
+                "--out",
+                "out_dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Output root (default: [feeds] output_dir); files go to <out>/newsletter/<week>/.",
+            ),
+            click.option("--force", is_flag=True, help="Build an issue even for a week without stories."),
+            click.option("--strict", is_flag=True, help="Exit 1 if any check warns (size, alt text, links...)."),
+            click.option("--now", "now_text", metavar="DATETIME", help="Act as of this moment (ISO 8601)."),
+            json_option,
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _problem_json(problem: Problem) -> dict[str, str]:
+    return {"where": problem.path, "severity": problem.severity.value, "message": problem.message}
+
+
+def _report(built: BuiltIssue, site: Site) -> dict[str, Any]:
+    config = site.config.newsletter
+    due = due_at(built.issue.week, site.config.site.tz, config.send_weekday, config.send_time)
+    return {
+        "week": built.issue.week,
+        "subject": built.rendered.subject,
+        "preheader": built.rendered.preheader,
+        "due": due.isoformat(),
+        "stories": [
+            {"slug": s.article.slug, "title": s.article.title, "related": [p.slug for p in s.related]}
+            for s in built.issue.stories
+        ],
+        "around_the_web": len(built.issue.around_the_web),
+        "folder": str(built.folder),
+        "paths": {name: str(path) for name, path in built.paths.items()},
+        "sizes": built.sizes,
+        "gmail_clip_bytes": GMAIL_CLIP_BYTES,
+        "written": [str(p) for p in built.written],
+        "problems": [_problem_json(p) for p in built.problems],
+    }
+
+
+def _run(
+    site_dir: str,
+    week_text: str | None,
+    out_dir: Path | None,
+    force: bool,
+    strict: bool,
+    now_text: str | None,
+    as_json: bool,
+    detailed: bool,
+) -> None:
+    week = _week(week_text)
+    with open_site(site_dir) as site:
+        tz = site.config.site.tz
+        try:
+            now: datetime | None = parse_date(now_text, tz) if now_text else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--now") from None
+        week = week or default_week(site, now)
+        built = build_issue(site, week, now=now, out_dir=out_dir, force=force)
+        if built is None:
+            if as_json:
+                print_json({"week": week, "issue": None, "reason": "no stories published that week"})
+            else:
+                err_console.print(f"No stories were published in {week}: no issue built (use --force to build one).")
+            sys.exit(ExitCode.NOTHING_TO_DO)
+        report = _report(built, site)
+    if as_json:
+        print_json(report)
+    else:
+        for problem in built.problems:
+            err_console.print(f"[yellow]warning:[/yellow] {escape(problem.path)}: {escape(problem.message)}")
+        stories = len(built.issue.stories)
+        console.print(
+            f"Newsletter {built.issue.week}: {stories} {'story' if stories == 1 else 'stories'}, "
+            f"{len(built.issue.around_the_web)} from around the web; due {report['due']}."
+        )
+        console.print(f"Subject: {built.rendered.subject}", markup=False)
+        if detailed:
+            table = Table("file", "size", "path")
+            for name, path in built.paths.items():
+                size = built.sizes.get(name, path.stat().st_size if path.exists() else 0)
+                table.add_row(name, f"{size / 1024:.1f} KB", escape(str(path)))
+            console.print(table)
+            console.print(
+                f"email.html uses {built.clip_margin:.0%} of Gmail's 102 KB clipping limit; "
+                f"{len(built.written)} file(s) changed."
+            )
+        else:
+            console.print(f"Wrote {built.folder} ({len(built.written)} file(s) changed).")
+    if strict and built.problems:
+        sys.exit(ExitCode.PROBLEMS)
+
+
+@newsletter.command(
+    epilog=examples(
+        "syndicate newsletter build",
+        "syndicate newsletter build --week 2026-W47 --strict",
+        "syndicate newsletter build --week 2026-W52 --force --out /tmp/preview --json",
+    )
+)
+@_issue_options
+@handle_errors
+def build(
+    site_dir: str,
+    week: str | None,
+    out_dir: Path | None,
+    force: bool,
+    strict: bool,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
+    """Build a week's issue into public/newsletter/YYYY-Www/ and update the archive.
+
+    Writes index.html (web copy), email.html, email.txt, message.eml and
+    issue.json, plus newsletter/index.html and rss.xml. A week without stories
+    builds nothing and exits 5, unless --force.
+    """
+    _run(site_dir, week, out_dir, force, strict, now_text, as_json, detailed=False)
+
+
+@newsletter.command(
+    epilog=examples(
+        "syndicate newsletter preview",
+        "syndicate newsletter preview --week 2026-W47 --out /tmp/preview",
+    )
+)
+@_issue_options
+@handle_errors
+def preview(
+    site_dir: str,
+    week: str | None,
+    out_dir: Path | None,
+    force: bool,
+    strict: bool,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
+    """Build the issue like `build`, then print every file's path and size (opens nothing).
+
+    Open email.html in a browser, or message.eml in a mail client, to look at it.
+    """
+    _run(site_dir, week, out_dir, force, strict, now_text, as_json, detailed=True)
