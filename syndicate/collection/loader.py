@@ -65,7 +65,8 @@ def parse_article_bytes(path: str, raw: bytes, context: ArticleContext, mtime: f
             Problem(path, f"not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}): save it as UTF-8", line=line)
         ]
     if path.endswith(".txt"):
-        published = datetime.fromtimestamp(mtime, context.tz)
+        # Whole seconds: RSS dates cannot carry fractions, and a date must survive a round trip.
+        published = datetime.fromtimestamp(int(mtime), context.tz)
         return load_plaintext(text, path, context, published, date_is_guess=True)
     return load_markdown(text, path, context)
 
