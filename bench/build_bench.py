@@ -234,6 +234,7 @@ def generate_site(folder: Path, articles: list[SyntheticArticle]) -> None:
 @dataclass
 class Run:
     seconds: float
+    cpu_seconds: float
     max_process_mb: float
     tree_peak_mb: float
     output: str
@@ -287,7 +288,8 @@ def run_build(site: Path) -> Run:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"syndicate build failed ({process.returncode}):\n{output}")
-    return Run(seconds, usage.ru_maxrss / 1024, peak / 1024, output.strip())
+    cpu = usage.ru_utime + usage.ru_stime  # the build and its reaped workers
+    return Run(seconds, cpu, usage.ru_maxrss / 1024, peak / 1024, output.strip())
 
 
 def lxml_floor(articles: list[SyntheticArticle], limit: int = 50) -> tuple[float, int]:
@@ -332,12 +334,14 @@ def bench(size: int, keep: bool) -> None:
     cold = run_build(site)
     warm = run_build(site)
     floor_seconds, floor_bytes = lxml_floor(articles)
-    print(f"{'run':<34}{'wall s':>9}{'largest proc MB':>17}{'tree peak MB':>14}")
-    print(f"{'syndicate build, cold':<34}{cold.seconds:>9.2f}{cold.max_process_mb:>17.0f}{cold.tree_peak_mb:>14.0f}")
+    print(f"{'run':<34}{'wall s':>9}{'cpu s':>9}{'largest proc MB':>17}{'tree peak MB':>14}")
+    for label, run in (("syndicate build, cold", cold), ("syndicate build, no change", warm)):
+        print(
+            f"{label:<34}{run.seconds:>9.2f}{run.cpu_seconds:>9.2f}{run.max_process_mb:>17.0f}{run.tree_peak_mb:>14.0f}"
+        )
     print(
-        f"{'syndicate build, no change':<34}{warm.seconds:>9.2f}{warm.max_process_mb:>17.0f}{warm.tree_peak_mb:>14.0f}"
+        f"{'floor: site RSS (50) with lxml':<34}{floor_seconds:>9.3f}{'':>9}{'':>17}{'':>14}  ({floor_bytes:,} bytes)"
     )
-    print(f"{'floor: site RSS (50) with lxml':<34}{floor_seconds:>9.3f}{'':>17}{'':>14}  ({floor_bytes:,} bytes)")
     print(f"  cold:   {cold.output.splitlines()[-1] if cold.output else ''}")
     print(f"  warm:   {warm.output.splitlines()[-1] if warm.output else ''}")
     if not keep:
@@ -353,6 +357,8 @@ def main() -> None:
     sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000])
     OUT.mkdir(exist_ok=True)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, syndicate at {SYNDICATE}")
+    # Other work on the machine slows the wall times; cpu s (user + sys, workers included) is steadier.
+    print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     for size in sizes:
         bench(size, args.keep)
 

@@ -25,11 +25,11 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__
-from .collection import Collection, load_collection
+from .collection import Collection, load_bodies, load_collection
 from .collection.context import PARSER_VERSION
 from .collection.loader import article_files, stat_signature
 from .config import Config
-from .feeds import STYLESHEET_FILE, site_feed_sets, write_feed_sets, write_stylesheet
+from .feeds import STYLESHEET_FILE, FeedSet, site_feed_sets, write_feed_sets, write_stylesheet
 from .model import Problem, Severity
 from .store import Store
 from .store.outputs import BuildManifest
@@ -213,17 +213,24 @@ def build_site(
         loaded_collection: Collection | None = collection
 
         def loaded() -> Collection:
+            # Without bodies: the feed step renders only the bodies it publishes
+            # (a step that needs every body calls load_bodies on what it needs).
             nonlocal loaded_collection
             if loaded_collection is None:
-                loaded_collection = load_collection(config, state.article_cache)
+                loaded_collection = load_collection(config, state.article_cache, with_bodies=False)
             return loaded_collection
+
+        def with_bodies(pending: list[FeedSet]) -> list[FeedSet]:
+            needed = {a.slug: a for feed_set in pending for a in feed_set.items.articles}
+            whole = load_bodies(config, needed.values(), state.article_cache)
+            return [feed_set.with_articles(whole) for feed_set in pending]
 
         result = BuildResult(out_dir=target, articles=len(loaded()), problems=list(loaded().problems))
         result.published = len(loaded().published(moment))
         feed_sets = site_feed_sets(config, loaded(), moment)
         result.feed_sets = len(feed_sets)
         # Fingerprints are per output file: building into another folder must not skip.
-        report = write_feed_sets(feed_sets, target, salt, state.outputs)
+        report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)
         result.written.extend(report.written)
         result.unchanged = len(report.unchanged)
         result.skipped_sets = report.skipped_sets

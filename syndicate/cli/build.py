@@ -96,11 +96,17 @@ def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | Non
     else:
         _print_problems(errors)
         warnings = len(result.problems) - len(errors)
-        console.print(
-            f"Built {result.feed_sets} feed sets from {result.published} published articles "
-            f"into {result.out_dir}: {len(result.written)} files written, {result.unchanged} unchanged "
-            f"({result.seconds:.2f} s)."
-        )
+        if result.up_to_date:
+            console.print(
+                f"Up to date: nothing changed since the last build of {result.feed_sets} feed sets from "
+                f"{result.published} published articles into {result.out_dir} ({result.seconds:.2f} s)."
+            )
+        else:
+            console.print(
+                f"Built {result.feed_sets} feed sets from {result.published} published articles "
+                f"into {result.out_dir}: {len(result.written)} files written, {result.unchanged} unchanged "
+                f"({result.seconds:.2f} s)."
+            )
         if errors:
             console.print(f"{len(errors)} article(s) skipped because of errors (see above).")
         if warnings:

@@ -30,8 +30,11 @@ ARTICLE_SUFFIXES = (".md", ".markdown", ".txt")
 PARALLEL_THRESHOLD = 400
 
 ParseResult = tuple[Article | None, list[Problem]]
-# (relative path, bytes, mtime used as a plain-text file's date, content digest)
-_Job = tuple[str, bytes, float, str]
+# (relative path, bytes, mtime used as a plain-text file's date, content digest, render the body?)
+_Job = tuple[str, bytes, float, str, bool]
+# Suffix of the cache key of a parse without the body (see load_markdown's with_body).
+_STUB = ":stub"
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 # Set in the parent just before forking; the workers read it, nothing is pickled.
 _FORK_JOBS: list[_Job] = []
@@ -55,7 +58,9 @@ def stat_signature(info: os.stat_result) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}"
 
 
-def parse_article_bytes(path: str, raw: bytes, context: ArticleContext, mtime: float) -> ParseResult:
+def parse_article_bytes(
+    path: str, raw: bytes, context: ArticleContext, mtime: float, with_body: bool = True
+) -> ParseResult:
     """Parse one file's bytes; the relative ``path`` is used in messages."""
     try:
         text = raw.decode("utf-8")
@@ -68,12 +73,12 @@ def parse_article_bytes(path: str, raw: bytes, context: ArticleContext, mtime: f
         # Whole seconds: RSS dates cannot carry fractions, and a date must survive a round trip.
         published = datetime.fromtimestamp(int(mtime), context.tz)
         return load_plaintext(text, path, context, published, date_is_guess=True)
-    return load_markdown(text, path, context)
+    return load_markdown(text, path, context, with_body)
 
 
 def _parse_to_payload(job: _Job, context: ArticleContext) -> bytes:
-    path, raw, mtime, digest = job
-    article, problems = parse_article_bytes(path, raw, context, mtime)
+    path, raw, mtime, digest, with_body = job
+    article, problems = parse_article_bytes(path, raw, context, mtime, with_body)
     if article is not None:
         article = replace(article, content_hash=digest)
     return dump_parse((article, problems))
@@ -103,11 +108,17 @@ def read_articles(
     context: ArticleContext,
     cache: ArticleCache | None = None,
     workers: int | None = None,
+    with_bodies: bool = True,
 ) -> tuple[list[Article], list[Problem]]:
-    """Parse every article file; reuse cached parses of unchanged files."""
+    """Parse every article file; reuse cached parses of unchanged files.
+
+    ``with_bodies=False`` returns Markdown articles as stubs without their
+    rendered body (see :func:`load_markdown`); :func:`load_bodies` completes
+    the ones that are needed. Plain-text articles are cheap and always whole.
+    """
     if not content_dir.is_dir():
         return [], [Problem(str(content_dir), "content folder does not exist", Severity.ERROR)]
-    context_key = hashlib.blake2b(context.fingerprint().encode(), digest_size=8).hexdigest()
+    context_key = _context_key(context)
     known = cache.index() if cache is not None else {}
     keys: dict[str, str] = {}
     stats: dict[str, str] = {}
@@ -118,20 +129,22 @@ def read_articles(
         stat = stat_signature(info)
         # A plain-text file's date comes from its mtime, so the mtime is part of its key.
         mtime = info.st_mtime if file.suffix == ".txt" else 0.0
+        stubbed = not with_bodies and file.suffix in MARKDOWN_SUFFIXES
         stats[relative] = stat
         stored_key, stored_stat = known.get(relative, ("", ""))
         if stored_stat == stat:
-            digest = stored_key.split(":", 1)[0]
-            keys[relative] = f"{digest}:{mtime}:{context_key}"
-            if keys[relative] == stored_key:
+            key = f"{stored_key.split(':', 1)[0]}:{mtime}:{context_key}"
+            if _usable(stored_key, key, stubbed):
+                keys[relative] = stored_key
                 continue
         raw = file.read_bytes()
-        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-        keys[relative] = f"{digest}:{mtime}:{context_key}"
-        if keys[relative] == stored_key:
+        key = f"{hashlib.blake2b(raw, digest_size=16).hexdigest()}:{mtime}:{context_key}"
+        if _usable(stored_key, key, stubbed):
+            keys[relative] = stored_key
             touched.append((stat, relative))
             continue
-        jobs.append((relative, raw, mtime, digest))
+        keys[relative] = key + _STUB if stubbed else key
+        jobs.append((relative, raw, mtime, key.split(":", 1)[0], not stubbed))
 
     payloads = _parse_all(jobs, context, workers)
     parsed = {job[0]: load_parse(payload) for job, payload in zip(jobs, payloads, strict=True)}
@@ -142,6 +155,7 @@ def read_articles(
         )
         cache.update_stats(touched)
         cache.forget_missing(keys)
+    del payloads
 
     articles: list[Article] = []
     problems: list[Problem] = []
@@ -151,3 +165,57 @@ def read_articles(
         if article is not None:
             articles.append(article)
     return articles, problems
+
+
+def _context_key(context: ArticleContext) -> str:
+    return hashlib.blake2b(context.fingerprint().encode(), digest_size=8).hexdigest()
+
+
+def _usable(stored_key: str, key: str, stub_is_enough: bool) -> bool:
+    """A cached parse serves if it was made from these bytes, whole, or as a stub when a stub will do."""
+    return stored_key == key or (stub_is_enough and stored_key == key + _STUB)
+
+
+def is_stub(article: Article) -> bool:
+    """True for a Markdown article read without its body (``with_bodies=False``)."""
+    return article.source_path.endswith(MARKDOWN_SUFFIXES) and not article.content_html
+
+
+def load_bodies(
+    articles: list[Article],
+    site_root: Path,
+    context: ArticleContext,
+    cache: ArticleCache | None = None,
+    workers: int | None = None,
+) -> dict[str, Article]:
+    """The whole articles for the stubs among ``articles``, by source path.
+
+    Each comes from the parse cache when a whole parse of the same bytes is
+    there, else its file is read and rendered (in worker processes when many).
+    """
+    context_key = _context_key(context)
+    stubs = {a.source_path: a for a in articles if is_stub(a)}
+    keys = {path: f"{a.content_hash}:0.0:{context_key}" for path, a in stubs.items()}
+    whole = cache.get_many(keys) if cache is not None else {}
+    jobs: list[_Job] = []
+    stats: dict[str, str] = {}
+    for path in stubs:
+        if path in whole:
+            continue
+        file = site_root / path
+        try:
+            raw = file.read_bytes()
+            stats[path] = stat_signature(file.stat())
+        except OSError:
+            continue  # gone since the stub was read: the stub is published as it is
+        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+        keys[path] = f"{digest}:0.0:{context_key}"
+        jobs.append((path, raw, 0.0, digest, True))
+    payloads = _parse_all(jobs, context, workers)
+    if cache is not None:
+        cache.put_many(
+            (job[0], keys[job[0]], stats[job[0]], payload) for job, payload in zip(jobs, payloads, strict=True)
+        )
+    for job, payload in zip(jobs, payloads, strict=True):
+        whole[job[0]] = load_parse(payload)
+    return {path: article for path, (article, _) in whole.items() if article is not None}

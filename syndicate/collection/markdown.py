@@ -82,8 +82,17 @@ def _string_list(value: Any, key: str) -> list[str]:
     )
 
 
-def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Article | None, list[Problem]]:
-    """Parse a Markdown article. Errors return ``None`` plus the problems found."""
+def load_markdown(
+    text: str, path: str, context: ArticleContext, with_body: bool = True
+) -> tuple[Article | None, list[Problem]]:
+    """Parse a Markdown article. Errors return ``None`` plus the problems found.
+
+    ``with_body=False`` skips rendering the body (most of the cost): the article
+    comes back with empty ``content_html`` and ``text``, and ``summary``/``image``
+    only from the front matter. Every problem is still found (all come from the
+    front matter), so a build can choose feed items from such stubs and render
+    only the bodies it will publish.
+    """
     problems: list[Problem] = []
 
     def error(message: str, key: str | None = None, line: int | None = None) -> None:
@@ -144,7 +153,7 @@ def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Articl
 
     slug = slugify(str(meta.get("slug") or PurePath(path).stem))
     url = context.article_url(slug, published)
-    rendered = render_markdown(body, url)
+    rendered = render_markdown(body, url) if with_body else None
     permanent = meta.get("id")
     summary = meta.get("summary")
     image = meta.get("image")
@@ -153,7 +162,7 @@ def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Articl
         image_obj = context.image(str(image.get("url", "")), str(image.get("alt", "")), url)
     elif isinstance(image, str) and image:
         image_obj = context.image(image, str(meta.get("image_alt", title)), url)
-    elif rendered.images:
+    elif rendered is not None and rendered.images:
         src, alt = rendered.images[0]
         image_obj = context.image(src, alt, url)
     article = Article(
@@ -164,9 +173,9 @@ def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Articl
         published=published,
         updated=updated,
         source_path=path,
-        content_html=rendered.html,
-        text=rendered.text,
-        summary=str(summary).strip() if summary else summarise(rendered.first_paragraph),
+        content_html=rendered.html if rendered else "",
+        text=rendered.text if rendered else "",
+        summary=str(summary).strip() if summary else summarise(rendered.first_paragraph) if rendered else "",
         author=context.author(author_name, str(meta.get("author_bio") or "")) if author_name else None,
         tags=make_tags(tag_names),
         image=image_obj,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from ..atomicfile import write_atomic
 from ..collection import Collection
 from ..config import Config
+from ..model import Article
 from ..store import OutputFingerprints
 from .jsonfeed import json_feed
 from .spec import FeedItems, FeedMeta
@@ -43,11 +44,19 @@ class FeedSet:
         digest = hashlib.blake2b(salt.encode(), digest_size=16)
         digest.update(repr(self.meta).encode())
         for article in self.items.articles:
-            digest.update(f"{article.id}\0{article.content_hash}\0{article.url}\0".encode())
+            # content_hash covers the file; content_html matters where the collection changed it
+            # (MORE: links in plain text) and is "" for a body not loaded yet, so it costs nothing then.
+            digest.update(f"{article.id}\0{article.content_hash}\0{article.url}\0{article.published}\0".encode())
+            digest.update(hashlib.blake2b(article.content_html.encode(), digest_size=8).digest())
         for entry in self.items.outside:
             digest.update(repr(entry).encode())
         digest.update(repr(sorted(self.items.related_links.items())).encode())
         return digest.hexdigest()
+
+    def with_articles(self, whole: dict[str, Article]) -> FeedSet:
+        """This set with its articles replaced by the ones in ``whole`` (by slug), where given."""
+        articles = tuple(whole.get(a.slug, a) for a in self.items.articles)
+        return replace(self, items=replace(self.items, articles=articles))
 
 
 @dataclass
@@ -180,6 +189,7 @@ def write_feed_sets(
     salt: str = "",
     fingerprints: OutputFingerprints | None = None,
     workers: int | None = None,
+    prepare: Callable[[list[FeedSet]], list[FeedSet]] | None = None,
 ) -> WriteReport:
     """Write each feed set under ``out_dir``; skip sets whose inputs are unchanged.
 
@@ -187,6 +197,9 @@ def write_feed_sets(
     A set is skipped only if its fingerprint matches *and* its files on disk
     still have the size and mtime recorded, so a deleted or edited output is rewritten.
     A set that is rendered again but comes out byte-identical is not rewritten either.
+    ``prepare`` is called with the sets that will be rendered, before rendering;
+    the build uses it to load article bodies only for those (the fingerprint
+    needs no body: it covers each article's file hash).
     """
     report = WriteReport()
     known = fingerprints.all() if fingerprints is not None else {}
@@ -204,6 +217,8 @@ def write_feed_sets(
             continue
         pending.append(feed_set)
         pending_prints.append(fingerprint)
+    if prepare is not None and pending:
+        pending = prepare(pending)
     records: list[tuple[str, str, str]] = []
     for fingerprint, outcome in zip(pending_prints, _render_all(pending, out_dir, workers), strict=True):
         for path, written in outcome:
