@@ -22,7 +22,7 @@ from ..model import Article, Problem, Severity
 from ..store import ArticleCache
 from ..store.articles import dump_parse, load_parse
 from .context import ArticleContext
-from .markdown import load_markdown
+from .markdown import complete_markdown, load_markdown
 from .plaintext import load_plaintext
 
 ARTICLE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -181,6 +181,32 @@ def is_stub(article: Article) -> bool:
     return article.source_path.endswith(MARKDOWN_SUFFIXES) and not article.content_html
 
 
+_FORK_STUBS: list[tuple[Article, bytes]] = []
+
+
+def _complete_to_payload(stub: Article, raw: bytes, context: ArticleContext) -> bytes:
+    return dump_parse((complete_markdown(stub, raw.decode("utf-8"), context), []))
+
+
+def _forked_complete(index: int) -> bytes:
+    assert _FORK_CONTEXT is not None
+    stub, raw = _FORK_STUBS[index]
+    return _complete_to_payload(stub, raw, _FORK_CONTEXT)
+
+
+def _complete_all(work: list[tuple[Article, bytes]], context: ArticleContext, workers: int | None) -> list[bytes]:
+    processes = workers or os.cpu_count() or 1
+    if len(work) < PARALLEL_THRESHOLD or processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_complete_to_payload(stub, raw, context) for stub, raw in work]
+    global _FORK_STUBS, _FORK_CONTEXT
+    _FORK_STUBS, _FORK_CONTEXT = work, context
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return pool.map(_forked_complete, range(len(work)), chunksize=32)
+    finally:
+        _FORK_STUBS, _FORK_CONTEXT = [], None
+
+
 def load_bodies(
     articles: list[Article],
     site_root: Path,
@@ -191,15 +217,18 @@ def load_bodies(
     """The whole articles for the stubs among ``articles``, by source path.
 
     Each comes from the parse cache when a whole parse of the same bytes is
-    there, else its file is read and rendered (in worker processes when many).
+    there; else only its body is rendered (the front matter was read already),
+    in worker processes when there are many. A file edited since its stub was
+    read is parsed again in full.
     """
     context_key = _context_key(context)
     stubs = {a.source_path: a for a in articles if is_stub(a)}
     keys = {path: f"{a.content_hash}:0.0:{context_key}" for path, a in stubs.items()}
     whole = cache.get_many(keys) if cache is not None else {}
+    work: list[tuple[Article, bytes]] = []
     jobs: list[_Job] = []
     stats: dict[str, str] = {}
-    for path in stubs:
+    for path, stub in stubs.items():
         if path in whole:
             continue
         file = site_root / path
@@ -209,13 +238,18 @@ def load_bodies(
         except OSError:
             continue  # gone since the stub was read: the stub is published as it is
         digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-        keys[path] = f"{digest}:0.0:{context_key}"
-        jobs.append((path, raw, 0.0, digest, True))
-    payloads = _parse_all(jobs, context, workers)
+        if digest == stub.content_hash:
+            work.append((stub, raw))
+        else:
+            keys[path] = f"{digest}:0.0:{context_key}"
+            jobs.append((path, raw, 0.0, digest, True))
+    done = [
+        (stub.source_path, payload)
+        for (stub, _), payload in zip(work, _complete_all(work, context, workers), strict=True)
+    ]
+    done += [(job[0], payload) for job, payload in zip(jobs, _parse_all(jobs, context, workers), strict=True)]
     if cache is not None:
-        cache.put_many(
-            (job[0], keys[job[0]], stats[job[0]], payload) for job, payload in zip(jobs, payloads, strict=True)
-        )
-    for job, payload in zip(jobs, payloads, strict=True):
-        whole[job[0]] = load_parse(payload)
+        cache.put_many((path, keys[path], stats[path], payload) for path, payload in done)
+    for path, payload in done:
+        whole[path] = load_parse(payload)
     return {path: article for path, (article, _) in whole.items() if article is not None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
@@ -186,3 +187,24 @@ def load_markdown(
         has_permanent_id=bool(permanent),
     )
     return article, problems
+
+
+def complete_markdown(stub: Article, text: str, context: ArticleContext) -> Article:
+    """A stub from ``load_markdown(..., with_body=False)`` made whole from its file's ``text``.
+
+    Only the body is rendered (the front matter was read already); summary and
+    image fall back to the body exactly as :func:`load_markdown` does.
+    """
+    match = _FENCE.match(text)
+    rendered = render_markdown(text[match.end() :] if match else text, stub.url)
+    image = stub.image
+    if image is None and rendered.images:
+        src, alt = rendered.images[0]
+        image = context.image(src, alt, stub.url)
+    return replace(
+        stub,
+        content_html=rendered.html,
+        text=rendered.text,
+        summary=stub.summary or summarise(rendered.first_paragraph),
+        image=image,
+    )

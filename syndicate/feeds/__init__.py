@@ -153,7 +153,12 @@ def render_feed_set(feed_set: FeedSet) -> dict[str, bytes]:
 def _render_and_write(feed_set: FeedSet, out_dir: Path) -> list[tuple[Path, bool]]:
     """Render one set and write its files; ``(path, written)`` for each."""
     folder = out_dir / feed_set.meta.folder
-    return [(folder / name, write_atomic(folder / name, data)) for name, data in render_feed_set(feed_set).items()]
+    # Not fsynced one by one: a feed lost in a crash no longer matches its recorded size and mtime,
+    # so the next build writes it again.
+    return [
+        (folder / name, write_atomic(folder / name, data, durable=False))
+        for name, data in render_feed_set(feed_set).items()
+    ]
 
 
 # Set in the parent just before forking, so workers inherit the sets instead of unpickling them.
