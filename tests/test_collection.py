@@ -279,3 +279,17 @@ def test_import_reports_unreadable_files_and_converts_the_rest(make_site: SiteFa
     assert [r.written is not None for r in results] == [False, False, True]
     assert "empty file" in results[0].problems[0].message
     assert "cannot read" in results[1].problems[0].message and str(latin) == results[1].problems[0].path
+
+
+def test_public_api_is_documented_and_typed() -> None:
+    import inspect
+
+    for name in syndicate.__all__:
+        if name == "__version__":
+            continue
+        value = getattr(syndicate, name)
+        assert inspect.getdoc(value), f"syndicate.{name} has no docstring"
+        if inspect.isfunction(value):
+            hints = inspect.get_annotations(value)
+            assert "return" in hints, f"syndicate.{name} has no return type"
+    assert (Path(syndicate.__file__).parent / "py.typed").is_file()

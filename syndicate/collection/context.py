@@ -29,6 +29,7 @@ class ArticleContext:
 
     @classmethod
     def from_config(cls, config: Config) -> ArticleContext:
+        """The context of a site's config (authors from its ``[authors.<slug>]`` tables)."""
         authors = {
             slug: Author(
                 name=details.name or slug,
@@ -49,6 +50,7 @@ class ArticleContext:
 
     @property
     def tz(self) -> ZoneInfo:
+        """The site's timezone, for naive dates."""
         return ZoneInfo(self.timezone)
 
     def fingerprint(self) -> str:
@@ -57,6 +59,7 @@ class ArticleContext:
         return repr((PARSER_VERSION, self.base_url, self.timezone, self.permalink, authors))
 
     def article_url(self, slug: str, published: datetime) -> str:
+        """The absolute URL of an article page, from ``[site] permalink``."""
         path = self.permalink.format(
             slug=slug,
             year=f"{published.year:04d}",
@@ -82,6 +85,7 @@ class ArticleContext:
         return Author(name=name, slug=slug, bio=bio)
 
     def image(self, url: str, alt: str, page_url: str) -> Image:
+        """An :class:`Image` with an absolute URL and a MIME type guessed from its name."""
         absolute = self.absolute(url, page_url)
         mime, _ = mimetypes.guess_type(absolute.split("?")[0])
         return Image(url=absolute, alt=alt, mime_type=mime or "image/jpeg")

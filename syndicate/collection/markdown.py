@@ -41,6 +41,8 @@ KNOWN_KEYS = frozenset(
 
 
 class FrontMatterError(ValueError):
+    """The front matter is missing or not YAML; ``line`` is where, when known."""
+
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line

@@ -22,6 +22,8 @@ _PARSER = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(
 
 @dataclass(frozen=True, slots=True)
 class RenderedBody:
+    """A rendered Markdown body: HTML, plain text, the first paragraph's text and the images (src, alt)."""
+
     html: str
     text: str
     first_paragraph: str

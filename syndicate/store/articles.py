@@ -43,6 +43,7 @@ def dump_parse(parsed: CachedParse) -> bytes:
 
 
 def load_parse(payload: bytes) -> CachedParse:
+    """A parse from its stored form (see :func:`dump_parse`)."""
     return cast(CachedParse, pickle.loads(payload))
 
 

@@ -92,6 +92,7 @@ class OutputFingerprints:
         return BuildManifest(**dict(rows[0])) if rows else None
 
     def record_manifest(self, manifest: BuildManifest) -> None:
+        """Store the manifest of a complete build, replacing the folder's previous one."""
         with self._db.transaction() as db:
             db.execute(
                 "INSERT INTO build_manifest (out_dir, signature, valid_from, valid_until, summary) "
@@ -101,4 +102,5 @@ class OutputFingerprints:
             )
 
     def forget_manifest(self, out_dir: str) -> None:
+        """Drop a folder's manifest, so its next build loads everything."""
         self._db.execute("DELETE FROM build_manifest WHERE out_dir = ?", (out_dir,))
