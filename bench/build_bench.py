@@ -236,14 +236,18 @@ class Run:
     seconds: float
     cpu_seconds: float
     max_process_mb: float
-    tree_peak_mb: float
+    tree_rss_mb: float
+    tree_pss_mb: float
     output: str
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Summed RSS of ``root`` and its descendants, from /proc."""
+def _tree_memory_kb(root: int) -> tuple[int, int]:
+    """Summed RSS and PSS of ``root`` and its descendants, from /proc.
+
+    RSS counts a page shared by forked workers once per process; PSS splits it
+    between them, so the PSS sum is the memory the build really takes.
+    """
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -252,15 +256,22 @@ def _tree_rss_kb(root: int) -> int:
                 fields = handle.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    total, stack = 0, [root]
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    rss = pss = 0
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
         stack.extend(children.get(pid, []))
-    return total
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
 
 
 def run_build(site: Path) -> Run:
@@ -269,14 +280,15 @@ def run_build(site: Path) -> Run:
     process = subprocess.Popen(
         [str(SYNDICATE), "build", "--site", str(site)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    peak = 0
+    peak_rss = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak_rss, peak_pss
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(process.pid))
-            done.wait(0.02)
+            rss, pss = _tree_memory_kb(process.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -289,7 +301,7 @@ def run_build(site: Path) -> Run:
     if process.returncode != 0:
         raise SystemExit(f"syndicate build failed ({process.returncode}):\n{output}")
     cpu = usage.ru_utime + usage.ru_stime  # the build and its reaped workers
-    return Run(seconds, cpu, usage.ru_maxrss / 1024, peak / 1024, output.strip())
+    return Run(seconds, cpu, usage.ru_maxrss / 1024, peak_rss / 1024, peak_pss / 1024, output.strip())
 
 
 def lxml_floor(articles: list[SyntheticArticle], limit: int = 50) -> tuple[float, int]:
@@ -334,10 +346,11 @@ def bench(size: int, keep: bool) -> None:
     cold = run_build(site)
     warm = run_build(site)
     floor_seconds, floor_bytes = lxml_floor(articles)
-    print(f"{'run':<34}{'wall s':>9}{'cpu s':>9}{'largest proc MB':>17}{'tree peak MB':>14}")
+    print(f"{'run':<34}{'wall s':>9}{'cpu s':>9}{'largest proc MB':>17}{'tree PSS MB':>13}{'tree RSS MB':>13}")
     for label, run in (("syndicate build, cold", cold), ("syndicate build, no change", warm)):
         print(
-            f"{label:<34}{run.seconds:>9.2f}{run.cpu_seconds:>9.2f}{run.max_process_mb:>17.0f}{run.tree_peak_mb:>14.0f}"
+            f"{label:<34}{run.seconds:>9.2f}{run.cpu_seconds:>9.2f}{run.max_process_mb:>17.0f}"
+            f"{run.tree_pss_mb:>13.0f}{run.tree_rss_mb:>13.0f}"
         )
     print(
         f"{'floor: site RSS (50) with lxml':<34}{floor_seconds:>9.3f}{'':>9}{'':>17}{'':>14}  ({floor_bytes:,} bytes)"

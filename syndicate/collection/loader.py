@@ -3,20 +3,26 @@
 The cheap path comes first: a file whose size and mtime are those recorded in
 the parse cache is not read at all. A file that changed on disk is read and
 hashed; if its bytes hash the same, the cached parse is still used. Only new
-or edited files are parsed, in worker processes when there are many of them.
-Workers are forked, so they inherit the file bytes instead of receiving them
-through a pipe, and they send back the pickled parse, which is exactly what
-the cache stores: one pickle per article, never two.
+or edited files are parsed, in forked worker processes when there are many.
+
+Memory stays flat as the collection grows: the parent never holds the files'
+bytes (each worker reads the file it parses), results stream back one at a
+time as the pickle the cache stores (one pickle per article, never two) and
+go to the cache in batches, and the tags and authors shared by thousands of
+articles are kept once.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..model import Article, Problem, Severity
 from ..store import ArticleCache
@@ -26,31 +32,38 @@ from .markdown import complete_markdown, load_markdown
 from .plaintext import load_plaintext
 
 ARTICLE_SUFFIXES = (".md", ".markdown", ".txt")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
-
-ParseResult = tuple[Article | None, list[Problem]]
-# (relative path, bytes, mtime used as a plain-text file's date, content digest, render the body?)
-_Job = tuple[str, bytes, float, str, bool]
+# Parses written to the cache per transaction (and held in memory at most).
+_BATCH = 2000
 # Suffix of the cache key of a parse without the body (see load_markdown's with_body).
 _STUB = ":stub"
-MARKDOWN_SUFFIXES = (".md", ".markdown")
 
-# Set in the parent just before forking; the workers read it, nothing is pickled.
-_FORK_JOBS: list[_Job] = []
+ParseResult = tuple[Article | None, list[Problem]]
+# What a worker is given: (relative path, absolute path, mtime as a plain-text date, render the body?)
+_ParseJob = tuple[str, str, float, bool]
+# What a worker is given to complete a stub: (the stub, absolute path)
+_CompleteJob = tuple[Article, str]
+_J = TypeVar("_J")
+
+# Set in the parent just before forking; the workers read them, nothing is pickled.
+_FORK_JOBS: Sequence[Any] = ()
+_FORK_RUN: Callable[[Any, ArticleContext], tuple[str, bytes]] | None = None
 _FORK_CONTEXT: ArticleContext | None = None
 
 
 def article_files(content_dir: Path) -> list[tuple[Path, os.stat_result]]:
     """Article files under ``content_dir`` with their stat, sorted, skipping hidden ones."""
-    found = []
+    found: list[tuple[str, os.stat_result]] = []
     for root, dirs, files in os.walk(content_dir):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
         for name in files:
             if name.endswith(ARTICLE_SUFFIXES) and not name.startswith((".", "_")):
                 path = os.path.join(root, name)
-                found.append((Path(path), os.stat(path)))
-    return sorted(found)
+                found.append((path, os.stat(path)))
+    found.sort(key=lambda item: item[0])
+    return [(Path(path), info) for path, info in found]
 
 
 def stat_signature(info: os.stat_result) -> str:
@@ -76,30 +89,85 @@ def parse_article_bytes(
     return load_markdown(text, path, context, with_body)
 
 
-def _parse_to_payload(job: _Job, context: ArticleContext) -> bytes:
-    path, raw, mtime, digest, with_body = job
-    article, problems = parse_article_bytes(path, raw, context, mtime, with_body)
+def _digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def _parse_job(job: _ParseJob, context: ArticleContext) -> tuple[str, bytes]:
+    """Read, hash and parse one file: (digest, pickled parse)."""
+    relative, absolute, mtime, with_body = job
+    try:
+        raw = Path(absolute).read_bytes()
+    except OSError as exc:
+        return "", dump_parse((None, [Problem(relative, f"cannot read: {exc.strerror or exc}")]))
+    digest = _digest(raw)
+    article, problems = parse_article_bytes(relative, raw, context, mtime, with_body)
     if article is not None:
         article = replace(article, content_hash=digest)
-    return dump_parse((article, problems))
+    return digest, dump_parse((article, problems))
 
 
-def _forked_parse(index: int) -> bytes:
-    assert _FORK_CONTEXT is not None
-    return _parse_to_payload(_FORK_JOBS[index], _FORK_CONTEXT)
+def _complete_job(job: _CompleteJob, context: ArticleContext) -> tuple[str, bytes]:
+    """Render a stub's body; a file edited since the stub was read is parsed again in full."""
+    stub, absolute = job
+    try:
+        raw = Path(absolute).read_bytes()
+    except OSError:
+        return stub.content_hash, dump_parse((stub, []))  # gone meanwhile: published as it is
+    digest = _digest(raw)
+    if digest != stub.content_hash:
+        return _parse_job((stub.source_path, absolute, 0.0, True), context)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _parse_job((stub.source_path, absolute, 0.0, True), context)
+    return digest, dump_parse((complete_markdown(stub, text, context), []))
 
 
-def _parse_all(jobs: list[_Job], context: ArticleContext, workers: int | None) -> list[bytes]:
+def _forked(index: int) -> tuple[str, bytes]:
+    assert _FORK_RUN is not None and _FORK_CONTEXT is not None
+    return _FORK_RUN(_FORK_JOBS[index], _FORK_CONTEXT)
+
+
+def _run(
+    jobs: Sequence[_J],
+    run: Callable[[_J, ArticleContext], tuple[str, bytes]],
+    context: ArticleContext,
+    workers: int | None,
+) -> Iterator[tuple[str, bytes]]:
+    """``run`` over ``jobs`` in order, in forked workers when there are many; results stream."""
     processes = workers or os.cpu_count() or 1
     if len(jobs) < PARALLEL_THRESHOLD or processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_parse_to_payload(job, context) for job in jobs]
-    global _FORK_JOBS, _FORK_CONTEXT
-    _FORK_JOBS, _FORK_CONTEXT = jobs, context
+        for job in jobs:
+            yield run(job, context)
+        return
+    global _FORK_JOBS, _FORK_RUN, _FORK_CONTEXT
+    _FORK_JOBS, _FORK_RUN, _FORK_CONTEXT = jobs, run, context
+    # Frozen objects are left alone by the children's garbage collector, so the
+    # pages they share with the parent stay shared instead of being copied.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            return pool.map(_forked_parse, range(len(jobs)), chunksize=32)
+            yield from pool.imap(_forked, range(len(jobs)), chunksize=32)
     finally:
-        _FORK_JOBS, _FORK_CONTEXT = [], None
+        gc.unfreeze()
+        _FORK_JOBS, _FORK_RUN, _FORK_CONTEXT = (), None, None
+
+
+class _Shared:
+    """One instance of each equal tag and author across the collection (thousands of articles share them)."""
+
+    def __init__(self) -> None:
+        self._pool: dict[object, object] = {}
+
+    def article(self, article: Article) -> Article:
+        pool = self._pool
+        tags = tuple(pool.setdefault(tag, tag) for tag in article.tags)
+        author = pool.setdefault(article.author, article.author) if article.author is not None else None
+        # The article was unpickled a moment ago and nothing else refers to it yet.
+        object.__setattr__(article, "tags", tags)
+        object.__setattr__(article, "author", author)
+        return article
 
 
 def read_articles(
@@ -120,42 +188,55 @@ def read_articles(
         return [], [Problem(str(content_dir), "content folder does not exist", Severity.ERROR)]
     context_key = _context_key(context)
     known = cache.index() if cache is not None else {}
+    prefix = os.path.relpath(content_dir, site_root)
+    content_root = str(content_dir)
     keys: dict[str, str] = {}
     stats: dict[str, str] = {}
-    jobs: list[_Job] = []
+    jobs: list[_ParseJob] = []
+    stubbed: dict[str, bool] = {}
     touched: list[tuple[str, str]] = []
     for file, info in article_files(content_dir):
-        relative = os.path.relpath(file, site_root)
+        absolute = str(file)
+        relative = os.path.join(prefix, absolute[len(content_root) + 1 :])
         stat = stat_signature(info)
         # A plain-text file's date comes from its mtime, so the mtime is part of its key.
-        mtime = info.st_mtime if file.suffix == ".txt" else 0.0
-        stubbed = not with_bodies and file.suffix in MARKDOWN_SUFFIXES
+        mtime = info.st_mtime if absolute.endswith(".txt") else 0.0
+        stub = not with_bodies and absolute.endswith(MARKDOWN_SUFFIXES)
         stats[relative] = stat
+        stubbed[relative] = stub
         stored_key, stored_stat = known.get(relative, ("", ""))
-        if stored_stat == stat:
+        if stored_key:
             key = f"{stored_key.split(':', 1)[0]}:{mtime}:{context_key}"
-            if _usable(stored_key, key, stubbed):
+            if stored_stat == stat and _usable(stored_key, key, stub):
                 keys[relative] = stored_key
                 continue
-        raw = file.read_bytes()
-        key = f"{hashlib.blake2b(raw, digest_size=16).hexdigest()}:{mtime}:{context_key}"
-        if _usable(stored_key, key, stubbed):
-            keys[relative] = stored_key
-            touched.append((stat, relative))
-            continue
-        keys[relative] = key + _STUB if stubbed else key
-        jobs.append((relative, raw, mtime, key.split(":", 1)[0], not stubbed))
+            if stored_stat != stat:
+                # Touched, or edited? Hash it: a file saved without change keeps its parse.
+                key = f"{_digest(file.read_bytes())}:{mtime}:{context_key}"
+                if _usable(stored_key, key, stub):
+                    keys[relative] = stored_key
+                    touched.append((stat, relative))
+                    continue
+        jobs.append((relative, absolute, mtime, not stub))
 
-    payloads = _parse_all(jobs, context, workers)
-    parsed = {job[0]: load_parse(payload) for job, payload in zip(jobs, payloads, strict=True)}
-    cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
+    shared = _Shared()
+    parsed: dict[str, ParseResult] = {}
+    batch: list[tuple[str, str, str, bytes]] = []
+    for job, (digest, payload) in zip(jobs, _run(jobs, _parse_job, context, workers), strict=True):
+        relative, _, mtime, _ = job
+        keys[relative] = f"{digest}:{mtime}:{context_key}" + (_STUB if stubbed[relative] else "")
+        article, found = load_parse(payload)
+        parsed[relative] = (shared.article(article) if article is not None else None, found)
+        if cache is not None and digest:
+            batch.append((relative, keys[relative], stats[relative], payload))
+            if len(batch) >= _BATCH:
+                cache.put_many(batch)
+                batch = []
     if cache is not None:
-        cache.put_many(
-            (job[0], keys[job[0]], stats[job[0]], payload) for job, payload in zip(jobs, payloads, strict=True)
-        )
+        cache.put_many(batch)
         cache.update_stats(touched)
         cache.forget_missing(keys)
-    del payloads
+    cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
 
     articles: list[Article] = []
     problems: list[Problem] = []
@@ -163,7 +244,7 @@ def read_articles(
         article, found = parsed.get(path) or cached[path]
         problems.extend(found)
         if article is not None:
-            articles.append(article)
+            articles.append(shared.article(article) if path in cached else article)
     return articles, problems
 
 
@@ -179,32 +260,6 @@ def _usable(stored_key: str, key: str, stub_is_enough: bool) -> bool:
 def is_stub(article: Article) -> bool:
     """True for a Markdown article read without its body (``with_bodies=False``)."""
     return article.source_path.endswith(MARKDOWN_SUFFIXES) and not article.content_html
-
-
-_FORK_STUBS: list[tuple[Article, bytes]] = []
-
-
-def _complete_to_payload(stub: Article, raw: bytes, context: ArticleContext) -> bytes:
-    return dump_parse((complete_markdown(stub, raw.decode("utf-8"), context), []))
-
-
-def _forked_complete(index: int) -> bytes:
-    assert _FORK_CONTEXT is not None
-    stub, raw = _FORK_STUBS[index]
-    return _complete_to_payload(stub, raw, _FORK_CONTEXT)
-
-
-def _complete_all(work: list[tuple[Article, bytes]], context: ArticleContext, workers: int | None) -> list[bytes]:
-    processes = workers or os.cpu_count() or 1
-    if len(work) < PARALLEL_THRESHOLD or processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_complete_to_payload(stub, raw, context) for stub, raw in work]
-    global _FORK_STUBS, _FORK_CONTEXT
-    _FORK_STUBS, _FORK_CONTEXT = work, context
-    try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            return pool.map(_forked_complete, range(len(work)), chunksize=32)
-    finally:
-        _FORK_STUBS, _FORK_CONTEXT = [], None
 
 
 def load_bodies(
@@ -223,33 +278,17 @@ def load_bodies(
     """
     context_key = _context_key(context)
     stubs = {a.source_path: a for a in articles if is_stub(a)}
-    keys = {path: f"{a.content_hash}:0.0:{context_key}" for path, a in stubs.items()}
-    whole = cache.get_many(keys) if cache is not None else {}
-    work: list[tuple[Article, bytes]] = []
-    jobs: list[_Job] = []
-    stats: dict[str, str] = {}
-    for path, stub in stubs.items():
-        if path in whole:
-            continue
-        file = site_root / path
-        try:
-            raw = file.read_bytes()
-            stats[path] = stat_signature(file.stat())
-        except OSError:
-            continue  # gone since the stub was read: the stub is published as it is
-        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-        if digest == stub.content_hash:
-            work.append((stub, raw))
-        else:
-            keys[path] = f"{digest}:0.0:{context_key}"
-            jobs.append((path, raw, 0.0, digest, True))
-    done = [
-        (stub.source_path, payload)
-        for (stub, _), payload in zip(work, _complete_all(work, context, workers), strict=True)
-    ]
-    done += [(job[0], payload) for job, payload in zip(jobs, _parse_all(jobs, context, workers), strict=True)]
+    whole = cache.get_many({p: f"{a.content_hash}:0.0:{context_key}" for p, a in stubs.items()}) if cache else {}
+    jobs: list[_CompleteJob] = [(stub, str(site_root / path)) for path, stub in stubs.items() if path not in whole]
+    batch: list[tuple[str, str, str, bytes]] = []
+    for (stub, absolute), (digest, payload) in zip(jobs, _run(jobs, _complete_job, context, workers), strict=True):
+        whole[stub.source_path] = load_parse(payload)
+        if cache is not None and digest:
+            try:
+                stat = stat_signature(os.stat(absolute))
+            except OSError:
+                continue
+            batch.append((stub.source_path, f"{digest}:0.0:{context_key}", stat, payload))
     if cache is not None:
-        cache.put_many((path, keys[path], stats[path], payload) for path, payload in done)
-    for path, payload in done:
-        whole[path] = load_parse(payload)
+        cache.put_many(batch)
     return {path: article for path, (article, _) in whole.items() if article is not None}

@@ -7,6 +7,7 @@ skipping any set whose inputs are unchanged since the last build.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -181,10 +182,14 @@ def _render_all(pending: list[FeedSet], out_dir: Path, workers: int | None) -> l
         return [_render_and_write(feed_set, out_dir) for feed_set in pending]
     global _FORK_SETS, _FORK_OUT
     _FORK_SETS, _FORK_OUT = pending, out_dir
+    # Frozen objects are left alone by the children's garbage collector, so the
+    # collection's pages stay shared with the parent instead of being copied.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             return pool.map(_forked_render, range(len(pending)), chunksize=8)
     finally:
+        gc.unfreeze()
         _FORK_SETS, _FORK_OUT = [], Path()
 
 
