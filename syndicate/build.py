@@ -103,8 +103,10 @@ def input_signature(config: Config, salt: str) -> str:
     digest = hashlib.blake2b(salt.encode(), digest_size=16)
     digest.update(str(config.content_dir).encode())
     if config.content_dir.is_dir():
-        for path, info in article_files(config.content_dir):
-            digest.update(f"\0{path}\0{stat_signature(info)}".encode())
+        listing = "\0".join(
+            f"{path}\0{info.st_size}:{info.st_mtime_ns}" for path, info in article_files(config.content_dir)
+        )
+        digest.update(listing.encode())
     return digest.hexdigest()
 
 
