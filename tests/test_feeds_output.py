@@ -362,3 +362,15 @@ def test_naive_dates_take_the_site_timezone(make_site: SiteFactory) -> None:
     assert day is not None and day.published == datetime(2026, 1, 15, 0, 0, tzinfo=london)
     for article in collection:
         assert article.published.tzinfo is not None
+
+
+def test_a_site_with_nothing_published_still_writes_valid_empty_feeds(make_site: SiteFactory) -> None:
+    site = make_site({"draft.md": "---\ntitle: Draft\ndate: 2026-10-01\ndraft: true\n---\nbody\n"})
+    built = _build(site, SAMPLE_NOW)
+    assert built.published == []
+    schema = etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))
+    assert schema.validate(etree.parse(str(built.out / "atom.xml")))
+    parsed = feedparser.parse((built.out / "rss.xml").read_bytes())
+    assert parsed.bozo == 0 and parsed.entries == []
+    assert json.loads((built.out / "feed.json").read_bytes())["items"] == []
+    assert not (built.out / "tags").exists()
