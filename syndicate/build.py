@@ -1,8 +1,8 @@
 """``syndicate build``: the collection in, every output file out.
 
 A build is a few steps that each take data and return data. Steps that need
-the collection call ``collection()`` inside :func:`build_site`, which loads it
-(through the parse cache) on first use.
+the collection call ``loaded()`` inside :func:`build_site`, which loads it
+(through the parse cache, bodies left out) on first use.
 
 A rebuild with nothing changed loads nothing: the build manifest (see
 :mod:`syndicate.store.outputs`) holds a signature of every input (each article
@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -185,6 +186,62 @@ def _publication_window(collection: Collection, moment: datetime) -> tuple[float
     return valid_from, valid_until
 
 
+def _feed_step(
+    config: Config,
+    target: Path,
+    moment: datetime,
+    state: Store,
+    loaded: Callable[[], Collection],
+    use_manifest: bool,
+) -> BuildResult:
+    """Write every feed set and the stylesheet, or nothing when the manifest shows nothing changed."""
+    salt = build_salt(config)
+    signature = input_signature(config, salt)
+    manifest = state.outputs.manifest(str(target))
+    if use_manifest and manifest is not None and manifest.signature == signature:
+        skipped = _skipped_build(manifest, target, moment)
+        if skipped is not None:
+            return skipped
+
+    def with_bodies(pending: list[FeedSet]) -> list[FeedSet]:
+        needed = {a.slug: a for feed_set in pending for a in feed_set.items.articles}
+        whole = load_bodies(config, needed.values(), state.article_cache)
+        return [feed_set.with_articles(whole) for feed_set in pending]
+
+    collection = loaded()
+    result = BuildResult(out_dir=target, articles=len(collection), problems=list(collection.problems))
+    result.published = len(collection.published(moment))
+    feed_sets = site_feed_sets(config, collection, moment)
+    result.feed_sets = len(feed_sets)
+    # Fingerprints are per output file: building into another folder must not skip.
+    report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)
+    result.written.extend(report.written)
+    result.unchanged = len(report.unchanged)
+    result.skipped_sets = report.skipped_sets
+    outputs = [*report.written, *report.unchanged]
+    if config.feeds.stylesheet:
+        if write_stylesheet(target):
+            result.written.append(target / STYLESHEET_FILE)
+        outputs.append(target / STYLESHEET_FILE)
+    if manifest is not None:
+        result.removed = _remove_stale_outputs(target, json.loads(manifest.summary)["outputs"], outputs)
+    if use_manifest:
+        valid_from, valid_until = _publication_window(collection, moment)
+        summary = {
+            "articles": result.articles,
+            "published": result.published,
+            "feed_sets": result.feed_sets,
+            "problems": [_problem_record(p) for p in result.problems],
+            "outputs": {str(p.relative_to(target)): stat_signature(p.stat()) for p in outputs},
+        }
+        state.outputs.record_manifest(
+            BuildManifest(str(target), signature, valid_from, valid_until, json.dumps(summary))
+        )
+    else:
+        state.outputs.forget_manifest(str(target))
+    return result
+
+
 def build_site(
     config: Config,
     *,
@@ -204,14 +261,6 @@ def build_site(
     owns_store = store is None
     state = store or Store(config.database_path)
     try:
-        salt = build_salt(config)
-        signature = input_signature(config, salt)
-        manifest = state.outputs.manifest(str(target))
-        if collection is None and manifest is not None and manifest.signature == signature:
-            skipped = _skipped_build(manifest, target, moment)
-            if skipped is not None:
-                skipped.seconds = time.perf_counter() - started
-                return skipped
         loaded_collection: Collection | None = collection
 
         def loaded() -> Collection:
@@ -222,41 +271,9 @@ def build_site(
                 loaded_collection = load_collection(config, state.article_cache, with_bodies=False)
             return loaded_collection
 
-        def with_bodies(pending: list[FeedSet]) -> list[FeedSet]:
-            needed = {a.slug: a for feed_set in pending for a in feed_set.items.articles}
-            whole = load_bodies(config, needed.values(), state.article_cache)
-            return [feed_set.with_articles(whole) for feed_set in pending]
-
-        result = BuildResult(out_dir=target, articles=len(loaded()), problems=list(loaded().problems))
-        result.published = len(loaded().published(moment))
-        feed_sets = site_feed_sets(config, loaded(), moment)
-        result.feed_sets = len(feed_sets)
-        # Fingerprints are per output file: building into another folder must not skip.
-        report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)
-        result.written.extend(report.written)
-        result.unchanged = len(report.unchanged)
-        result.skipped_sets = report.skipped_sets
-        outputs = [*report.written, *report.unchanged]
-        if config.feeds.stylesheet:
-            if write_stylesheet(target):
-                result.written.append(target / STYLESHEET_FILE)
-            outputs.append(target / STYLESHEET_FILE)
-        if manifest is not None:
-            result.removed = _remove_stale_outputs(target, json.loads(manifest.summary)["outputs"], outputs)
-        if collection is None:
-            valid_from, valid_until = _publication_window(loaded(), moment)
-            summary = {
-                "articles": result.articles,
-                "published": result.published,
-                "feed_sets": result.feed_sets,
-                "problems": [_problem_record(p) for p in result.problems],
-                "outputs": {str(p.relative_to(target)): stat_signature(p.stat()) for p in outputs},
-            }
-            state.outputs.record_manifest(
-                BuildManifest(str(target), signature, valid_from, valid_until, json.dumps(summary))
-            )
-        else:
-            state.outputs.forget_manifest(str(target))
+        result = _feed_step(config, target, moment, state, loaded, use_manifest=collection is None)
+        # Further steps go here; one that needs the collection calls loaded() (a
+        # no-change rebuild then pays for loading it, so check freshness first).
     finally:
         if owns_store:
             state.close()
