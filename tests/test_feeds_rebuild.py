@@ -153,6 +153,8 @@ def test_editing_an_article_reparses_it_alone_and_rewrites_only_its_feeds(
     public = site / "public"
     written = {p.relative_to(public).parent.as_posix() for p in result.written}
     assert written == {".", "tags/restoration", "authors/omar-haddad"}
+    # The other two sets are not even rendered (their fingerprints match, bodies loaded or not).
+    assert result.skipped_sets == 2
     assert "A nitrate print was found." in (public / "rss.xml").read_text()
     untouched = public / "tags" / "festivals" / "rss.xml"
     assert untouched.stat().st_mtime_ns == mtimes[untouched]

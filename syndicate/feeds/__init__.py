@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from ..atomicfile import write_atomic
 from ..collection import Collection
+from ..collection.loader import MARKDOWN_SUFFIXES
 from ..config import Config
 from ..model import Article
 from ..store import OutputFingerprints
@@ -45,10 +46,12 @@ class FeedSet:
         digest = hashlib.blake2b(salt.encode(), digest_size=16)
         digest.update(repr(self.meta).encode())
         for article in self.items.articles:
-            # content_hash covers the file; content_html matters where the collection changed it
-            # (MORE: links in plain text) and is "" for a body not loaded yet, so it costs nothing then.
+            # content_hash covers the file, which (with the salt) decides a Markdown body, so the
+            # fingerprint is the same whether the body is loaded yet or not. A plain-text body also
+            # depends on the collection (MORE: pointers become links), so it is hashed itself.
             digest.update(f"{article.id}\0{article.content_hash}\0{article.url}\0{article.published}\0".encode())
-            digest.update(hashlib.blake2b(article.content_html.encode(), digest_size=8).digest())
+            if not article.source_path.endswith(MARKDOWN_SUFFIXES):
+                digest.update(hashlib.blake2b(article.content_html.encode(), digest_size=8).digest())
         for entry in self.items.outside:
             digest.update(repr(entry).encode())
         digest.update(repr(sorted(self.items.related_links.items())).encode())
