@@ -48,10 +48,16 @@ from .model import (
     RenderedIssue,
     Severity,
     Source,
+    Subscriber,
+    SubscriberStatus,
     Tag,
 )
 from .newsletter import BuiltIssue, build_issue, prepare_issue
+from .newsletter.send import SendReport, send_newsletter
+from .newsletter.subscribers import import_subscribers
+from .newsletter.unsubscribe import unsubscribe_app
 from .site import Site
+from .sources import FetchReport, fetch_sources, merged_stream
 from .store import Store
 
 __all__ = [
@@ -64,6 +70,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "FeedSet",
+    "FetchReport",
     "Image",
     "Issue",
     "IssueStory",
@@ -73,22 +80,30 @@ __all__ = [
     "Reference",
     "RelatedPick",
     "RenderedIssue",
+    "SendReport",
     "Severity",
     "Site",
     "Source",
     "SourceError",
     "Store",
     "StoreError",
+    "Subscriber",
+    "SubscriberStatus",
     "SyndicateError",
     "Tag",
     "__version__",
     "build_issue",
     "build_site",
+    "fetch_sources",
+    "import_subscribers",
     "load_bodies",
     "load_collection",
     "load_config",
+    "merged_stream",
     "prepare_issue",
     "render_feed_set",
+    "send_newsletter",
     "site_feed_sets",
+    "unsubscribe_app",
     "write_feed_sets",
 ]

@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -30,8 +30,10 @@ from .collection import Collection, load_bodies, load_collection
 from .collection.context import PARSER_VERSION
 from .collection.loader import article_files, stat_signature
 from .config import Config
+from .errors import SourceError
 from .feeds import STYLESHEET_FILE, FeedSet, site_feed_sets, write_feed_sets, write_stylesheet
 from .model import Problem, Severity
+from .sources import film_news_feed_set, merged_stream
 from .store import Store
 from .store.outputs import BuildManifest
 
@@ -109,6 +111,23 @@ def input_signature(config: Config, salt: str) -> str:
         )
         digest.update(listing.encode())
     return digest.hexdigest()
+
+
+def _outside_signature(config: Config, state: Store, moment: datetime) -> str:
+    """What the film-news feeds take from outside the content folder: the merged outside stream.
+
+    It changes when sources are fetched, when entries age out of the retention
+    window, or when the OPML list changes; any of those makes the build manifest
+    miss. (The window is the one :func:`film_news_feed_set` uses.)
+    """
+    if not config.sources.film_news:
+        return ""
+    since = moment - timedelta(days=config.sources.retention_days)
+    try:
+        stream = merged_stream(config, state, since, moment + timedelta(seconds=1))
+    except SourceError as exc:
+        return f"error: {exc}"
+    return hashlib.blake2b(repr(stream).encode(), digest_size=16).hexdigest()
 
 
 def _outputs_intact(out_dir: Path, recorded: dict[str, str]) -> bool:
@@ -196,7 +215,7 @@ def _feed_step(
 ) -> BuildResult:
     """Write every feed set and the stylesheet, or nothing when the manifest shows nothing changed."""
     salt = build_salt(config)
-    signature = input_signature(config, salt)
+    signature = input_signature(config, salt + _outside_signature(config, state, moment))
     manifest = state.outputs.manifest(str(target))
     if use_manifest and manifest is not None and manifest.signature == signature:
         skipped = _skipped_build(manifest, target, moment)
@@ -212,6 +231,8 @@ def _feed_step(
     result = BuildResult(out_dir=target, articles=len(collection), problems=list(collection.problems))
     result.published = len(collection.published(moment))
     feed_sets = site_feed_sets(config, collection, moment)
+    if config.sources.film_news:
+        feed_sets.append(film_news_feed_set(config, collection, state, moment, result.problems))
     result.feed_sets = len(feed_sets)
     # Fingerprints are per output file: building into another folder must not skip.
     report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)

@@ -172,6 +172,24 @@ class SourcesConfig:
     max_per_source: int = field(default=10, metadata=_doc("Most entries per source in a window.", _positive))
     retention_days: int = field(default=90, metadata=_doc("Days outside entries are kept.", _positive))
     merged_limit: int = field(default=100, metadata=_doc("Items in the film-news feeds.", _positive))
+    max_redirects: int = field(default=5, metadata=_doc("Redirects followed per request.", _not_negative))
+    moved_after_runs: int = field(
+        default=3, metadata=_doc("Runs a permanent redirect must hold before the OPML URL is updated.", _positive)
+    )
+    backoff_minutes: float = field(
+        default=30.0, metadata=_doc("Wait after the first failure; doubles with each further one.", _positive)
+    )
+    backoff_max_hours: float = field(default=24.0, metadata=_doc("Longest wait between failing runs.", _positive))
+    dedupe_days: float = field(
+        default=3.0, metadata=_doc("Near-duplicate titles this many days apart are one story.", _positive)
+    )
+    title_similarity: float = field(
+        default=90.0, metadata=_doc("rapidfuzz token-set ratio (0-100) at which titles are the same story.", _positive)
+    )
+    parse_workers: int = field(
+        default=0, metadata=_doc("Processes that parse feeds in big runs (0: one per core).", _not_negative)
+    )
+    film_news: bool = field(default=True, metadata=_doc("Write the merged film-news/ feeds in `build`."))
 
 
 @dataclass(frozen=True)
@@ -208,6 +226,10 @@ class NewsletterConfig:
     unsubscribe_mailto: str = field(default="", metadata=_doc("Address for mailto unsubscribes."))
     rate_per_second: float = field(default=0.0, metadata=_doc("Most messages a second (0: no limit).", _not_negative))
     max_bounces: int = field(default=3, metadata=_doc("Hard bounces before an address is suppressed.", _positive))
+    retry_minutes: float = field(
+        default=30.0, metadata=_doc("Wait before retrying a deferred (4xx) recipient; doubles each time.", _positive)
+    )
+    max_attempts: int = field(default=6, metadata=_doc("Tries per recipient before a deferral is given up.", _positive))
     utm_campaign: str = field(
         default="{week}", metadata=_doc("utm_campaign value; {week} is the issue's week, e.g. 2026-W47.")
     )

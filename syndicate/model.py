@@ -111,6 +111,7 @@ class Source:
     max_items: int | None = None
     keywords: tuple[str, ...] = ()
     weight: float = 1.0
+    timezone: str = ""  # IANA zone for the feed's dates written without one (default: UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,34 @@ class OutsideEntry:
     image: Image | None = None
     source_weight: float = 1.0
     also_at: tuple[str, ...] = ()
+    also_at_sources: tuple[str, ...] = ()  # titles of the sources of ``also_at``, same order
+    category: str = ""  # the source's category from the OPML outline
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """How fetching one outside feed has gone: the state kept between runs.
+
+    ``url`` is the address as listed in the OPML file. ``etag`` and
+    ``last_modified`` make the next request conditional; ``failures`` counts
+    consecutive failed runs and ``next_attempt`` is when back-off (or a
+    server's Retry-After) allows the next one. ``moved_to`` is the target of
+    a permanent redirect seen for ``moved_runs`` runs in a row.
+    """
+
+    url: str
+    etag: str = ""
+    last_modified: str = ""
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_status: int | None = None
+    last_error: str = ""
+    failures: int = 0
+    next_attempt: datetime | None = None
+    disabled: bool = False
+    moved_to: str = ""
+    moved_runs: int = 0
+    entries: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,3 +220,28 @@ class RenderedIssue:
     text: str
     web_html: str = ""
     story_urls: tuple[str, ...] = field(default_factory=tuple)
+
+
+class SubscriberStatus(StrEnum):
+    """Where an address stands: only ``active`` ones are sent the newsletter."""
+
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"  # suppressed after too many hard bounces
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A newsletter subscriber as stored: the address is validated and normalised."""
+
+    id: int
+    email: str
+    name: str = ""
+    status: SubscriberStatus = SubscriberStatus.ACTIVE
+    bounces: int = 0
+    created_at: datetime | None = None
+    changed_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status is SubscriberStatus.ACTIVE

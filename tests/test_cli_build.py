@@ -97,11 +97,11 @@ def test_build_json_and_out_folder(make_site: SiteFactory, tmp_path: Path) -> No
     code, stdout, _ = _run("build", "--site", str(site), "--out", str(out), "--json")
     assert code == ExitCode.OK
     report = json.loads(stdout)
-    assert report["published"] == 1 and report["feed_sets"] == 3
+    assert report["published"] == 1 and report["feed_sets"] == 4
     assert sorted(Path(p).relative_to(out).as_posix() for p in report["written"]) == sorted(
         [
             f"{folder}{name}"
-            for folder in ("", "tags/festivals/", "authors/jane-doe/")
+            for folder in ("", "tags/festivals/", "authors/jane-doe/", "film-news/")
             for name in ("rss.xml", "atom.xml", "feed.json")
         ]
         + ["feed.xsl"]

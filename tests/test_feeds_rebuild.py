@@ -10,10 +10,16 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 from conftest import SiteFactory
+from pytest_httpserver import HTTPServer
 
 import syndicate
 from syndicate.build import BuildResult
 from syndicate.collection import loader
+from syndicate.config import load_config
+from syndicate.model import Source
+from syndicate.sources import fetch_sources
+from syndicate.sources.opml import render_opml
+from syndicate.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
 
@@ -114,14 +120,14 @@ def test_without_id_the_guid_is_a_tag_uri_and_check_warns(make_site: SiteFactory
 def test_no_change_rebuild_writes_no_file_and_keeps_mtimes(make_site: SiteFactory, parses: list[str]) -> None:
     site = make_site({"festival-opens.md": WITH_ID, "archive.md": WITHOUT_ID})
     first = _build(site)
-    assert len(first.written) == 3 * 5 + 1  # site, 2 tags, 2 authors; and feed.xsl
+    assert len(first.written) == 3 * 6 + 1  # site, 2 tags, 2 authors, film-news; and feed.xsl
     # Each file is read twice at most: its front matter for all, its body when it is published.
     assert sorted(set(parses)) == ["content/archive.md", "content/festival-opens.md"]
     mtimes = _mtimes(site)
     parses.clear()
     second = _build(site)
     assert second.written == [] and second.up_to_date
-    assert second.published == 2 and second.feed_sets == 5
+    assert second.published == 2 and second.feed_sets == 6
     assert parses == []
     assert _mtimes(site) == mtimes
 
@@ -152,7 +158,7 @@ def test_editing_an_article_reparses_it_alone_and_rewrites_only_its_feeds(
     assert set(parses) == {"content/archive.md"}
     public = site / "public"
     written = {p.relative_to(public).parent.as_posix() for p in result.written}
-    assert written == {".", "tags/restoration", "authors/omar-haddad"}
+    assert written == {".", "tags/restoration", "authors/omar-haddad", "film-news"}
     # The other two sets are not even rendered (their fingerprints match, bodies loaded or not).
     assert result.skipped_sets == 2
     assert "A nitrate print was found." in (public / "rss.xml").read_text()
@@ -246,7 +252,7 @@ def test_build_renders_only_the_bodies_it_publishes(make_site: SiteFactory, monk
 
     monkeypatch.setattr(markdown, "render_markdown", counting)
     config = "[site]\ntitle = 'T'\nurl = 'https://t.example.org'\n[feeds]\nlimit = 1\ntag_feeds = false\n"
-    config += "author_feeds = false\n"
+    config += "author_feeds = false\n[sources]\nfilm_news = false\n"
     older = WITH_ID.replace("2026-10-14", "2026-09-01").replace("000001", "000009")
     site = make_site({"festival-opens.md": WITH_ID, "archive.md": WITHOUT_ID, "old.md": older}, config=config)
     result = _build(site)
@@ -256,3 +262,32 @@ def test_build_renders_only_the_bodies_it_publishes(make_site: SiteFactory, monk
     with syndicate.Site.open(site) as opened:
         old = opened.collection.get("old")
     assert old is not None and old.content_html == "<p>The festival opened.</p>\n" and old.summary
+
+
+def test_fetching_outside_stories_refreshes_film_news_with_no_article_changed(
+    make_site: SiteFactory, httpserver: HTTPServer
+) -> None:
+    """The manifest covers the outside stream too: new outside stories rebuild film-news/."""
+    httpserver.expect_request("/trade").respond_with_data(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Trade</title><link>https://trade.example.com/</link>"
+        "<description>d</description><item><title>Studio Buys a Festival Hit</title>"
+        "<link>https://trade.example.com/hit</link><guid>hit-1</guid>"
+        "<pubDate>Wed, 25 Nov 2026 10:00:00 GMT</pubDate></item></channel></rss>",
+        content_type="application/rss+xml",
+    )
+    site = make_site({"festival-opens.md": WITH_ID})
+    (site / "feeds").mkdir()
+    (site / "feeds" / "sources.opml").write_bytes(render_opml([Source(httpserver.url_for("/trade"), "Trade")], "t"))
+    _build(site)
+    film_news = site / "public" / "film-news" / "rss.xml"
+    assert [e.title for e in feedparser.parse(film_news.read_bytes()).entries] == ["Festival Opens"]
+    assert _build(site).up_to_date
+    config = load_config(site)
+    with Store(config.database_path) as store:
+        fetch_sources(config, store, now=NOW - timedelta(hours=1))
+    result = _build(site)
+    assert not result.up_to_date
+    assert film_news in result.written
+    titles = [e.title for e in feedparser.parse(film_news.read_bytes()).entries]
+    assert titles == ["Studio Buys a Festival Hit", "Festival Opens"]
+    assert _build(site).up_to_date

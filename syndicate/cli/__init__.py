@@ -12,6 +12,9 @@ from .. import __version__
 from .build import build, check, import_
 from .common import EXIT_CODES_HELP
 from .newsletter import newsletter
+from .send import send
+from .serve import serve
+from .sources import fetch, sources
 from .subscribers import subscribers
 
 
@@ -32,5 +35,9 @@ main.add_command(check)
 main.add_command(import_)
 main.add_command(newsletter)
 main.add_command(subscribers)
+newsletter.add_command(send)
+main.add_command(serve)
+main.add_command(fetch)
+main.add_command(sources)
 
 __all__ = ["main"]

@@ -2,9 +2,200 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
+from rich.table import Table
+
+from ..atomicfile import write_atomic
+from ..model import Severity, SubscriberStatus
+from ..newsletter.subscribers import (
+    InvalidAddressError,
+    add_subscriber,
+    find_subscriber,
+    import_subscribers,
+    subscribers_csv,
+)
+from ..newsletter.unsubscribe import InvalidTokenError, TokenSigner, load_secret, unsubscribe_with_token
+from .common import (
+    ExitCode,
+    console,
+    err_console,
+    examples,
+    handle_errors,
+    json_option,
+    open_site,
+    print_json,
+    site_option,
+)
+
+_STATUS = click.Choice([s.value for s in SubscriberStatus])
 
 
 @click.group()
 def subscribers() -> None:
     """Manage newsletter subscribers."""
+
+
+@subscribers.command(
+    "import", epilog=examples("syndicate subscribers import list.csv", "syndicate subscribers import list.csv --json")
+)
+@site_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@handle_errors
+def import_(site_dir: str, file: Path, as_json: bool) -> None:
+    """Import subscribers from a CSV file with a header row `email,name`.
+
+    Addresses are validated and normalised; duplicates (any letter case) are
+    merged; invalid lines are reported by line number and the rest imported.
+    An address that unsubscribed or bounced stays so.
+    """
+    with open_site(site_dir) as site:
+        report = import_subscribers(site.store.subscribers, file)
+    errors = [p for p in report.problems if p.severity is Severity.ERROR]
+    c = report.counts
+    if as_json:
+        print_json(
+            {
+                "file": report.path,
+                "read": report.read,
+                "added": c.added,
+                "renamed": c.renamed,
+                "unchanged": c.unchanged,
+                "kept_unsubscribed_or_bounced": c.kept_inactive,
+                "duplicates": report.duplicates,
+                "problems": [
+                    {"line": p.line, "severity": p.severity.value, "message": p.message} for p in report.problems
+                ],
+            }
+        )
+    else:
+        for problem in report.problems:
+            colour = "red" if problem.severity is Severity.ERROR else "yellow"
+            err_console.print(f"[{colour}]{problem}[/{colour}]")
+        console.print(
+            f"{report.path}: {report.read} row(s): {c.added} added, {c.renamed} renamed, {c.unchanged} unchanged, "
+            f"{c.kept_inactive} kept unsubscribed/bounced, {report.duplicates} duplicate(s) merged, "
+            f"{len(errors)} refused"
+        )
+    if errors:
+        sys.exit(ExitCode.PROBLEMS)
+
+
+@subscribers.command(epilog=examples("syndicate subscribers add jane@example.com --name 'Jane Doe'"))
+@site_option
+@click.argument("email")
+@click.option("--name", default="", help="The subscriber's name (used in the greeting).")
+@click.option("--resubscribe", is_flag=True, help="Make an unsubscribed or bounced address active again.")
+@handle_errors
+def add(site_dir: str, email: str, name: str, resubscribe: bool) -> None:
+    """Add one subscriber (or update their name)."""
+    with open_site(site_dir) as site:
+        try:
+            subscriber, created = add_subscriber(site.store.subscribers, email, name, resubscribe=resubscribe)
+        except InvalidAddressError as exc:
+            raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+    state = "added" if created else "already listed"
+    console.print(f"{subscriber.email}: {state} ({subscriber.status.value})")
+    if not subscriber.active:
+        err_console.print("[yellow]not active: use --resubscribe if they asked to come back[/yellow]")
+
+
+@subscribers.command(epilog=examples("syndicate subscribers remove jane@example.com"))
+@site_option
+@click.argument("email")
+@handle_errors
+def remove(site_dir: str, email: str) -> None:
+    """Erase a subscriber and their send history (to only stop mail, use `unsubscribe`)."""
+    with open_site(site_dir) as site:
+        try:
+            subscriber = find_subscriber(site.store.subscribers, email)
+        except InvalidAddressError as exc:
+            raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+        if subscriber is None:
+            err_console.print(f"{email}: not on the list")
+            sys.exit(ExitCode.NOTHING_TO_DO)
+        site.store.subscribers.remove(subscriber.id)
+    console.print(f"{subscriber.email}: removed")
+
+
+@subscribers.command(
+    "list", epilog=examples("syndicate subscribers list", "syndicate subscribers list --status unsubscribed --json")
+)
+@site_option
+@click.option("--status", type=_STATUS, help="Only subscribers with this status.")
+@json_option
+@handle_errors
+def list_(site_dir: str, status: str | None, as_json: bool) -> None:
+    """List subscribers with their status and bounce count."""
+    with open_site(site_dir) as site:
+        rows = site.store.subscribers.all(SubscriberStatus(status) if status else None)
+    if as_json:
+        print_json(
+            [
+                {"id": s.id, "email": s.email, "name": s.name, "status": s.status.value, "bounces": s.bounces}
+                for s in rows
+            ]
+        )
+        return
+    table = Table(title=f"{len(rows)} subscriber(s)")
+    for column in ("email", "name", "status", "bounces"):
+        table.add_column(column, justify="right" if column == "bounces" else "left")
+    for s in rows:
+        table.add_row(s.email, s.name, s.status.value, str(s.bounces))
+    console.print(table)
+
+
+@subscribers.command(
+    epilog=examples("syndicate subscribers export > list.csv", "syndicate subscribers export --status active -o a.csv")
+)
+@site_option
+@click.option("--status", type=_STATUS, help="Only subscribers with this status.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
+@handle_errors
+def export(site_dir: str, status: str | None, output: Path | None) -> None:
+    """Export subscribers as CSV (email,name,status,bounces,created_at); `import` reads it back."""
+    with open_site(site_dir) as site:
+        text = subscribers_csv(site.store.subscribers.all(SubscriberStatus(status) if status else None))
+    if output:
+        write_atomic(output, text)
+        err_console.print(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@subscribers.command(
+    epilog=examples(
+        "syndicate subscribers unsubscribe jane@example.com", "syndicate subscribers unsubscribe --token 12.AbC"
+    )
+)
+@site_option
+@click.argument("email", required=False)
+@click.option("--token", help="An unsubscribe token from a newsletter link (needs $SYNDICATE_SECRET).")
+@handle_errors
+def unsubscribe(site_dir: str, email: str | None, token: str | None) -> None:
+    """Unsubscribe an address, or the subscriber a signed token names. Nobody is deleted."""
+    if bool(email) == bool(token):
+        raise click.UsageError("give either EMAIL or --token")
+    with open_site(site_dir) as site:
+        table = site.store.subscribers
+        if token:
+            try:
+                subscriber, changed = unsubscribe_with_token(table, TokenSigner(load_secret()), token)
+            except InvalidTokenError as exc:
+                err_console.print(f"[red]refused:[/red] {exc}")
+                sys.exit(ExitCode.PROBLEMS)
+        else:
+            try:
+                found = find_subscriber(table, email or "")
+            except InvalidAddressError as exc:
+                raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+            if found is None:
+                err_console.print(f"{email}: not on the list")
+                sys.exit(ExitCode.NOTHING_TO_DO)
+            changed = found.status is not SubscriberStatus.UNSUBSCRIBED
+            table.set_status(found.id, SubscriberStatus.UNSUBSCRIBED)
+            subscriber = found
+    console.print(f"{subscriber.email}: {'unsubscribed' if changed else 'already unsubscribed'}")

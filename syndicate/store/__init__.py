@@ -14,7 +14,11 @@ from pathlib import Path
 from . import articles, entries, ledger, outputs, related, sources, subscribers
 from .articles import ArticleCache
 from .database import Database, Migration
+from .entries import OutsideEntries, StoredEntry
+from .ledger import SendLedger
 from .outputs import OutputFingerprints
+from .sources import SourceHealthTable
+from .subscribers import SubscriberTable
 
 ALL_MIGRATIONS: list[Migration] = [
     *articles.MIGRATIONS,
@@ -41,6 +45,22 @@ class Store:
     def outputs(self) -> OutputFingerprints:
         return OutputFingerprints(self.db)
 
+    @cached_property
+    def subscribers(self) -> SubscriberTable:
+        return SubscriberTable(self.db)
+
+    @cached_property
+    def ledger(self) -> SendLedger:
+        return SendLedger(self.db)
+
+    @cached_property
+    def source_health(self) -> SourceHealthTable:
+        return SourceHealthTable(self.db)
+
+    @cached_property
+    def outside_entries(self) -> OutsideEntries:
+        return OutsideEntries(self.db)
+
     def close(self) -> None:
         self.db.close()
 
@@ -51,4 +71,14 @@ class Store:
         self.close()
 
 
-__all__ = ["ArticleCache", "Database", "OutputFingerprints", "Store"]
+__all__ = [
+    "ArticleCache",
+    "Database",
+    "OutputFingerprints",
+    "OutsideEntries",
+    "SendLedger",
+    "SourceHealthTable",
+    "Store",
+    "StoredEntry",
+    "SubscriberTable",
+]

@@ -1,7 +1,154 @@
-"""State tables for entries (filled in by the issue that needs them)."""
+"""Outside entries as stored between runs, each source's own copy.
+
+Rows are keyed by (source, entry id), so each run inserts only stories it
+has not seen and keeps their first-seen time; merging and de-duplication
+happen when the stream is read, so changed weights or filters apply at once.
+``published`` is NULL for an entry whose feed gave no date: its first-seen
+time stands in for it.
+"""
 
 from __future__ import annotations
 
-from .database import Migration
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-MIGRATIONS: list[Migration] = []
+from ..model import Image, OutsideEntry
+from .database import Database, Migration
+
+MIGRATIONS: list[Migration] = [
+    (
+        "entries_0001_outside_entries",
+        """
+        CREATE TABLE outside_entries (
+            source TEXT NOT NULL,
+            entry_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary_html TEXT NOT NULL DEFAULT '',
+            author TEXT NOT NULL DEFAULT '',
+            image_url TEXT NOT NULL DEFAULT '',
+            image_alt TEXT NOT NULL DEFAULT '',
+            image_type TEXT NOT NULL DEFAULT '',
+            published REAL,
+            first_seen REAL NOT NULL,
+            source_title TEXT NOT NULL DEFAULT '',
+            source_url TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (source, entry_id)
+        );
+        CREATE INDEX outside_entries_date ON outside_entries (coalesce(published, first_seen))
+        """,
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """An entry with the source it came from (the OPML URL) and whether its feed dated it."""
+
+    source: str
+    entry: OutsideEntry
+    dated: bool = True
+
+
+def _moment(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+class OutsideEntries:
+    """Insert new entries, read a window back, prune old ones."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add_many(self, stored: Iterable[StoredEntry]) -> dict[str, int]:
+        """Insert or refresh entries in one transaction; return how many were new, per source.
+
+        A known entry keeps its first-seen time; its title, summary and date
+        follow the feed, so a corrected headline shows up.
+        """
+        rows = []
+        keys: dict[str, set[str]] = {}
+        for item in stored:
+            e = item.entry
+            keys.setdefault(item.source, set()).add(e.id)
+            rows.append(
+                (
+                    item.source,
+                    e.id,
+                    e.url,
+                    e.title,
+                    e.summary_html,
+                    e.author,
+                    e.image.url if e.image else "",
+                    e.image.alt if e.image else "",
+                    e.image.mime_type if e.image else "",
+                    e.published.timestamp() if item.dated else None,
+                    e.first_seen.timestamp(),
+                    e.source_title,
+                    e.source_url,
+                )
+            )
+        if not rows:
+            return {}
+        new: dict[str, int] = {}
+        with self._db.transaction() as db:
+            for source, ids in keys.items():
+                known = {
+                    row[0] for row in db.execute("SELECT entry_id FROM outside_entries WHERE source = ?", (source,))
+                }
+                new[source] = len(ids - known)
+            db.executemany(
+                "INSERT INTO outside_entries (source, entry_id, url, title, summary_html, author, image_url, "
+                "image_alt, image_type, published, first_seen, source_title, source_url) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(source, entry_id) DO UPDATE SET url = excluded.url, title = excluded.title, "
+                "summary_html = excluded.summary_html, author = excluded.author, image_url = excluded.image_url, "
+                "image_alt = excluded.image_alt, image_type = excluded.image_type, published = excluded.published, "
+                "source_title = excluded.source_title, source_url = excluded.source_url",
+                rows,
+            )
+        return new
+
+    def in_window(self, since: datetime, until: datetime) -> list[StoredEntry]:
+        """Entries dated (or, undated, first seen) in ``[since, until)``, newest first."""
+        rows = self._db.query(
+            "SELECT * FROM outside_entries WHERE coalesce(published, first_seen) >= ? "
+            "AND coalesce(published, first_seen) < ? ORDER BY coalesce(published, first_seen) DESC, entry_id",
+            (since.timestamp(), until.timestamp()),
+        )
+        result = []
+        for row in rows:
+            first_seen = _moment(row["first_seen"])
+            image = Image(row["image_url"], row["image_alt"], row["image_type"]) if row["image_url"] else None
+            entry = OutsideEntry(
+                id=row["entry_id"],
+                title=row["title"],
+                url=row["url"],
+                source_title=row["source_title"],
+                source_url=row["source_url"],
+                published=_moment(row["published"]) if row["published"] is not None else first_seen,
+                first_seen=first_seen,
+                summary_html=row["summary_html"],
+                author=row["author"],
+                image=image,
+            )
+            result.append(StoredEntry(row["source"], entry, row["published"] is not None))
+        return result
+
+    def count_by_source(self) -> dict[str, int]:
+        return {
+            row["source"]: row["n"]
+            for row in self._db.query("SELECT source, count(*) AS n FROM outside_entries GROUP BY source")
+        }
+
+    def prune(self, before: datetime) -> int:
+        """Delete entries dated (or first seen, if undated) before ``before``; return how many."""
+        return self._db.execute(
+            "DELETE FROM outside_entries WHERE coalesce(published, first_seen) < ?", (before.timestamp(),)
+        )
+
+    def rename_source(self, old: str, new: str) -> None:
+        with self._db.transaction() as db:
+            db.execute("DELETE FROM outside_entries WHERE source = ?", (new,))
+            db.execute("UPDATE outside_entries SET source = ? WHERE source = ?", (new, old))

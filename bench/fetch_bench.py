@@ -1,0 +1,226 @@
+"""Benchmark: fetching 500 outside feeds, cold and warm, against a plain feedparser loop.
+
+A local server (its own process, asyncio, HTTP/1.1 keep-alive) serves 500
+RSS feeds of 50 entries each with ~50 ms latency per response, concurrently,
+spread over 50 loopback addresses (127.0.0.1-50) so the per-host limit of 2
+behaves as it would against 50 real sites. Then, each in a fresh process so
+peak memory is its own:
+
+* cold:  ``syndicate.sources.fetch_sources`` with an empty state database;
+* warm:  the same again: every request is conditional and answered 304;
+* loop:  the baseline, ``for url in urls: feedparser.parse(url)``.
+
+Run:  .venv/bin/python bench/fetch_bench.py            (--sources N to shrink it)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ENTRIES = 50
+HOSTS = 50
+LATENCY = 0.05
+
+
+def feed_body(index: int) -> bytes:
+    items = []
+    for n in range(ENTRIES):
+        items.append(
+            f"<item><title>Outlet {index} story {n}: festival premiere draws a crowd</title>"
+            f"<link>https://outlet{index}.example.com/{n}?utm_source=rss&amp;utm_medium=feed</link>"
+            f'<guid isPermaLink="false">outlet{index}-{n}</guid>'
+            f"<pubDate>Mon, {n % 28 + 1:02d} Nov 2026 {n % 24:02d}:00:00 GMT</pubDate>"
+            f"<description>&lt;p&gt;Story {n} from outlet {index}: the director spoke about the film, "
+            f'its long production and the cast. &lt;a href="/more/{n}"&gt;Read more&lt;/a&gt;&lt;/p&gt;'
+            f'&lt;img src="https://px.example.com/p.gif" width="1" height="1"&gt;</description></item>'
+        )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Outlet {index}</title>'
+        f"<link>https://outlet{index}.example.com/</link>{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+def serve(port: int, sources: int, ready: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+    bodies = {f"/feed/{i}.xml": feed_body(i) for i in range(sources)}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1]
+                headers = {
+                    k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
+                await asyncio.sleep(LATENCY)
+                body = bodies.get(path)
+                etag = f'"{path}"'
+                if body is None:
+                    status, body, extra = "404 Not Found", b"", ""
+                elif headers.get("if-none-match") == etag:
+                    status, body, extra = "304 Not Modified", b"", f"ETag: {etag}\r\n"
+                else:
+                    status, extra = "200 OK", f"ETag: {etag}\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"
+                length = "" if status.startswith("304") else f"Content-Length: {len(body)}\r\n"
+                writer.write(f"HTTP/1.1 {status}\r\n{extra}{length}\r\n".encode() + body)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        servers = [await asyncio.start_server(handle, f"127.0.0.{h + 1}", port, backlog=1024) for h in range(HOSTS)]
+        ready.set()
+        await asyncio.gather(*(s.serve_forever() for s in servers))
+
+    asyncio.run(main())
+
+
+def urls(port: int, sources: int) -> list[str]:
+    return [f"http://127.0.0.{i % HOSTS + 1}:{port}/feed/{i}.xml" for i in range(sources)]
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time (user + system) of this process and of its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def peak_mb() -> tuple[float, float]:
+    """Peak RSS of this process and of its largest finished child, in MB (Linux: ru_maxrss in kB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def phase_syndicate(site: str) -> dict[str, float]:
+    from syndicate.config import load_config
+    from syndicate.sources import fetch_sources
+    from syndicate.store import Store
+
+    config = load_config(site)
+    started = time.perf_counter()
+    with Store(config.database_path) as store:
+        report = fetch_sources(config, store)
+    seconds = time.perf_counter() - started
+    own, child = peak_mb()
+    cpu_main, cpu_workers = cpu_seconds()
+    statuses: dict[str, int] = {}
+    for result in report.results:
+        statuses[result.status] = statuses.get(result.status, 0) + 1
+    workers = config.sources.parse_workers or multiprocessing.cpu_count()
+    return {
+        "seconds": seconds,
+        "main_mb": own,
+        "worker_mb": child,
+        "workers": workers,
+        "entries": sum(r.entries for r in report.results),
+        "statuses": statuses,
+        "cpu_main": cpu_main,
+        "cpu_workers": cpu_workers,
+    }  # type: ignore[dict-item]
+
+
+def phase_loop(url_file: str) -> dict[str, float]:
+    import feedparser
+
+    targets = json.loads(Path(url_file).read_text())
+    started = time.perf_counter()
+    entries = 0
+    for url in targets:
+        entries += len(feedparser.parse(url).entries)
+    seconds = time.perf_counter() - started
+    own, _ = peak_mb()
+    cpu_main, _ = cpu_seconds()
+    return {
+        "seconds": seconds,
+        "main_mb": own,
+        "worker_mb": 0.0,
+        "workers": 0,
+        "entries": entries,
+        "cpu_main": cpu_main,
+        "cpu_workers": 0.0,
+    }
+
+
+def run_phase(*args: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", type=int, default=500)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--phase", choices=["syndicate", "loop"], help=argparse.SUPPRESS)
+    parser.add_argument("--target", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase == "syndicate":
+        print(json.dumps(phase_syndicate(args.target)))
+        return
+    if args.phase == "loop":
+        print(json.dumps(phase_loop(args.target)))
+        return
+
+    ready = multiprocessing.get_context("spawn").Event()
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(args.port, args.sources, ready), daemon=True
+    )
+    server.start()
+    if not ready.wait(30):
+        sys.exit("the bench server did not start")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            from syndicate.model import Source
+            from syndicate.sources import render_opml
+
+            site = Path(tmp)
+            (site / "feeds").mkdir()
+            (site / "syndicate.toml").write_text(
+                '[site]\ntitle = "Bench"\nurl = "https://bench.example.com"\n', encoding="utf-8"
+            )
+            targets = urls(args.port, args.sources)
+            (site / "feeds" / "sources.opml").write_bytes(render_opml([Source(u, u) for u in targets], "bench"))
+            (site / "urls.json").write_text(json.dumps(targets))
+            print(f"{args.sources} sources x {ENTRIES} entries, {LATENCY * 1000:.0f} ms latency, {HOSTS} hosts, "
+                  f"{multiprocessing.cpu_count()} cores")  # fmt: skip
+            cold = run_phase("--phase", "syndicate", "--target", str(site))
+            warm = run_phase("--phase", "syndicate", "--target", str(site))
+            loop = run_phase("--phase", "loop", "--target", str(site / "urls.json"))
+    finally:
+        server.terminate()
+        server.join()
+
+    def total(row: dict[str, float]) -> float:
+        return row["main_mb"] + row["workers"] * row["worker_mb"]
+
+    print(f"{'run':<34}{'wall s':>9}{'cpu s':>13}{'entries':>9}{'peak MB (main + workers)':>30}")
+    for name, row in (
+        ("syndicate fetch, cold", cold),
+        ("syndicate fetch, warm (all 304)", warm),
+        ("loop of feedparser.parse(url)", loop),
+    ):
+        memory = f"{total(row):.0f} ({row['main_mb']:.0f} + {int(row['workers'])} x {row['worker_mb']:.0f})"
+        cpu = f"{row['cpu_main']:.1f}+{row['cpu_workers']:.1f}"
+        print(f"{name:<34}{row['seconds']:>9.2f}{cpu:>13}{int(row['entries']):>9}{memory:>30}")
+    ratio = loop["seconds"] / cold["seconds"]
+    print(
+        f"cold is {ratio:.1f}x faster than the loop; statuses cold {cold.get('statuses')}, warm {warm.get('statuses')}"
+    )
+
+
+if __name__ == "__main__":
+    main()
