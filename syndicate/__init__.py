@@ -10,8 +10,14 @@ The public API, everything a Python user needs, is re-exported here::
     result = site.build()            # writes public/rss.xml, atom.xml, feed.json, tags/, authors/
 
 Lower-level stages take data and return data, so each can be used alone:
-:func:`load_config`, :func:`load_collection`, :func:`site_feed_sets`,
-:func:`render_feed_set`, :func:`write_feed_sets`.
+:func:`load_config` (a validated :class:`Config`), :func:`load_collection`
+(a :class:`Collection`; ``with_bodies=False`` for front matter only, completed
+by :func:`load_bodies`), :func:`site_feed_sets` (what the site, each tag and
+each author publish), :func:`render_feed_set` (the RSS, Atom and JSON Feed
+bytes) and :func:`write_feed_sets` (atomic writes that skip unchanged files);
+:func:`build_site` runs them all with the caches, as ``syndicate build`` does.
+Every error is a :class:`SyndicateError`; bad input in articles is reported as
+:class:`Problem` values rather than raised, so one bad file never stops the rest.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .build import BuildResult, build_site
-from .collection import Collection, Reference, load_collection
+from .collection import Collection, Reference, load_bodies, load_collection
 from .config import Config, load_config
 from .errors import (
     ArticleError,
@@ -90,6 +96,7 @@ __all__ = [
     "build_site",
     "fetch_sources",
     "import_subscribers",
+    "load_bodies",
     "load_collection",
     "load_config",
     "merged_stream",

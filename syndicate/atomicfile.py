@@ -14,8 +14,14 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> bool:
-    """Write ``data`` to ``path`` atomically; return False if it was unchanged."""
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bool = True) -> bool:
+    """Write ``data`` to ``path`` atomically; return False if it was unchanged.
+
+    ``durable`` flushes the data to disk before the rename, so a crash cannot
+    leave an empty file behind. Generated outputs that the next build checks
+    and rewrites anyway (feeds: their size and mtime are recorded) may skip it:
+    one fsync per file is most of the wall time of writing a thousand feeds.
+    """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
@@ -28,8 +34,9 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> bool:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(temp_name, 0o644)
         os.replace(temp_name, target)
     except BaseException:

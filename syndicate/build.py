@@ -1,28 +1,57 @@
-"""``syndicate build``: the collection in, every output file out."""
+"""``syndicate build``: the collection in, every output file out.
+
+A build is a few steps that each take data and return data. Steps that need
+the collection call ``loaded()`` inside :func:`build_site`, which loads it
+(through the parse cache, bodies left out) on first use.
+
+A rebuild with nothing changed loads nothing: the build manifest (see
+:mod:`syndicate.store.outputs`) holds a signature of every input (each article
+file's size and mtime, the config, the templates, the code version) and the
+window of time in which the set of published articles stays the same (until
+the next future-dated article comes due). When the signature matches, ``now``
+is inside the window and every output file is as we left it, the feed step is
+skipped without reading a single article.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
 from . import __version__
 from .atomicfile import write_atomic
-from .collection import Collection, load_collection
+from .collection import Collection, load_bodies, load_collection
+from .collection.context import PARSER_VERSION
+from .collection.loader import article_files, stat_signature
 from .config import Config
-from .feeds import site_feed_sets, write_feed_sets, write_stylesheet
-from .model import Problem, Severity
+from .errors import SourceError
+from .feeds import STYLESHEET_FILE, FeedSet, site_feed_sets, write_feed_sets, write_stylesheet
+from .model import Problem, RelatedPick, Severity
 from .related import RELATED_JSON, build_related_index, related_json, related_links
-from .sources import film_news_feed_set
+from .related.documents import source_bodies
+from .sources import film_news_feed_set, merged_stream
 from .store import Store
+from .store.outputs import BuildManifest
+
+# Far enough in the future to mean "no article is scheduled".
+_NEVER = 1e18
 
 
 @dataclass
 class BuildResult:
-    """What a build did; the CLI prints it, ``--json`` dumps it."""
+    """What a build did; the CLI prints it, ``--json`` dumps it.
+
+    ``up_to_date`` is true when the build manifest showed nothing had changed,
+    so no article was loaded; the counts and problems are those of the last
+    full build, which are still the truth.
+    """
 
     out_dir: Path
     articles: int = 0
@@ -33,9 +62,12 @@ class BuildResult:
     skipped_sets: int = 0
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    up_to_date: bool = False
+    removed: list[Path] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
+        """The problems that made an article be skipped."""
         return [p for p in self.problems if p.severity is Severity.ERROR]
 
 
@@ -58,9 +90,201 @@ def templates_fingerprint(config: Config) -> str:
     return digest.hexdigest()
 
 
+def code_fingerprint() -> str:
+    """Size and mtime of syndicate's own modules: an upgrade or a local edit rebuilds everything."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(f"{path.relative_to(package)}:{stat_signature(path.stat())}".encode())
+    return digest.hexdigest()
+
+
 def build_salt(config: Config) -> str:
     """What every output depends on besides its items."""
-    return f"{__version__}:{config.source_hash}:{templates_fingerprint(config)}"
+    return f"{code_fingerprint()}:{PARSER_VERSION}:{config.source_hash}:{templates_fingerprint(config)}"
+
+
+def input_signature(config: Config, salt: str) -> str:
+    """A hash of every input of a build, by file stat (no article is read)."""
+    digest = hashlib.blake2b(salt.encode(), digest_size=16)
+    digest.update(str(config.content_dir).encode())
+    if config.content_dir.is_dir():
+        listing = "\0".join(
+            f"{path}\0{info.st_size}:{info.st_mtime_ns}" for path, info in article_files(config.content_dir)
+        )
+        digest.update(listing.encode())
+    return digest.hexdigest()
+
+
+def _outside_signature(config: Config, state: Store, moment: datetime) -> str:
+    """What the film-news feeds take from outside the content folder: the merged outside stream.
+
+    It changes when sources are fetched, when entries age out of the retention
+    window, or when the OPML list changes; any of those makes the build manifest
+    miss. (The window is the one :func:`film_news_feed_set` uses.)
+    """
+    if not config.sources.film_news:
+        return ""
+    since = moment - timedelta(days=config.sources.retention_days)
+    try:
+        stream = merged_stream(config, state, since, moment + timedelta(seconds=1))
+    except SourceError as exc:
+        return f"error: {exc}"
+    return hashlib.blake2b(repr(stream).encode(), digest_size=16).hexdigest()
+
+
+def _outputs_intact(out_dir: Path, recorded: dict[str, str]) -> bool:
+    for relative, signature in recorded.items():
+        try:
+            if stat_signature(os.stat(out_dir / relative)) != signature:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _problem_record(problem: Problem) -> dict[str, object]:
+    return {"path": problem.path, "message": problem.message, "severity": problem.severity.value, "line": problem.line}
+
+
+def _skipped_build(manifest: BuildManifest, target: Path, moment: datetime) -> BuildResult | None:
+    """The result of a build that has nothing to do, or ``None`` if it has."""
+    if not manifest.valid_from <= moment.timestamp() < manifest.valid_until:
+        return None
+    summary = json.loads(manifest.summary)
+    outputs: dict[str, str] = summary["outputs"]
+    if not _outputs_intact(target, outputs):
+        return None
+    return BuildResult(
+        out_dir=target,
+        articles=summary["articles"],
+        published=summary["published"],
+        feed_sets=summary["feed_sets"],
+        unchanged=len(outputs),
+        skipped_sets=summary["feed_sets"],
+        problems=[Problem(p["path"], p["message"], Severity(p["severity"]), p["line"]) for p in summary["problems"]],
+        up_to_date=True,
+    )
+
+
+def _remove_stale_outputs(target: Path, previous: dict[str, str], current: list[Path]) -> list[Path]:
+    """Delete files the last build wrote that this one no longer produces (a tag or author gone).
+
+    Only files recorded in our own manifest are touched, so whatever else
+    lives in the output folder is left alone; emptied folders go too.
+    """
+    keep = {str(p.relative_to(target)) for p in current}
+    removed = []
+    for relative in sorted(set(previous) - keep):
+        path = target / relative
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+        for parent in path.parents:
+            if parent == target or not parent.is_relative_to(target):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+    return removed
+
+
+def _publication_window(collection: Collection, moment: datetime) -> tuple[float, float]:
+    """While ``now`` stays inside this window, the same articles are published."""
+    stamp = moment.timestamp()
+    valid_from = -_NEVER
+    valid_until = _NEVER
+    for article in collection.articles:
+        if article.draft:
+            continue
+        published = article.published.timestamp()
+        if published <= stamp:
+            valid_from = max(valid_from, published)
+        else:
+            valid_until = min(valid_until, published)
+    return valid_from, valid_until
+
+
+def _related_picks(
+    config: Config, collection: Collection, moment: datetime, state: Store
+) -> dict[str, list[RelatedPick]]:
+    """Every published article's related stories.
+
+    Only articles whose words are not cached yet are read, from their source
+    files: the feed step's rule that only published bodies are rendered holds.
+    """
+    index = build_related_index(
+        collection,
+        config.related,
+        moment,
+        cache=state.related_features,
+        bodies=lambda stubs: source_bodies(config.root, stubs),
+    )
+    return index.all_picks()
+
+
+def _feed_step(
+    config: Config,
+    target: Path,
+    moment: datetime,
+    state: Store,
+    loaded: Callable[[], Collection],
+    use_manifest: bool,
+) -> BuildResult:
+    """Write every feed set and the stylesheet, or nothing when the manifest shows nothing changed."""
+    salt = build_salt(config)
+    signature = input_signature(config, salt + _outside_signature(config, state, moment))
+    manifest = state.outputs.manifest(str(target))
+    if use_manifest and manifest is not None and manifest.signature == signature:
+        skipped = _skipped_build(manifest, target, moment)
+        if skipped is not None:
+            return skipped
+
+    def with_bodies(pending: list[FeedSet]) -> list[FeedSet]:
+        needed = {a.slug: a for feed_set in pending for a in feed_set.items.articles}
+        whole = load_bodies(config, needed.values(), state.article_cache)
+        return [feed_set.with_articles(whole) for feed_set in pending]
+
+    collection = loaded()
+    result = BuildResult(out_dir=target, articles=len(collection), problems=list(collection.problems))
+    result.published = len(collection.published(moment))
+    related = _related_picks(config, collection, moment, state)
+    if write_atomic(target / RELATED_JSON, related_json(related)):
+        result.written.append(target / RELATED_JSON)
+    feed_sets = site_feed_sets(config, collection, moment, related_links(related, config.related.feed_links))
+    if config.sources.film_news:
+        feed_sets.append(film_news_feed_set(config, collection, state, moment, result.problems))
+    result.feed_sets = len(feed_sets)
+    # Fingerprints are per output file: building into another folder must not skip.
+    report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)
+    result.written.extend(report.written)
+    result.unchanged = len(report.unchanged)
+    result.skipped_sets = report.skipped_sets
+    outputs = [*report.written, *report.unchanged, target / RELATED_JSON]
+    if config.feeds.stylesheet:
+        if write_stylesheet(target):
+            result.written.append(target / STYLESHEET_FILE)
+        outputs.append(target / STYLESHEET_FILE)
+    if manifest is not None:
+        result.removed = _remove_stale_outputs(target, json.loads(manifest.summary)["outputs"], outputs)
+    if use_manifest:
+        valid_from, valid_until = _publication_window(collection, moment)
+        summary = {
+            "articles": result.articles,
+            "published": result.published,
+            "feed_sets": result.feed_sets,
+            "problems": [_problem_record(p) for p in result.problems],
+            "outputs": {str(p.relative_to(target)): stat_signature(p.stat()) for p in outputs},
+        }
+        state.outputs.record_manifest(
+            BuildManifest(str(target), signature, valid_from, valid_until, json.dumps(summary))
+        )
+    else:
+        state.outputs.forget_manifest(str(target))
+    return result
 
 
 def build_site(
@@ -71,30 +295,30 @@ def build_site(
     store: Store | None = None,
     collection: Collection | None = None,
 ) -> BuildResult:
-    """Load the collection (through the parse cache) and write every feed."""
+    """Load the collection (through the parse cache) and write every feed.
+
+    With ``collection`` given, that collection is published as is and the
+    build manifest is not used (it describes files, not objects in memory).
+    """
     started = time.perf_counter()
     moment = now or datetime.now(UTC)
     target = (out_dir or config.output_dir).resolve()
     owns_store = store is None
     state = store or Store(config.database_path)
     try:
-        loaded = collection or load_collection(config, state.article_cache)
-        result = BuildResult(out_dir=target, articles=len(loaded), problems=list(loaded.problems))
-        result.published = len(loaded.published(moment))
-        related = build_related_index(loaded, config.related, moment, cache=state.related_features).all_picks()
-        if write_atomic(target / RELATED_JSON, related_json(related)):
-            result.written.append(target / RELATED_JSON)
-        feed_sets = site_feed_sets(config, loaded, moment, related_links(related, config.related.feed_links))
-        if config.sources.film_news:
-            feed_sets.append(film_news_feed_set(config, loaded, state, moment, result.problems))
-        result.feed_sets = len(feed_sets)
-        # Fingerprints are per output folder: building into another folder must not skip.
-        report = write_feed_sets(feed_sets, target, build_salt(config), state.outputs)
-        result.written.extend(report.written)
-        result.unchanged = len(report.unchanged)
-        result.skipped_sets = report.skipped_sets
-        if config.feeds.stylesheet and write_stylesheet(target):
-            result.written.append(target / "feed.xsl")
+        loaded_collection: Collection | None = collection
+
+        def loaded() -> Collection:
+            # Without bodies: the feed step renders only the bodies it publishes
+            # (a step that needs every body calls load_bodies on what it needs).
+            nonlocal loaded_collection
+            if loaded_collection is None:
+                loaded_collection = load_collection(config, state.article_cache, with_bodies=False)
+            return loaded_collection
+
+        result = _feed_step(config, target, moment, state, loaded, use_manifest=collection is None)
+        # Further steps go here; one that needs the collection calls loaded() (a
+        # no-change rebuild then pays for loading it, so check freshness first).
     finally:
         if owns_store:
             state.close()

@@ -13,6 +13,7 @@ import dataclasses
 import difflib
 import hashlib
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Callable
@@ -48,6 +49,31 @@ def _http_url(value: Any) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return "must be an absolute http(s) URL, e.g. https://example.com"
     return None
+
+
+def _optional_http_url(value: Any) -> str | None:
+    return _http_url(value) if value else None
+
+
+def _optional_email(value: Any) -> str | None:
+    return None if not value or "@" in str(value) else "must be an email address, e.g. news@example.com"
+
+
+def _language(value: Any) -> str | None:
+    # RFC 5646 in the shape feeds and the Atom schema accept: "en", "en-us", "pt-BR".
+    if re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", str(value)):
+        return None
+    return "must be a language tag such as 'en' or 'en-GB'"
+
+
+def _permalink(value: Any) -> str | None:
+    try:
+        path = str(value).format(slug="s", year="2026", month="01", day="01")
+    except (KeyError, IndexError, ValueError) as exc:
+        return f"unknown placeholder {exc} (use {{slug}}, {{year}}, {{month}}, {{day}})"
+    if "{slug}" not in str(value):
+        return "must contain {slug}, or every article would have the same URL"
+    return None if path.startswith("/") else "must start with '/', e.g. '/{slug}/'"
 
 
 def _timezone(value: Any) -> str | None:
@@ -90,12 +116,12 @@ class SiteConfig:
 
     title: str = field(default="", metadata=_doc("The publication's name (required)."))
     url: str = field(default="", metadata=_doc("The site's public base URL (required).", _http_url))
-    language: str = field(default="en", metadata=_doc("Language code of the feeds (RFC 5646)."))
+    language: str = field(default="en", metadata=_doc("Language code of the feeds (RFC 5646).", _language))
     timezone: str = field(default="UTC", metadata=_doc("IANA timezone for naive dates and ISO weeks.", _timezone))
     description: str = field(default="", metadata=_doc("One-line description for the feeds."))
     permalink: str = field(
         default="/{slug}/",
-        metadata=_doc("Path of an article page; {slug}, {year}, {month}, {day} are filled in."),
+        metadata=_doc("Path of an article page; {slug}, {year}, {month}, {day} are filled in.", _permalink),
     )
     content_dir: str = field(default="content", metadata=_doc("Folder of the articles."))
     templates_dir: str = field(default="templates", metadata=_doc("Folder of template overrides."))
@@ -255,8 +281,8 @@ class AuthorConfig:
 
     name: str = field(default="", metadata=_doc("Display name."))
     bio: str = field(default="", metadata=_doc("Short biography."))
-    email: str = field(default="", metadata=_doc("Public email address."))
-    url: str = field(default="", metadata=_doc("Author page URL."))
+    email: str = field(default="", metadata=_doc("Public email address.", _optional_email))
+    url: str = field(default="", metadata=_doc("Author page URL.", _optional_http_url))
 
 
 # TOML key -> Python field name where the key is a Python keyword.
@@ -406,4 +432,15 @@ def documented_keys() -> list[tuple[str, str, str, str]]:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc,operator]
             key = f"{section}.{f.name.rstrip('_')}"
             rows.append((key, _type_name(hints[f.name]), repr(default), f.metadata.get("doc", "")))
+    hints = typing.get_type_hints(AuthorConfig)
+    for f in dataclasses.fields(AuthorConfig):
+        rows.append((f"authors.<slug>.{f.name}", _type_name(hints[f.name]), repr(f.default), f.metadata.get("doc", "")))
     return rows
+
+
+def config_table_markdown() -> str:
+    """The README's "Configuration" table, generated from :func:`documented_keys`."""
+    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for key, type_name, default, doc in documented_keys():
+        lines.append(f"| `{key}` | {type_name} | `{default}` | {doc.replace('|', chr(92) + '|')} |")
+    return "\n".join(lines)

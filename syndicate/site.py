@@ -49,14 +49,13 @@ class Site:
         return self.collection
 
     def build(self, out_dir: str | os.PathLike[str] | None = None, now: datetime | None = None) -> BuildResult:
-        """Write every output of ``syndicate build``; return what was done."""
-        return build_site(
-            self.config,
-            out_dir=Path(out_dir) if out_dir else None,
-            now=now,
-            store=self.store,
-            collection=self.reload(),
-        )
+        """Write every output of ``syndicate build``; return what was done.
+
+        The collection is read from the files (a no-change rebuild reads none);
+        :attr:`collection` is read again on its next use.
+        """
+        self.__dict__.pop("collection", None)
+        return build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
 
     def close(self) -> None:
         if "store" in self.__dict__:

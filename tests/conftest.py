@@ -68,3 +68,11 @@ def make_site(tmp_path: Path) -> SiteFactory:
         return site
 
     return factory
+
+
+@pytest.fixture
+def sample_site(make_site: SiteFactory) -> Path:
+    """A small site using every feed feature (see tests/sample_site.py)."""
+    from sample_site import SAMPLE_ARTICLES, SAMPLE_CONFIG
+
+    return make_site(SAMPLE_ARTICLES, SAMPLE_CONFIG, name="sample")

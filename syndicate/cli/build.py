@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..collection import ArticleContext
@@ -38,7 +39,7 @@ def _problem_json(problem: Problem) -> dict[str, object]:
 def _print_problems(problems: list[Problem]) -> None:
     for problem in problems:
         colour = "red" if problem.severity is Severity.ERROR else "yellow"
-        err_console.print(f"[{colour}]{problem}[/{colour}]", markup=True)
+        err_console.print(f"[{colour}]{escape(str(problem))}[/{colour}]", markup=True)
 
 
 @click.command(
@@ -71,7 +72,10 @@ def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | Non
     rewritten.
     """
     with open_site(site_dir) as site:
-        now = parse_date(now_text, site.config.site.tz) if now_text else None
+        try:
+            now = parse_date(now_text, site.config.site.tz) if now_text else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--now") from None
         result = site.build(out_dir=out_dir, now=now)
     errors = result.errors
     if as_json:
@@ -83,6 +87,8 @@ def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | Non
                 "feed_sets": result.feed_sets,
                 "written": [str(p) for p in result.written],
                 "unchanged": result.unchanged,
+                "removed": [str(p) for p in result.removed],
+                "up_to_date": result.up_to_date,
                 "seconds": round(result.seconds, 3),
                 "problems": [_problem_json(p) for p in result.problems],
             }
@@ -90,11 +96,17 @@ def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | Non
     else:
         _print_problems(errors)
         warnings = len(result.problems) - len(errors)
-        console.print(
-            f"Built {result.feed_sets} feed sets from {result.published} published articles "
-            f"into {result.out_dir}: {len(result.written)} files written, {result.unchanged} unchanged "
-            f"({result.seconds:.2f} s)."
-        )
+        if result.up_to_date:
+            console.print(
+                f"Up to date: nothing changed since the last build of {result.feed_sets} feed sets from "
+                f"{result.published} published articles into {result.out_dir} ({result.seconds:.2f} s)."
+            )
+        else:
+            console.print(
+                f"Built {result.feed_sets} feed sets from {result.published} published articles "
+                f"into {result.out_dir}: {len(result.written)} files written, {result.unchanged} unchanged "
+                f"({result.seconds:.2f} s)."
+            )
         if errors:
             console.print(f"{len(errors)} article(s) skipped because of errors (see above).")
         if warnings:
@@ -134,10 +146,10 @@ def check(site_dir: str, as_json: bool, strict: bool) -> None:
             for problem in problems:
                 colour = "red" if problem.severity is Severity.ERROR else "yellow"
                 table.add_row(
-                    problem.path,
+                    escape(problem.path),
                     str(problem.line or ""),
                     f"[{colour}]{problem.severity.value}[/{colour}]",
-                    problem.message,
+                    escape(problem.message),
                 )
             console.print(table)
         console.print(f"{len(collection)} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings.")

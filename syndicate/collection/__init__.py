@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import PurePath
 
 from ..config import Config
 from ..model import Article, Author, Problem, Severity, Tag
 from ..slugs import headline_key, slugify
 from ..store import ArticleCache
 from .context import ArticleContext
+from .loader import load_bodies as read_bodies
 from .loader import read_articles
 from .plaintext import more_paragraph_html
 
@@ -39,7 +41,8 @@ class Collection:
     def __init__(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> None:
         self.problems: list[Problem] = list(problems)
         by_slug: dict[str, Article] = {}
-        for article in sorted(articles, key=lambda a: a.source_path):
+        # On a clash, the file named after the slug keeps it; then the first by path.
+        for article in sorted(articles, key=lambda a: (PurePath(a.source_path).stem != a.slug, a.source_path)):
             other = by_slug.get(article.slug)
             if other is not None:
                 self.problems.append(
@@ -177,11 +180,25 @@ def _newest_first(article: Article) -> tuple[float, str]:
     return (-article.published.timestamp(), article.slug)
 
 
-def load_collection(config: Config, cache: ArticleCache | None = None) -> Collection:
-    """Load the site's articles into a :class:`Collection` (problems included)."""
+def load_collection(config: Config, cache: ArticleCache | None = None, *, with_bodies: bool = True) -> Collection:
+    """Load the site's articles into a :class:`Collection` (problems included).
+
+    ``with_bodies=False`` leaves Markdown bodies unrendered (empty
+    ``content_html`` and ``text``): enough to choose feed items, which
+    :func:`load_bodies` then completes. ``syndicate build`` does this so it
+    renders only the bodies it publishes.
+    """
     context = ArticleContext.from_config(config)
-    articles, problems = read_articles(config.content_dir, config.root, context, cache)
+    articles, problems = read_articles(config.content_dir, config.root, context, cache, with_bodies=with_bodies)
     return Collection(articles, problems)
 
 
-__all__ = ["ArticleContext", "Collection", "Reference", "load_collection"]
+def load_bodies(config: Config, articles: Iterable[Article], cache: ArticleCache | None = None) -> dict[str, Article]:
+    """Whole articles for the body-less ones among ``articles`` (see :func:`load_collection`), by slug."""
+    context = ArticleContext.from_config(config)
+    chosen = list(articles)
+    by_path = read_bodies(chosen, config.root, context, cache)
+    return {a.slug: by_path[a.source_path] for a in chosen if a.source_path in by_path}
+
+
+__all__ = ["ArticleContext", "Collection", "Reference", "load_bodies", "load_collection"]

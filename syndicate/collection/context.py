@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from ..model import Author, Image, Tag
 from ..slugs import slugify
 
 # Bump when a loader's output changes, so cached articles are parsed again.
-PARSER_VERSION = "3"
+PARSER_VERSION = "6"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class ArticleContext:
 
     @classmethod
     def from_config(cls, config: Config) -> ArticleContext:
+        """The context of a site's config (authors from its ``[authors.<slug>]`` tables)."""
         authors = {
             slug: Author(
                 name=details.name or slug,
@@ -48,6 +50,7 @@ class ArticleContext:
 
     @property
     def tz(self) -> ZoneInfo:
+        """The site's timezone, for naive dates."""
         return ZoneInfo(self.timezone)
 
     def fingerprint(self) -> str:
@@ -56,6 +59,7 @@ class ArticleContext:
         return repr((PARSER_VERSION, self.base_url, self.timezone, self.permalink, authors))
 
     def article_url(self, slug: str, published: datetime) -> str:
+        """The absolute URL of an article page, from ``[site] permalink``."""
         path = self.permalink.format(
             slug=slug,
             year=f"{published.year:04d}",
@@ -81,9 +85,16 @@ class ArticleContext:
         return Author(name=name, slug=slug, bio=bio)
 
     def image(self, url: str, alt: str, page_url: str) -> Image:
+        """An :class:`Image` with an absolute URL and a MIME type guessed from its name."""
         absolute = self.absolute(url, page_url)
         mime, _ = mimetypes.guess_type(absolute.split("?")[0])
         return Image(url=absolute, alt=alt, mime_type=mime or "image/jpeg")
+
+
+@lru_cache(maxsize=8192)
+def _tag(cleaned: str) -> Tag:
+    # A site has a few hundred tags used thousands of times: slug each name once.
+    return Tag(name=cleaned, slug=slugify(cleaned))
 
 
 def make_tags(names: list[str]) -> tuple[Tag, ...]:
@@ -92,5 +103,6 @@ def make_tags(names: list[str]) -> tuple[Tag, ...]:
     for name in names:
         cleaned = " ".join(name.split())
         if cleaned:
-            seen.setdefault(slugify(cleaned), Tag(name=cleaned, slug=slugify(cleaned)))
+            tag = _tag(cleaned)
+            seen.setdefault(tag.slug, tag)
     return tuple(seen.values())

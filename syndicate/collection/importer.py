@@ -9,6 +9,7 @@ as headlines and reported.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,8 +36,14 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)
 
 
+_LIST_START = re.compile(r"^(\d+)([.)])(\s)|^([-+])(\s)")
+
+
 def _markdown_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_[]<>#" else ch for ch in text)
+    """Plain text as Markdown that renders as the same text (no emphasis, links, lists or headings)."""
+    escaped = "".join("\\" + ch if ch in "\\`*_[]<>#" else ch for ch in text)
+    # A paragraph starting "1. " or "- " would become a list.
+    return _LIST_START.sub(lambda m: f"{m[1]}\\{m[2]}{m[3]}" if m[1] else f"\\{m[4]}{m[5]}", escaped)
 
 
 def plaintext_to_markdown(
@@ -58,11 +65,13 @@ def plaintext_to_markdown(
             return headline, None
         return target.slug, target.url
 
+    links = {headline: collection.resolve(headline) if collection is not None else None for headline in story.more}
     body: list[str] = []
     for paragraph in story.paragraphs:
         if paragraph.startswith(MORE_PREFIX + " "):
             headline = paragraph[len(MORE_PREFIX) + 1 :]
-            _, url = resolve(headline)
+            target = links.get(headline)
+            url = target.url if target is not None else None
             label = _markdown_escape(headline)
             body.append(f"**MORE:** [{label}]({url})" if url else f"**MORE:** {label}")
         else:
@@ -80,6 +89,9 @@ def plaintext_to_markdown(
         front["summary"] = summarise(first)
     if story.related:
         front["related"] = [resolve(headline)[0] for headline in story.related]
+    if story.more:
+        # Kept in the front matter too, so the loaded article knows its MORE: pointers.
+        front["more"] = [resolve(headline)[0] for headline in story.more]
     if not story.author_name:
         problems.append(Problem(source, "no author bio paragraph found at the end", Severity.WARNING))
     header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)

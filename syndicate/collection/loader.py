@@ -1,60 +1,182 @@
-"""Read every article file of a site, parsing only what the cache does not have."""
+"""Read every article file of a site, parsing only what the cache does not have.
+
+The cheap path comes first: a file whose size and mtime are those recorded in
+the parse cache is not read at all. A file that changed on disk is read and
+hashed; if its bytes hash the same, the cached parse is still used. Only new
+or edited files are parsed, in forked worker processes when there are many.
+
+Memory stays flat as the collection grows: the parent never holds the files'
+bytes (each worker reads the file it parses), results stream back one at a
+time as the pickle the cache stores (one pickle per article, never two) and
+go to the cache in batches, and the tags and authors shared by thousands of
+articles are kept once.
+"""
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..model import Article, Problem, Severity
 from ..store import ArticleCache
+from ..store.articles import dump_parse, load_parse
 from .context import ArticleContext
-from .markdown import load_markdown
+from .markdown import complete_markdown, load_markdown
 from .plaintext import load_plaintext
 
 ARTICLE_SUFFIXES = (".md", ".markdown", ".txt")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
+# Parses written to the cache per transaction (and held in memory at most).
+_BATCH = 2000
+# Suffix of the cache key of a parse without the body (see load_markdown's with_body).
+_STUB = ":stub"
 
 ParseResult = tuple[Article | None, list[Problem]]
-_Job = tuple[str, bytes, ArticleContext, float]
+# What a worker is given: (relative path, absolute path, mtime as a plain-text date, render the body?)
+_ParseJob = tuple[str, str, float, bool]
+# What a worker is given to complete a stub: (the stub, absolute path)
+_CompleteJob = tuple[Article, str]
+_J = TypeVar("_J")
+
+# Set in the parent just before forking; the workers read them, nothing is pickled.
+_FORK_JOBS: Sequence[Any] = ()
+_FORK_RUN: Callable[[Any, ArticleContext], tuple[str, bytes]] | None = None
+_FORK_CONTEXT: ArticleContext | None = None
 
 
-def article_files(content_dir: Path) -> list[Path]:
-    """Article files under ``content_dir``, sorted, skipping hidden ones."""
-    found = []
-    for root, dirs, files in os.walk(content_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
-        for name in files:
-            if name.endswith(ARTICLE_SUFFIXES) and not name.startswith((".", "_")):
-                found.append(Path(root) / name)
-    return sorted(found)
+def article_files(content_dir: Path) -> list[tuple[str, os.stat_result]]:
+    """Article files under ``content_dir`` (as path strings) with their stat, sorted, skipping hidden ones.
+
+    Strings, not ``Path`` objects: building 100,000 of those costs more than
+    stat-ing the files, and this runs on every build, changed or not.
+    """
+    found: list[tuple[str, os.stat_result]] = []
+    stack = [str(content_dir)]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith((".", "_")):
+                    continue
+                if entry.is_dir():
+                    stack.append(entry.path)
+                elif entry.name.endswith(ARTICLE_SUFFIXES) and entry.is_file():
+                    found.append((entry.path, entry.stat()))
+    found.sort(key=lambda item: item[0])
+    return found
 
 
-def parse_article_bytes(path: str, raw: bytes, context: ArticleContext, mtime: float) -> ParseResult:
+def stat_signature(info: os.stat_result) -> str:
+    """Size and mtime: any edit of the file changes them."""
+    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+def parse_article_bytes(
+    path: str, raw: bytes, context: ArticleContext, mtime: float, with_body: bool = True
+) -> ParseResult:
     """Parse one file's bytes; the relative ``path`` is used in messages."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(path, f"not UTF-8 text (byte {exc.start}): save it as UTF-8")]
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, [
+            Problem(path, f"not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}): save it as UTF-8", line=line)
+        ]
     if path.endswith(".txt"):
-        published = datetime.fromtimestamp(mtime, context.tz)
+        # Whole seconds: RSS dates cannot carry fractions, and a date must survive a round trip.
+        published = datetime.fromtimestamp(int(mtime), context.tz)
         return load_plaintext(text, path, context, published, date_is_guess=True)
-    return load_markdown(text, path, context)
+    return load_markdown(text, path, context, with_body)
 
 
-def _parse_job(job: _Job) -> ParseResult:
-    return parse_article_bytes(*job)
+def _digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def _with_hash(result: ParseResult, digest: str) -> ParseResult:
-    article, problems = result
+def _parse_job(job: _ParseJob, context: ArticleContext) -> tuple[str, bytes]:
+    """Read, hash and parse one file: (digest, pickled parse)."""
+    relative, absolute, mtime, with_body = job
+    try:
+        raw = Path(absolute).read_bytes()
+    except OSError as exc:
+        return "", dump_parse((None, [Problem(relative, f"cannot read: {exc.strerror or exc}")]))
+    digest = _digest(raw)
+    article, problems = parse_article_bytes(relative, raw, context, mtime, with_body)
     if article is not None:
         article = replace(article, content_hash=digest)
-    return article, problems
+    return digest, dump_parse((article, problems))
+
+
+def _complete_job(job: _CompleteJob, context: ArticleContext) -> tuple[str, bytes]:
+    """Render a stub's body; a file edited since the stub was read is parsed again in full."""
+    stub, absolute = job
+    try:
+        raw = Path(absolute).read_bytes()
+    except OSError:
+        return stub.content_hash, dump_parse((stub, []))  # gone meanwhile: published as it is
+    digest = _digest(raw)
+    if digest != stub.content_hash:
+        return _parse_job((stub.source_path, absolute, 0.0, True), context)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _parse_job((stub.source_path, absolute, 0.0, True), context)
+    return digest, dump_parse((complete_markdown(stub, text, context), []))
+
+
+def _forked(index: int) -> tuple[str, bytes]:
+    assert _FORK_RUN is not None and _FORK_CONTEXT is not None
+    return _FORK_RUN(_FORK_JOBS[index], _FORK_CONTEXT)
+
+
+def _run(
+    jobs: Sequence[_J],
+    run: Callable[[_J, ArticleContext], tuple[str, bytes]],
+    context: ArticleContext,
+    workers: int | None,
+) -> Iterator[tuple[str, bytes]]:
+    """``run`` over ``jobs`` in order, in forked workers when there are many; results stream."""
+    processes = workers or os.cpu_count() or 1
+    if len(jobs) < PARALLEL_THRESHOLD or processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for job in jobs:
+            yield run(job, context)
+        return
+    global _FORK_JOBS, _FORK_RUN, _FORK_CONTEXT
+    _FORK_JOBS, _FORK_RUN, _FORK_CONTEXT = jobs, run, context
+    # Frozen objects are left alone by the children's garbage collector, so the
+    # pages they share with the parent stay shared instead of being copied.
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            yield from pool.imap(_forked, range(len(jobs)), chunksize=32)
+    finally:
+        gc.unfreeze()
+        _FORK_JOBS, _FORK_RUN, _FORK_CONTEXT = (), None, None
+
+
+class _Shared:
+    """One instance of each equal tag and author across the collection (thousands of articles share them)."""
+
+    def __init__(self) -> None:
+        self._pool: dict[object, object] = {}
+
+    def article(self, article: Article) -> Article:
+        pool = self._pool
+        tags = tuple(pool.setdefault(tag, tag) for tag in article.tags)
+        author = pool.setdefault(article.author, article.author) if article.author is not None else None
+        # The article was unpickled a moment ago and nothing else refers to it yet.
+        object.__setattr__(article, "tags", tags)
+        object.__setattr__(article, "author", author)
+        return article
 
 
 def read_articles(
@@ -63,42 +185,118 @@ def read_articles(
     context: ArticleContext,
     cache: ArticleCache | None = None,
     workers: int | None = None,
+    with_bodies: bool = True,
 ) -> tuple[list[Article], list[Problem]]:
-    """Parse every article file; reuse cached parses whose file bytes are unchanged."""
+    """Parse every article file; reuse cached parses of unchanged files.
+
+    ``with_bodies=False`` returns Markdown articles as stubs without their
+    rendered body (see :func:`load_markdown`); :func:`load_bodies` completes
+    the ones that are needed. Plain-text articles are cheap and always whole.
+    """
     if not content_dir.is_dir():
         return [], [Problem(str(content_dir), "content folder does not exist", Severity.ERROR)]
-    fingerprint = context.fingerprint()
-    jobs: dict[str, _Job] = {}
+    context_key = _context_key(context)
+    known = cache.index() if cache is not None else {}
+    prefix = os.path.relpath(content_dir, site_root)
+    content_root = str(content_dir)
     keys: dict[str, str] = {}
-    digests: dict[str, str] = {}
-    for file in article_files(content_dir):
-        relative = os.path.relpath(file, site_root)
-        raw = file.read_bytes()
-        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-        mtime = file.stat().st_mtime if file.suffix == ".txt" else 0.0
-        digests[relative] = digest
+    stats: dict[str, str] = {}
+    jobs: list[_ParseJob] = []
+    stubbed: dict[str, bool] = {}
+    touched: list[tuple[str, str]] = []
+    for absolute, info in article_files(content_dir):
+        relative = os.path.join(prefix, absolute[len(content_root) + 1 :])
+        stat = stat_signature(info)
         # A plain-text file's date comes from its mtime, so the mtime is part of its key.
-        keys[relative] = f"{digest}:{mtime}:{hashlib.blake2b(fingerprint.encode(), digest_size=8).hexdigest()}"
-        jobs[relative] = (relative, raw, context, mtime)
+        mtime = info.st_mtime if absolute.endswith(".txt") else 0.0
+        stub = not with_bodies and absolute.endswith(MARKDOWN_SUFFIXES)
+        stats[relative] = stat
+        stubbed[relative] = stub
+        stored_key, stored_stat = known.get(relative, ("", ""))
+        if stored_key:
+            key = f"{stored_key.split(':', 1)[0]}:{mtime}:{context_key}"
+            if stored_stat == stat and _usable(stored_key, key, stub):
+                keys[relative] = stored_key
+                continue
+            if stored_stat != stat:
+                # Touched, or edited? Hash it: a file saved without change keeps its parse.
+                key = f"{_digest(Path(absolute).read_bytes())}:{mtime}:{context_key}"
+                if _usable(stored_key, key, stub):
+                    keys[relative] = stored_key
+                    touched.append((stat, relative))
+                    continue
+        jobs.append((relative, absolute, mtime, not stub))
 
-    cached = cache.get_many(keys) if cache is not None else {}
-    missing = [path for path in jobs if path not in cached]
+    shared = _Shared()
     parsed: dict[str, ParseResult] = {}
-    if len(missing) >= PARALLEL_THRESHOLD and (workers or os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(_parse_job, [jobs[p] for p in missing], chunksize=64)
-            parsed = {path: _with_hash(result, digests[path]) for path, result in zip(missing, results, strict=False)}
-    else:
-        parsed = {path: _with_hash(_parse_job(jobs[path]), digests[path]) for path in missing}
+    batch: list[tuple[str, str, str, bytes]] = []
+    for job, (digest, payload) in zip(jobs, _run(jobs, _parse_job, context, workers), strict=True):
+        relative, _, mtime, _ = job
+        keys[relative] = f"{digest}:{mtime}:{context_key}" + (_STUB if stubbed[relative] else "")
+        article, found = load_parse(payload)
+        parsed[relative] = (shared.article(article) if article is not None else None, found)
+        if cache is not None and digest:
+            batch.append((relative, keys[relative], stats[relative], payload))
+            if len(batch) >= _BATCH:
+                cache.put_many(batch)
+                batch = []
     if cache is not None:
-        cache.put_many((path, keys[path], parsed[path]) for path in missing)
-        cache.forget_missing(jobs)
+        cache.put_many(batch)
+        cache.update_stats(touched)
+        cache.forget_missing(keys)
+    cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
 
     articles: list[Article] = []
     problems: list[Problem] = []
-    for path in jobs:
-        article, found = cached.get(path) or parsed[path]
+    for path in keys:
+        article, found = parsed.get(path) or cached[path]
         problems.extend(found)
         if article is not None:
-            articles.append(article)
+            articles.append(shared.article(article) if path in cached else article)
     return articles, problems
+
+
+def _context_key(context: ArticleContext) -> str:
+    return hashlib.blake2b(context.fingerprint().encode(), digest_size=8).hexdigest()
+
+
+def _usable(stored_key: str, key: str, stub_is_enough: bool) -> bool:
+    """A cached parse serves if it was made from these bytes, whole, or as a stub when a stub will do."""
+    return stored_key == key or (stub_is_enough and stored_key == key + _STUB)
+
+
+def is_stub(article: Article) -> bool:
+    """True for a Markdown article read without its body (``with_bodies=False``)."""
+    return article.source_path.endswith(MARKDOWN_SUFFIXES) and not article.content_html
+
+
+def load_bodies(
+    articles: list[Article],
+    site_root: Path,
+    context: ArticleContext,
+    cache: ArticleCache | None = None,
+    workers: int | None = None,
+) -> dict[str, Article]:
+    """The whole articles for the stubs among ``articles``, by source path.
+
+    Each comes from the parse cache when a whole parse of the same bytes is
+    there; else only its body is rendered (the front matter was read already),
+    in worker processes when there are many. A file edited since its stub was
+    read is parsed again in full.
+    """
+    context_key = _context_key(context)
+    stubs = {a.source_path: a for a in articles if is_stub(a)}
+    whole = cache.get_many({p: f"{a.content_hash}:0.0:{context_key}" for p, a in stubs.items()}) if cache else {}
+    jobs: list[_CompleteJob] = [(stub, str(site_root / path)) for path, stub in stubs.items() if path not in whole]
+    batch: list[tuple[str, str, str, bytes]] = []
+    for (stub, absolute), (digest, payload) in zip(jobs, _run(jobs, _complete_job, context, workers), strict=True):
+        whole[stub.source_path] = load_parse(payload)
+        if cache is not None and digest:
+            try:
+                stat = stat_signature(os.stat(absolute))
+            except OSError:
+                continue
+            batch.append((stub.source_path, f"{digest}:0.0:{context_key}", stat, payload))
+    if cache is not None:
+        cache.put_many(batch)
+    return {path: article for path, (article, _) in whole.items() if article is not None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
@@ -34,11 +35,14 @@ KNOWN_KEYS = frozenset(
         "draft",
         "id",
         "featured",
+        "more",
     }
 )
 
 
 class FrontMatterError(ValueError):
+    """The front matter is missing or not YAML; ``line`` is where, when known."""
+
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
@@ -81,8 +85,17 @@ def _string_list(value: Any, key: str) -> list[str]:
     )
 
 
-def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Article | None, list[Problem]]:
-    """Parse a Markdown article. Errors return ``None`` plus the problems found."""
+def load_markdown(
+    text: str, path: str, context: ArticleContext, with_body: bool = True
+) -> tuple[Article | None, list[Problem]]:
+    """Parse a Markdown article. Errors return ``None`` plus the problems found.
+
+    ``with_body=False`` skips rendering the body (most of the cost): the article
+    comes back with empty ``content_html`` and ``text``, and ``summary``/``image``
+    only from the front matter. Every problem is still found (all come from the
+    front matter), so a build can choose feed items from such stubs and render
+    only the bodies it will publish.
+    """
     problems: list[Problem] = []
 
     def error(message: str, key: str | None = None, line: int | None = None) -> None:
@@ -125,6 +138,11 @@ def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Articl
     except ValueError as exc:
         error(str(exc), "related")
         related = []
+    try:
+        more = _string_list(meta.get("more"), "more")
+    except ValueError as exc:
+        error(str(exc), "more")
+        more = []
     for flag in ("draft", "featured"):
         if flag in meta and not isinstance(meta[flag], bool):
             error(f"'{flag}' must be true or false, not {meta[flag]!r}", flag)
@@ -138,7 +156,7 @@ def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Articl
 
     slug = slugify(str(meta.get("slug") or PurePath(path).stem))
     url = context.article_url(slug, published)
-    rendered = render_markdown(body, url)
+    rendered = render_markdown(body, url) if with_body else None
     permanent = meta.get("id")
     summary = meta.get("summary")
     image = meta.get("image")
@@ -147,7 +165,7 @@ def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Articl
         image_obj = context.image(str(image.get("url", "")), str(image.get("alt", "")), url)
     elif isinstance(image, str) and image:
         image_obj = context.image(image, str(meta.get("image_alt", title)), url)
-    elif rendered.images:
+    elif rendered is not None and rendered.images:
         src, alt = rendered.images[0]
         image_obj = context.image(src, alt, url)
     article = Article(
@@ -158,15 +176,37 @@ def load_markdown(text: str, path: str, context: ArticleContext) -> tuple[Articl
         published=published,
         updated=updated,
         source_path=path,
-        content_html=rendered.html,
-        text=rendered.text,
-        summary=str(summary).strip() if summary else summarise(rendered.first_paragraph),
+        content_html=rendered.html if rendered else "",
+        text=rendered.text if rendered else "",
+        summary=str(summary).strip() if summary else summarise(rendered.first_paragraph) if rendered else "",
         author=context.author(author_name, str(meta.get("author_bio") or "")) if author_name else None,
         tags=make_tags(tag_names),
         image=image_obj,
         related=tuple(related),
+        more=tuple(more),
         draft=bool(meta.get("draft", False)),
         featured=bool(meta.get("featured", False)),
         has_permanent_id=bool(permanent),
     )
     return article, problems
+
+
+def complete_markdown(stub: Article, text: str, context: ArticleContext) -> Article:
+    """A stub from ``load_markdown(..., with_body=False)`` made whole from its file's ``text``.
+
+    Only the body is rendered (the front matter was read already); summary and
+    image fall back to the body exactly as :func:`load_markdown` does.
+    """
+    match = _FENCE.match(text)
+    rendered = render_markdown(text[match.end() :] if match else text, stub.url)
+    image = stub.image
+    if image is None and rendered.images:
+        src, alt = rendered.images[0]
+        image = context.image(src, alt, stub.url)
+    return replace(
+        stub,
+        content_html=rendered.html,
+        text=rendered.text,
+        summary=stub.summary or summarise(rendered.first_paragraph),
+        image=image,
+    )

@@ -139,6 +139,7 @@ def more_paragraph_html(headline: str, url: str | None = None) -> str:
 
 
 def story_html(story: PlainTextStory) -> str:
+    """The story's paragraphs as HTML, ``MORE:`` pointers as (not yet linked) pointer paragraphs."""
     parts = []
     for paragraph in story.paragraphs:
         if paragraph.startswith(MORE_PREFIX + " "):

@@ -2,6 +2,10 @@
 
 Feed readers and mail clients show content away from the site, so a relative
 ``/images/x.jpg`` would break; we resolve URLs against the article's page.
+
+Raw HTML is allowed in articles (editors paste tables and figures), but the
+result goes through nh3 before it reaches any feed or email: a stray
+``<script>``, event handler or unknown tag in an article never leaves the site.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -17,27 +22,35 @@ _PARSER = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(
 
 @dataclass(frozen=True, slots=True)
 class RenderedBody:
+    """A rendered Markdown body: HTML, plain text, the first paragraph's text and the images (src, alt)."""
+
     html: str
     text: str
     first_paragraph: str
     images: tuple[tuple[str, str], ...]
 
 
+_URL_ATTRIBUTE = {"link_open": "href", "image": "src"}
+
+
 def _absolutise(tokens: list[Token], page_url: str) -> None:
+    # Links and images only live among the children of inline tokens; looking
+    # only there (not at every token's attributes) keeps long articles cheap.
     for token in tokens:
-        if token.children:
-            _absolutise(token.children, page_url)
-        for attr in ("href", "src"):
-            value = token.attrGet(attr)
+        for child in token.children or ():
+            attr = _URL_ATTRIBUTE.get(child.type)
+            if attr is None:
+                continue
+            value = child.attrs.get(attr)
             if isinstance(value, str) and not value.startswith(("#", "mailto:", "tel:")):
-                token.attrSet(attr, urljoin(page_url, value))
+                child.attrs[attr] = urljoin(page_url, value)
 
 
 def render_markdown(source: str, page_url: str) -> RenderedBody:
     """Render ``source``; return HTML, plain text, the first paragraph and images."""
     tokens = _PARSER.parse(source)
     _absolutise(tokens, page_url)
-    html = _PARSER.renderer.render(tokens, _PARSER.options, {})
+    html = nh3.clean(_PARSER.renderer.render(tokens, _PARSER.options, {}), link_rel=None)
     texts: list[str] = []
     first_paragraph = ""
     images: list[tuple[str, str]] = []

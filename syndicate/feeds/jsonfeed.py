@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..model import Article, OutsideEntry
 from .spec import FeedItems, FeedMeta
@@ -14,7 +16,7 @@ def _article_item(article: Article, meta: FeedMeta) -> dict[str, Any]:
         "id": article.id,
         "url": article.url,
         "title": article.title,
-        "content_html": article.content_html if meta.full_content else f"<p>{article.summary}</p>",
+        "content_html": article.content_html if meta.full_content else f"<p>{html.escape(article.summary)}</p>",
         "summary": article.summary,
         "date_published": article.published.isoformat(),
     }
@@ -38,7 +40,8 @@ def _outside_item(entry: OutsideEntry) -> dict[str, Any]:
         "url": entry.url,
         "external_url": entry.url,
         "title": entry.title,
-        "content_html": entry.summary_html or f'<p><a href="{entry.url}">{entry.title}</a></p>',
+        "content_html": entry.summary_html
+        or f'<p><a href="{html.escape(entry.url)}">{html.escape(entry.title, quote=False)}</a></p>',
         "date_published": entry.published.isoformat(),
         "_source": {"title": entry.source_title, "url": entry.source_url},
     }
@@ -51,11 +54,13 @@ def _outside_item(entry: OutsideEntry) -> dict[str, Any]:
 
 def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
     """The JSON Feed document as UTF-8 bytes, keys in a stable order."""
-    entries: list[tuple[float, str, dict[str, Any]]] = [
-        (a.published.timestamp(), a.id, _article_item(a, meta)) for a in items.articles
+    rows: list[tuple[float, str, str]] = [
+        (a.published.timestamp(), a.id, _encoded(a, meta, _article_item)) for a in items.articles
     ]
-    entries += [(e.published.timestamp(), e.id, _outside_item(e)) for e in items.outside]
-    entries.sort(key=lambda row: (-row[0], row[1]))
+    rows += [
+        (e.published.timestamp(), e.id, _encoded(e, meta, lambda entry, _: _outside_item(entry))) for e in items.outside
+    ]
+    rows.sort(key=lambda row: (-row[0], row[1]))
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": meta.title,
@@ -63,8 +68,29 @@ def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
         "feed_url": meta.feed_url("feed.json"),
         "description": meta.description,
         "language": meta.language,
-        "items": [row[2] for row in entries],
     }
     if meta.author_name:
         document["authors"] = [{"name": meta.author_name}]
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    # The items go last, each encoded once per process and spliced in: an article
+    # sits in several feeds. No indent: json's C encoder only runs without one.
+    head = _dumps(document)[:-1]
+    return (head + ',"items":[' + ",".join(row[2] for row in rows) + "]}\n").encode("utf-8")
+
+
+_ITEM_CACHE_LIMIT = 20_000
+_item_cache: dict[tuple[object, ...], str] = {}
+_Item = TypeVar("_Item", Article, OutsideEntry)
+
+
+def _encoded(item: _Item, meta: FeedMeta, build: Callable[[_Item, FeedMeta], dict[str, Any]]) -> str:
+    key = (item, meta.base_url, meta.full_content)
+    cached = _item_cache.get(key)
+    if cached is None:
+        if len(_item_cache) >= _ITEM_CACHE_LIMIT:
+            _item_cache.clear()
+        cached = _item_cache[key] = _dumps(build(item, meta))
+    return cached
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -22,8 +22,10 @@ class FeedMeta:
     stylesheet_url: str | None = None
     author_name: str | None = None
     full_content: bool = True
+    publisher: str = ""  # the site's name: the Atom feed author when the feed has no author of its own
 
     def feed_url(self, filename: str) -> str:
+        """The absolute URL of one of this set's files, e.g. ``feed_url("atom.xml")``."""
         return f"{self.base_url}/{self.folder}{filename}"
 
     @property
@@ -41,5 +43,6 @@ class FeedItems:
     related_links: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def newest(self) -> datetime | None:
+        """When the newest item last changed: the feed's ``updated`` date (None when empty)."""
         moments = [a.modified for a in self.articles] + [e.published for e in self.outside]
         return max(moments) if moments else None

@@ -7,14 +7,22 @@ Two feedgen shortcomings are worked around here:
   Atom output (python-feedgen issue 135), so alternate, enclosure and related
   links would all come out as bare links. We write the entry links of the
   Atom tree ourselves after feedgen has built it.
+
+And one cost: an article appears in up to half a dozen feeds (the site, each
+of its tags, its author), and building a feedgen entry is most of the cost of
+a feed. Each item's RSS ``<item>`` and Atom ``<entry>`` are built by feedgen
+once per process, links repaired, and copied into every feed that holds it.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from feedgen.entry import FeedEntry
+from feedgen.ext.dc import DcEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -81,7 +89,15 @@ def _outside_entry(entry: FeedEntry, outside: OutsideEntry) -> _EntryLinks:
     return _EntryLinks(tuple(links), (outside.source_title, outside.source_url))
 
 
-def _generator(meta: FeedMeta, items: FeedItems) -> tuple[FeedGenerator, list[_EntryLinks]]:
+# Feeds with no item still need an Atom <updated>; a fixed moment keeps their bytes stable.
+_EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+# Built entries by what shapes them; cleared when it grows past this many.
+_ENTRY_CACHE_LIMIT = 20_000
+_entry_cache: dict[tuple[object, ...], tuple[etree._Element, etree._Element]] = {}
+
+
+def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
+    """The feed-level part of both documents, without entries."""
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)
     feed.id(meta.feed_id)
@@ -92,23 +108,36 @@ def _generator(meta: FeedMeta, items: FeedItems) -> tuple[FeedGenerator, list[_E
     feed.ttl(meta.ttl)
     feed.generator(GENERATOR, version=__version__)
     newest = items.newest()
+    feed.updated(newest or _EMPTY_FEED_UPDATED)
     if newest is not None:
-        feed.updated(newest)
         feed.lastBuildDate(newest)
-    if meta.author_name:
-        feed.author({"name": meta.author_name})
-    rows: list[tuple[float, str, Article | OutsideEntry]] = [
-        (a.published.timestamp(), a.id, a) for a in items.articles
-    ] + [(e.published.timestamp(), e.id, e) for e in items.outside]
-    rows.sort(key=lambda row: (-row[0], row[1]))
-    links: list[_EntryLinks] = []
-    for _, _, item in rows:
-        entry = feed.add_entry(order="append")
-        if isinstance(item, Article):
-            links.append(_article_entry(entry, item, meta, items.related_links.get(item.slug, ())))
-        else:
-            links.append(_outside_entry(entry, item))
-    return feed, links
+        feed.pubDate(newest)
+    # RFC 4287 wants an author on the feed unless every entry has one; the
+    # publication stands in (feedgen writes feed authors to Atom only when no
+    # email is given, so RSS keeps its per-item authors).
+    if meta.author_name or meta.publisher:
+        feed.author({"name": meta.author_name or meta.publisher})
+    return feed
+
+
+def _entries(
+    item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...]
+) -> tuple[etree._Element, etree._Element]:
+    """The RSS <item> and Atom <entry> of one item, built by feedgen once and then reused."""
+    key = (item, meta.base_url, meta.full_content, related)
+    cached = _entry_cache.get(key)
+    if cached is not None:
+        return cached
+    entry = FeedEntry()
+    entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
+    links = _article_entry(entry, item, meta, related) if isinstance(item, Article) else _outside_entry(entry, item)
+    atom_entry = entry.atom_entry()
+    _fix_atom_entry_links(atom_entry, links)
+    built = (entry.rss_entry(), atom_entry)
+    if len(_entry_cache) >= _ENTRY_CACHE_LIMIT:
+        _entry_cache.clear()
+    _entry_cache[key] = built
+    return built
 
 
 def _serialise(root: etree._Element, meta: FeedMeta) -> bytes:
@@ -118,30 +147,27 @@ def _serialise(root: etree._Element, meta: FeedMeta) -> bytes:
     return bytes(etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def _fix_atom_entry_links(root: etree._Element, entry_links: list[_EntryLinks]) -> None:
+def _fix_atom_entry_links(element: etree._Element, wanted: _EntryLinks) -> None:
     # feedgen builds its Atom tree with un-namespaced tags and a literal xmlns
     # attribute on the root, so the tags to find and add carry no namespace.
-    for element, wanted in zip(root.findall("entry"), entry_links, strict=True):
-        for old in [*element.findall("link"), *element.findall("source")]:
-            element.remove(old)
-        anchor = element.find("title")
-        position = list(element).index(anchor) + 1 if anchor is not None else 0
-        for offset, attributes in enumerate(wanted.links):
-            link = etree.Element(
-                "link", {k: attributes[k] for k in ("href", "rel", "type", "length") if k in attributes}
-            )
-            element.insert(position + offset, link)
-        if wanted.source is not None:
-            title, url = wanted.source
-            source = etree.SubElement(element, "source")
-            etree.SubElement(source, "id").text = url
-            etree.SubElement(source, "title").text = title
-            etree.SubElement(source, "link", href=url, rel="self")
+    for old in [*element.findall("link"), *element.findall("source")]:
+        element.remove(old)
+    anchor = element.find("title")
+    position = list(element).index(anchor) + 1 if anchor is not None else 0
+    for offset, attributes in enumerate(wanted.links):
+        link = etree.Element("link", {k: attributes[k] for k in ("href", "rel", "type", "length") if k in attributes})
+        element.insert(position + offset, link)
+    if wanted.source is not None:
+        title, url = wanted.source
+        source = etree.SubElement(element, "source")
+        etree.SubElement(source, "id").text = url
+        etree.SubElement(source, "title").text = title
+        etree.SubElement(source, "link", href=url, rel="self")
 
 
 def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
     """The RSS 2.0 and Atom 1.0 documents of one feed set."""
-    feed, entry_links = _generator(meta, items)
+    feed = _channel(meta, items)
     roots = []
     for filename, build in (("rss.xml", feed._create_rss), ("atom.xml", feed._create_atom)):
         # feedgen takes the RSS <link> from the *last* link given, so self goes first.
@@ -149,8 +175,17 @@ def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
             [{"href": meta.feed_url(filename), "rel": "self"}, {"href": meta.home_url, "rel": "alternate"}],
             replace=True,
         )
-        # The private builders return the tree: we need it for the stylesheet PI and link repair.
+        # The private builders return the tree: we need it for the stylesheet PI and the entries.
         roots.append(build()[0])
     rss_root, atom_root = roots
-    _fix_atom_entry_links(atom_root, entry_links)
+    channel = rss_root.find("channel")
+    rows: list[tuple[float, str, Article | OutsideEntry]] = [
+        (a.published.timestamp(), a.id, a) for a in items.articles
+    ] + [(e.published.timestamp(), e.id, e) for e in items.outside]
+    rows.sort(key=lambda row: (-row[0], row[1]))
+    for _, _, item in rows:
+        related = items.related_links.get(item.slug, ()) if isinstance(item, Article) else ()
+        rss_item, atom_entry = _entries(item, meta, related)
+        channel.append(copy.deepcopy(rss_item))
+        atom_root.append(copy.deepcopy(atom_entry))
     return _serialise(rss_root, meta), _serialise(atom_root, meta)

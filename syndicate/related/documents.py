@@ -8,10 +8,12 @@ they are cached under the article's content hash; the rest is cheap metadata.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from array import array
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from ..model import Article
 from ..slugs import headline_key
@@ -115,3 +117,29 @@ def article_document(article: Article, features: Features | None = None) -> Docu
         features=features if features is not None else article_features(article),
         content_key=features_key(article),
     )
+
+
+_FRONT_MATTER = re.compile(r"\A\ufeff?---\s*\n.*?\n---\s*\n", re.S)
+_LINK_TARGET = re.compile(r"\]\([^)]*\)|<[^>]+>|https?://\S+")
+
+
+def source_text(path: Path) -> str:
+    """The readable words of a Markdown file without rendering it: no front matter, link targets or tags.
+
+    ``syndicate build`` renders only the bodies it publishes; the related index
+    reads the words of the others straight from their files (once: they are
+    cached by content hash). Markdown's punctuation is dropped by the tokeniser.
+    """
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return _LINK_TARGET.sub(" ", _FRONT_MATTER.sub("", text, count=1))
+
+
+def source_bodies(site_root: Path, stubs: Iterable[Article]) -> dict[str, Article]:
+    """Body-less articles with ``text`` read from their source files (unreadable ones left out)."""
+    out: dict[str, Article] = {}
+    for stub in stubs:
+        try:
+            out[stub.slug] = replace(stub, text=source_text(site_root / stub.source_path))
+        except OSError:
+            continue  # gone since loading: indexed by its title and summary alone
+    return out

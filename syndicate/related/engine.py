@@ -10,11 +10,13 @@ index in place.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Collection as AbstractSet
-from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from ..collection import Collection
+from ..collection.loader import is_stub
 from ..config import RelatedConfig
 from ..model import Article, RelatedPick
 from ..slugs import headline_key
@@ -25,6 +27,8 @@ from .parallel import fork_map, paused_gc
 from .signals import EDITOR
 
 EDITOR_SCORE = 1.0
+# Appended to the cache key of features read from a Markdown source file rather than rendered text.
+SOURCE_BASIS = ":source"
 
 
 class RelatedIndex:
@@ -117,7 +121,7 @@ class RelatedIndex:
     def document(self, article: Article) -> Document:
         """The index document of ``article`` (reused when indexed and unchanged)."""
         known = self.index.documents.get(article.slug)
-        if known is not None and known.content_key == features_key(article) and known.title == article.title:
+        if known is not None and known.content_key.startswith(features_key(article)) and known.title == article.title:
             return known
         return article_document(article)
 
@@ -158,14 +162,27 @@ def _slug(article: Article) -> str:
 
 def _metadata_only(article: Article, known: Document) -> Document:
     """``article`` as a document reusing ``known``'s features if the text is unchanged (for comparing)."""
-    if known.content_key != features_key(article):
+    if not known.content_key.startswith(features_key(article)):
         return article_document(article, Features.from_counts({}))
-    return article_document(article, known.features)
+    return replace(article_document(article, known.features), content_key=known.content_key)
 
 
-def _documents(articles: list[Article], cache: RelatedFeatureCache | None, workers: int = 0) -> list[Document]:
-    """Documents of ``articles``, taking features from ``cache`` where the content hash matches."""
-    keys = {a.slug: features_key(a) for a in articles}
+BodyLoader = Callable[[list[Article]], Mapping[str, Article]]
+
+
+def _documents(
+    articles: list[Article], cache: RelatedFeatureCache | None, workers: int = 0, bodies: BodyLoader | None = None
+) -> list[Document]:
+    """Documents of ``articles``, taking features from ``cache`` where the content hash matches.
+
+    Articles loaded without their body (``load_collection(with_bodies=False)``)
+    are completed with ``bodies`` only when their features are not cached; a
+    body-less article's features are never cached, so they cannot stand in
+    for the whole article's later.
+    """
+    # Features of body-less articles come from their source file (``bodies``), a
+    # different basis from rendered text: their own key keeps the two apart.
+    keys = {a.slug: features_key(a) + (SOURCE_BASIS if bodies is not None and is_stub(a) else "") for a in articles}
     cached: dict[str, Features] = {}
     if cache is not None:
         for slug, payload in cache.get_many(keys).items():
@@ -174,10 +191,14 @@ def _documents(articles: list[Article], cache: RelatedFeatureCache | None, worke
             except (KeyError, ValueError, TypeError):
                 continue  # an unreadable row is recomputed and overwritten
     missing = [a for a in articles if a.slug not in cached]
+    stubs = [a for a in missing if is_stub(a)]
+    if stubs and bodies is not None:
+        whole = bodies(stubs)
+        missing = [whole.get(a.slug, a) for a in missing]
     computed = fork_map(lambda i: article_features(missing[i]), len(missing), workers)
     cached.update((a.slug, f) for a, f in zip(missing, computed, strict=True))
-    fresh = [(a.slug, keys[a.slug], f.to_json()) for a, f in zip(missing, computed, strict=True)]
-    documents = [article_document(article, cached[article.slug]) for article in articles]
+    fresh = [(a.slug, keys[a.slug], f.to_json()) for a, f in zip(missing, computed, strict=True) if not is_stub(a)]
+    documents = [replace(article_document(a, cached[a.slug]), content_key=keys[a.slug]) for a in articles]
     if cache is not None and fresh:
         cache.put_many(fresh)
     return documents
@@ -189,16 +210,19 @@ def build_related_index(
     now: datetime,
     *,
     cache: RelatedFeatureCache | None = None,
+    bodies: BodyLoader | None = None,
 ) -> RelatedIndex:
     """Build the related-stories index of a collection as of ``now``.
 
     With ``cache`` (``Store.related_features``), each article's tokenised text
     is read back when its content hash is unchanged and stored otherwise;
-    rows of articles no longer published are dropped.
+    rows of articles no longer published are dropped. ``bodies`` completes
+    articles loaded without their body (``syndicate build`` loads stubs), and
+    is called only for those whose features are not cached.
     """
     published = collection.published(now)
     with paused_gc():
-        documents = _documents(published, cache, config.workers)
+        documents = _documents(published, cache, config.workers, bodies)
     if cache is not None:
         cache.forget_missing(a.slug for a in published)
     return RelatedIndex(collection, config, now, documents)
