@@ -396,3 +396,43 @@ def test_an_article_of_common_words_still_gets_candidates() -> None:
     assert [p.document.slug for p in DocumentIndex(reversed(documents), RelatedConfig()).related(documents[0], 5)] == [
         p.document.slug for p in picks
     ]
+
+
+def test_all_picks_in_one_batch_equal_each_article_s_picks(make_site: SiteFactory) -> None:
+    # all_picks answers every article at once with sparse matrices; it must agree with picks().
+    site = _site(make_site)
+    index = _index(site)
+    every = index.all_picks()
+    assert set(every) == {a.slug for a in site.collection.published(NOW)}
+    for article in site.collection.published(NOW):
+        alone = index.picks(article)
+        assert [p.slug for p in every[article.slug]] == [p.slug for p in alone], article.slug
+        assert [p.editor_pick for p in every[article.slug]] == [p.editor_pick for p in alone]
+        for batch_pick, single in zip(every[article.slug], alone, strict=True):
+            assert batch_pick.score == pytest.approx(single.score, abs=1e-12)
+            assert dict(batch_pick.reasons) == pytest.approx(dict(single.reasons), abs=1e-6)
+
+
+def test_whole_articles_reuse_the_features_a_build_read_from_source(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The newsletter and the CLI index whole articles; after a build they must not tokenise again.
+    from syndicate.related import engine
+
+    root = make_site(_collection_files(), name="shared")
+    with syndicate.Site.open(root) as site:
+        site.build(now=NOW)
+        tokenised: list[str] = []
+        real = engine.article_features
+
+        def counting(article: syndicate.Article) -> syndicate.related.Features:
+            tokenised.append(article.slug)
+            return real(article)
+
+        monkeypatch.setattr(engine, "article_features", counting)
+        rows = site.store.db.query("SELECT slug, key FROM related_features")
+        index = build_related_index(site.collection, site.config.related, NOW, cache=site.store.related_features)
+        assert tokenised == []
+        assert index.picks(site.collection.get("lakeshore-lineup"))  # type: ignore[arg-type]
+        # Nothing was overwritten: the next build still finds every row it wrote.
+        assert site.store.db.query("SELECT slug, key FROM related_features") == rows

@@ -72,7 +72,7 @@ def select_week(site: Site, week: str, *, now: datetime | None = None, force: bo
         start,
         end,
         collection.articles,
-        build_related_index(collection, config.related, as_of),
+        build_related_index(collection, config.related, as_of, cache=site.store.related_features),
         merged_stream(config, site.store, start, end),
         SelectionLimits(
             max_stories=settings.max_stories,

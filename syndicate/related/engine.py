@@ -126,12 +126,25 @@ class RelatedIndex:
         return article_document(article)
 
     def all_picks(self, k: int | None = None) -> dict[str, list[RelatedPick]]:
-        """Picks for every published article, by slug (sorted)."""
+        """Picks for every published article, by slug (sorted).
+
+        Articles without editor picks (most) get their computed picks from one
+        batch over the whole index (:meth:`DocumentIndex.related_all`); the
+        others go through :meth:`picks`, whose exclusions differ per article.
+        """
         count = k or self.config.count
         articles = sorted(self.collection.published(self.now), key=_slug)
-        with paused_gc():
-            found = fork_map(lambda i: self.picks(articles[i], count), len(articles), self.config.workers)
-        return {a.slug: picks for a, picks in zip(articles, found, strict=True)}
+        batch = self.index.related_all(count)
+        out: dict[str, list[RelatedPick]] = {}
+        for article in articles:
+            known = self.index.documents.get(article.slug)
+            scored = batch.get(article.slug)
+            batched = scored is not None and known is not None and known is self.document(article)
+            if scored is None or not batched or self.collection.editor_picks(article):
+                out[article.slug] = self.picks(article, count)
+                continue
+            out[article.slug] = [_computed_pick(s) for s in scored]
+        return out
 
     # -- keeping up to date --------------------------------------------------
     def refresh(
@@ -154,6 +167,11 @@ class RelatedIndex:
         self.index.remove(gone)
         self.index.add(_documents(changed, cache, self.config.workers))
         return len(changed), len(gone)
+
+
+def _computed_pick(scored: Scored) -> RelatedPick:
+    document = scored.document
+    return RelatedPick(document.slug, document.title, document.url, scored.score, False, scored.reasons)
 
 
 def _slug(article: Article) -> str:
@@ -185,19 +203,30 @@ def _documents(
     keys = {a.slug: features_key(a) + (SOURCE_BASIS if bodies is not None and is_stub(a) else "") for a in articles}
     cached: dict[str, Features] = {}
     if cache is not None:
-        for slug, payload in cache.get_many(keys).items():
+        # A whole article also takes the features ``syndicate build`` read from its source file
+        # (same content hash), so the newsletter and the CLI never re-tokenise what a build did.
+        accepted: dict[str, tuple[str, ...]] = {
+            slug: (key,) if key.endswith(SOURCE_BASIS) else (key, key + SOURCE_BASIS) for slug, key in keys.items()
+        }
+        for slug, payload in cache.get_matching(accepted).items():
             try:
                 cached[slug] = Features.from_json(payload)
             except (KeyError, ValueError, TypeError):
                 continue  # an unreadable row is recomputed and overwritten
     missing = [a for a in articles if a.slug not in cached]
     stubs = [a for a in missing if is_stub(a)]
+    read: set[str] = set()  # stubs completed from their source file: their features are whole, and cacheable
     if stubs and bodies is not None:
         whole = bodies(stubs)
+        read = set(whole)
         missing = [whole.get(a.slug, a) for a in missing]
     computed = fork_map(lambda i: article_features(missing[i]), len(missing), workers)
     cached.update((a.slug, f) for a, f in zip(missing, computed, strict=True))
-    fresh = [(a.slug, keys[a.slug], f.to_json()) for a, f in zip(missing, computed, strict=True) if not is_stub(a)]
+    fresh = [
+        (a.slug, keys[a.slug], f.to_json())
+        for a, f in zip(missing, computed, strict=True)
+        if not is_stub(a) or a.slug in read
+    ]
     documents = [replace(article_document(a, cached[a.slug]), content_key=keys[a.slug]) for a in articles]
     if cache is not None and fresh:
         cache.put_many(fresh)
@@ -224,5 +253,6 @@ def build_related_index(
     with paused_gc():
         documents = _documents(published, cache, config.workers, bodies)
     if cache is not None:
-        cache.forget_missing(a.slug for a in published)
+        # Rows of articles not yet published (a newsletter of a past week) stay for later builds.
+        cache.forget_missing(a.slug for a in collection.articles)
     return RelatedIndex(collection, config, now, documents)

@@ -31,7 +31,7 @@ from operator import ge, mul, neg
 from ..config import RelatedConfig
 from ..slugs import headline_key
 from .documents import Document, Features
-from .parallel import fork_map, paused_gc
+from .parallel import fork_map
 from .signals import (
     AUTHOR,
     NAMES,
@@ -360,20 +360,19 @@ class DocumentIndex:
             urls = {document.url, *taken_urls}
 
     def related_all(self, k: int) -> dict[str, list[Scored]]:
-        """Every document's ``k`` best computed picks, over all cores for a large index."""
-        ordered = list(self.documents.values())
+        """Every document's ``k`` best computed picks, by slug: what :meth:`related` gives each.
 
-        def job(i: int) -> list[tuple[str, float, tuple[tuple[str, float], ...]]]:
-            # Slugs travel back from the workers, not documents with all their terms.
-            return [(s.document.slug, s.score, s.reasons) for s in self.related(ordered[i], k)]
+        Answered for all documents at once with sparse matrices
+        (:mod:`.batch`); the few whose shortlist the copies filter ate are
+        answered one by one, with a widened shortlist.
+        """
+        from .batch import related_all
 
-        with paused_gc():
-            found = fork_map(job, len(ordered), self.config.workers)
-        documents = self.documents
-        return {
-            document.slug: [Scored(documents[slug], score, reasons) for slug, score, reasons in picks]
-            for document, picks in zip(ordered, found, strict=True)
-        }
+        found = related_all(self, k)
+        for slug in sorted(self.documents):
+            if slug not in found:
+                found[slug] = self.related(self.documents[slug], k)
+        return {slug: found[slug] for slug in sorted(found)}
 
     def copies_of(self, title: str) -> set[str]:
         """Slugs of documents whose headline matches ``title``."""

@@ -35,9 +35,13 @@ class RelatedFeatureCache:
 
     def get_many(self, keys: dict[str, str]) -> dict[str, dict[str, object]]:
         """Cached features for ``{slug: key}``, only where the stored key matches."""
+        return self.get_matching({slug: (key,) for slug, key in keys.items()})
+
+    def get_matching(self, keys: dict[str, tuple[str, ...]]) -> dict[str, dict[str, object]]:
+        """Cached features for ``{slug: acceptable keys}``, where the stored key is one of them."""
         hits: dict[str, dict[str, object]] = {}
         for row in self._db.query("SELECT slug, key, payload FROM related_features"):
-            if keys.get(row["slug"]) == row["key"]:
+            if row["key"] in keys.get(row["slug"], ()):
                 try:
                     payload = json.loads(row["payload"])
                 except ValueError:

@@ -1,0 +1,193 @@
+"""Every document's computed picks at once, as sparse-matrix arithmetic.
+
+:meth:`DocumentIndex.related` answers one query in Python: it counts shared
+inverted lists, keeps the best ``limit`` candidates and scores them. Doing
+that for each of 10,000 documents costs seconds of interpreter time, so
+:func:`related_all` does the same steps for blocks of documents with numpy and
+scipy.sparse, step for step:
+
+1. Candidates: ``queries @ postings.T`` counts, for every pair, the shared
+   rare-term lists (a query follows its first ``QUERY_TERMS`` terms), plus
+   three per shared rare tag or title name; the best ``limit`` per row, ties by
+   slug, are the same candidates the one-query path finds.
+2. Exact scores of those candidates: the dot product of the truncated vectors,
+   the rarity-weighted shared tags and names, recency and same author.
+3. Ranking (score, then newer, then slug) and the copies filter run in Python
+   over the few best of each row only.
+
+A row whose shortlist was eaten by the copies filter is left out of the
+result; the caller answers it with the one-query path, which widens its
+shortlist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import sparse
+
+if TYPE_CHECKING:
+    from .index import DocumentIndex, Scored
+
+Matrix = Any  # scipy.sparse.csr_matrix (scipy ships no type information)
+# Query rows per block: bounds the memory of the candidate-count product.
+BLOCK_ROWS = 1024
+# Ranked candidates per row handed to the copies filter beyond k; a row needing more is answered alone.
+COPIES_SLACK = 3
+
+
+def _binary(rows: list[list[int]], columns: int) -> Matrix:
+    """A 0/1 CSR matrix with a row per list of column ids."""
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    indices = np.fromiter((c for r in rows for c in r), dtype=np.int32, count=int(indptr[-1]))
+    data = np.ones(len(indices), dtype=np.float64)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), columns))
+
+
+def _rarity(df: np.ndarray[Any, Any], documents: int) -> np.ndarray[Any, Any]:
+    """:func:`signals.rarity` over an array of document frequencies."""
+    if documents <= 2:
+        return np.ones(len(df))
+    with np.errstate(divide="ignore"):
+        value = np.maximum(0.0, np.log(documents / np.maximum(df, 1)) / np.log(documents / 2))
+    return np.where(df <= 2, 1.0, value)
+
+
+class _Keys:
+    """Ids for the terms, tags or names of the documents, in first-seen order."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def rows(self, keys_per_document: list[tuple[str, ...]] | list[list[str]]) -> list[list[int]]:
+        ids = self.ids
+        return [[ids.setdefault(key, len(ids)) for key in keys] for keys in keys_per_document]
+
+
+def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
+    """The ``k`` best computed picks of every document (excluding only itself and copies of it).
+
+    Documents whose shortlist the copies filter emptied below ``k`` are
+    missing from the result (see the module notes).
+    """
+    from .index import MIN_LISTS, QUERY_TERMS, _scored
+
+    if k <= 0 or not index.documents:
+        return {slug: [] for slug in index.documents}
+    slugs = sorted(index.documents)  # column order = slug order: ties by slug fall out of a stable sort
+    documents = [index.documents[slug] for slug in slugs]
+    n = len(slugs)
+    w = index.weights
+    cap = index._list_cap()
+    limit = max(index.config.candidates, 4 * k) + 1  # as DocumentIndex.related with only the document excluded
+
+    # -- the truncated vectors and the postings of their terms -----------------
+    terms = _Keys()
+    vectors = [index.vectors.get(slug) or index.vectorise(d.features) for slug, d in zip(slugs, documents, strict=True)]
+    term_keys = [list(v) for v in vectors]  # heaviest first
+    term_rows = terms.rows(term_keys)
+    postings = _binary(term_rows, len(terms.ids))
+    weights = postings.copy()
+    weights.data = np.fromiter((x for v in vectors for x in v.values()), dtype=np.float64, count=postings.nnz)
+    term_df = np.bincount(postings.indices, minlength=len(terms.ids))
+
+    # The terms each query follows: its first QUERY_TERMS rare ones, or the least common few.
+    query_rows: list[list[int]] = []
+    for keys, ids in zip(term_keys, term_rows, strict=True):
+        head = ids[:QUERY_TERMS]
+        rare = [t for t in head if term_df[t] <= cap]
+        if len(rare) < MIN_LISTS:  # an article of common words only still gets candidates
+            common = sorted((int(term_df[t]), key, t) for key, t in zip(keys, head, strict=False) if term_df[t] > cap)
+            rare.extend(t for _, _, t in common[: MIN_LISTS - len(rare)])
+        query_rows.append(rare)
+    queries = _binary(query_rows, len(terms.ids))
+
+    tags = _Keys()
+    tag_matrix = _binary(tags.rows([d.tags for d in documents]), len(tags.ids))
+    names = _Keys()
+    name_matrix = _binary(names.rows([d.features.names for d in documents]), len(names.ids))
+    tag_df = np.bincount(tag_matrix.indices, minlength=len(tags.ids))
+    name_df = np.bincount(name_matrix.indices, minlength=len(names.ids))
+    # A shared rare tag or title name counts as much as three shared terms.
+    rare_keys = sparse.hstack(
+        [tag_matrix @ sparse.diags(3.0 * (tag_df <= cap)), name_matrix @ sparse.diags(3.0 * (name_df <= cap))]
+    ).tocsr()
+    key_postings = sparse.hstack([tag_matrix, name_matrix]).tocsr()
+
+    # -- what exact scoring needs, per document --------------------------------
+    tag_weighted = (tag_matrix @ sparse.diags(_rarity(tag_df, n))).tocsr()
+    name_weighted = (name_matrix @ sparse.diags(_rarity(name_df, n))).tocsr()
+    tag_scale = w.tags / np.maximum(1.0, np.asarray(tag_weighted.sum(axis=1)).ravel())
+    name_scale = w.names / np.maximum(1.0, np.asarray(name_weighted.sum(axis=1)).ravel())
+    published = np.array([d.published for d in documents], dtype=np.float64)
+    author_ids: dict[str | None, int] = {None: -1}
+    authors = np.array([author_ids.setdefault(d.author, len(author_ids)) for d in documents], dtype=np.int64)
+
+    found: dict[str, list[Scored]] = {}
+    for start in range(0, n, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, n)
+        counts = (queries[start:stop] @ postings.T + rare_keys[start:stop] @ key_postings.T).tocoo()
+        rows = counts.row.astype(np.int64) + start
+        cols = counts.col.astype(np.int64)
+        values = counts.data
+        keep = (rows != cols) & (values > 0)
+        rows, cols, values = rows[keep], cols[keep], values[keep]
+        # The best `limit` per row by count, ties by slug (column order).
+        order = np.lexsort((cols, -values, rows))
+        rows, cols, values = rows[order], cols[order], values[order]
+        first = np.searchsorted(rows, np.arange(start, stop + 1))
+        per_row = first[1:] - first[:-1]
+        rank = np.arange(len(rows)) - np.repeat(first[:-1], per_row)
+        shortlisted = rank < limit
+        full = per_row >= limit  # the shortlist was cut: filters eating it means widening
+        rows, cols = rows[shortlisted], cols[shortlisted]
+
+        text = w.text * np.asarray(weights[rows].multiply(weights[cols]).sum(axis=1)).ravel()
+        shared_tags = tag_scale[rows] * np.asarray(tag_weighted[rows].multiply(tag_matrix[cols]).sum(axis=1)).ravel()
+        shared_names = (
+            name_scale[rows] * np.asarray(name_weighted[rows].multiply(name_matrix[cols]).sum(axis=1)).ravel()
+        )
+        recency = (
+            w.recency * np.power(0.5, np.abs(published[rows] - published[cols]) / w.half_life_seconds)
+            if w.recency
+            else np.zeros(len(rows))
+        )
+        same_author = np.where((authors[rows] == authors[cols]) & (authors[rows] >= 0), w.author, 0.0)
+        signal = (text > 0) | (shared_tags > 0) | (shared_names > 0)
+        total = text + shared_tags + shared_names + recency + same_author
+        ranked = signal & (total > 0)
+        rows, cols = rows[ranked], cols[ranked]
+        parts = np.column_stack((text, shared_tags, shared_names, recency, same_author))[ranked]
+        total = total[ranked]
+        # Best first: score, then newer, then slug; only the first few of a row go on to Python.
+        order = np.lexsort((cols, -published[cols], -total, rows))
+        rows, cols, total, parts = rows[order], cols[order], total[order], parts[order]
+        bounds = np.searchsorted(rows, np.arange(start, stop + 1))
+        rank = np.arange(len(rows)) - np.repeat(bounds[:-1], bounds[1:] - bounds[:-1])
+        in_head = rank < k + COPIES_SLACK
+        more = (bounds[1:] - bounds[:-1]) > k + COPIES_SLACK  # rows whose head might run out
+        head_rows = rows[in_head]
+        head_bounds: list[int] = np.searchsorted(head_rows, np.arange(start, stop + 1)).tolist()
+        total_list: list[float] = total[in_head].tolist()
+        parts_list: list[list[float]] = parts[in_head].tolist()
+        cols_list: list[int] = cols[in_head].tolist()
+        cut: list[bool] = (full | more).tolist()
+        for row in range(start, stop):
+            document = documents[row]
+            titles = {document.title_key}
+            urls = {document.url}
+            picked: list[Scored] = []
+            for at in range(head_bounds[row - start], head_bounds[row - start + 1]):
+                other = documents[cols_list[at]]
+                if other.title_key in titles or other.url in urls:
+                    continue
+                titles.add(other.title_key)
+                urls.add(other.url)
+                picked.append(_scored(other, total_list[at], tuple(parts_list[at])))  # type: ignore[arg-type]
+                if len(picked) == k:
+                    break
+            if len(picked) == k or not cut[row - start]:
+                found[document.slug] = picked
+    return found
