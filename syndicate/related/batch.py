@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 Matrix = Any  # scipy.sparse.csr_matrix (scipy ships no type information)
 # Query rows per block: bounds the memory of the candidate-count product.
-BLOCK_ROWS = 1024
+BLOCK_ROWS = 256
 # Ranked candidates per row handed to the copies filter beyond k; a row needing more is answered alone.
 COPIES_SLACK = 3
 
@@ -53,6 +53,42 @@ def _rarity(df: np.ndarray[Any, Any], documents: int) -> np.ndarray[Any, Any]:
     with np.errstate(divide="ignore"):
         value = np.maximum(0.0, np.log(documents / np.maximum(df, 1)) / np.log(documents / 2))
     return np.where(df <= 2, 1.0, value)
+
+
+def _shortlists(counts: Matrix, start: int, limit: int) -> tuple[Any, Any, Any]:
+    """Per row of ``counts`` (row ``i`` is document ``start + i``), its ``limit`` best columns.
+
+    Best by count, ties by column (slug order), never the row's own
+    document: what :meth:`DocumentIndex.candidates` picks. Counts are small
+    integers, so a per-row histogram finds each row's cut in a few array
+    passes instead of sorting every entry. Returns the (row, column) pairs
+    and, per row, whether the shortlist was cut at ``limit``.
+    """
+    height = counts.shape[0]
+    per_row = np.diff(counts.indptr)
+    local = np.repeat(np.arange(height), per_row)
+    cols = counts.indices
+    values = counts.data.astype(np.int64)  # sums of 1s and 3s: exact in floating point
+    keep = (cols != local + start) & (values > 0)
+    local, cols, values = local[keep], cols[keep], values[keep]
+    if not len(values):
+        return local + start, cols, np.zeros(height, dtype=bool)
+    top = int(values.max())
+    histogram = np.bincount(local * (top + 1) + values, minlength=height * (top + 1)).reshape(height, top + 1)
+    at_least = np.cumsum(histogram[:, ::-1], axis=1)[:, ::-1]  # [row, c]: entries counting c or more
+    enough = at_least >= limit
+    cut = np.where(enough.any(axis=1), top - np.argmax(enough[:, ::-1], axis=1), 0)
+    row_cut = cut[local]
+    sure = np.flatnonzero(values > row_cut)
+    room = limit - np.bincount(local[sure], minlength=height)
+    # Entries at a row's cut: the lowest columns (slugs) fill its remaining room.
+    tied = np.flatnonzero(values == row_cut)
+    tied = tied[np.argsort(local[tied] * counts.shape[1] + cols[tied], kind="stable")]
+    tied_rows = local[tied]
+    tied_rank = np.arange(len(tied)) - np.searchsorted(tied_rows, np.arange(height))[tied_rows]
+    chosen = np.concatenate((sure, tied[tied_rank < room[tied_rows]]))
+    full = np.bincount(local, minlength=height) >= limit
+    return local[chosen] + start, cols[chosen].astype(np.int64), full
 
 
 class _Keys:
@@ -128,21 +164,8 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     found: dict[str, list[Scored]] = {}
     for start in range(0, n, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, n)
-        counts = (queries[start:stop] @ postings.T + rare_keys[start:stop] @ key_postings.T).tocoo()
-        rows = counts.row.astype(np.int64) + start
-        cols = counts.col.astype(np.int64)
-        values = counts.data
-        keep = (rows != cols) & (values > 0)
-        rows, cols, values = rows[keep], cols[keep], values[keep]
-        # The best `limit` per row by count, ties by slug (column order).
-        order = np.lexsort((cols, -values, rows))
-        rows, cols, values = rows[order], cols[order], values[order]
-        first = np.searchsorted(rows, np.arange(start, stop + 1))
-        per_row = first[1:] - first[:-1]
-        rank = np.arange(len(rows)) - np.repeat(first[:-1], per_row)
-        shortlisted = rank < limit
-        full = per_row >= limit  # the shortlist was cut: filters eating it means widening
-        rows, cols = rows[shortlisted], cols[shortlisted]
+        counts = (queries[start:stop] @ postings.T + rare_keys[start:stop] @ key_postings.T).tocsr()
+        rows, cols, full = _shortlists(counts, start, limit)
 
         text = w.text * np.asarray(weights[rows].multiply(weights[cols]).sum(axis=1)).ravel()
         shared_tags = tag_scale[rows] * np.asarray(tag_weighted[rows].multiply(tag_matrix[cols]).sum(axis=1)).ravel()
