@@ -57,7 +57,8 @@ class Features:
         names = data["names"]
         if not isinstance(terms, dict) or not isinstance(names, list):
             raise ValueError("bad cached related features")
-        return cls.from_counts({str(k): int(v) for k, v in terms.items()}, (str(n) for n in names))
+        # JSON object keys are always strings; array() rejects counts that are not integers.
+        return cls(tuple(map(sys.intern, terms)), array("I", terms.values()), tuple(map(str, names)))
 
     def __reduce__(self) -> tuple[object, ...]:
         # Interned again on arrival from a worker process, so terms stay shared.

@@ -63,17 +63,15 @@ def _learn(words: list[bytes]) -> None:
 
 
 def _counts(text: str) -> dict[str, int]:
-    counts = Counter(text.encode("utf-8", "ignore").translate(_BYTE_TABLE).split())
-    found = list(map(_TERM_OF.get, counts))
-    if None in found:
-        _learn([word for word, term in zip(counts, found, strict=True) if term is None])
-    terms = list(map(_TERM_OF.__getitem__, counts))
-    out: dict[str, int] = dict(zip(terms, counts.values(), strict=True))  # type: ignore[arg-type]
-    dropped = terms.count("")
-    if len(out) + max(0, dropped - 1) < len(terms):  # plurals folded onto their singular: add them up
-        out = {}
-        for term, count in zip(terms, counts.values(), strict=True):
-            out[term] = out.get(term, 0) + count
+    # Each word maps to its term in C (map over a dict lookup); Counter then adds up
+    # the plurals folded onto their singular with the rest.
+    words = text.encode("utf-8", "ignore").translate(_BYTE_TABLE).split()
+    get = _TERM_OF.get
+    terms = list(map(get, words))
+    if None in terms:
+        _learn(list({word for word, term in zip(words, terms, strict=True) if term is None}))
+        terms = list(map(get, words))
+    out: Counter[str] = Counter(terms)  # type: ignore[arg-type]
     out.pop("", None)
     return out
 
