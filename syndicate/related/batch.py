@@ -109,6 +109,7 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     missing from the result (see the module notes).
     """
     from .index import MIN_LISTS, QUERY_TERMS, _scored
+    from .parallel import PARALLEL_MIN_ITEMS, fork_map
 
     if k <= 0 or not index.documents:
         return {slug: [] for slug in index.documents}
@@ -161,8 +162,9 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     author_ids: dict[str | None, int] = {None: -1}
     authors = np.array([author_ids.setdefault(d.author, len(author_ids)) for d in documents], dtype=np.int64)
 
-    found: dict[str, list[Scored]] = {}
-    for start in range(0, n, BLOCK_ROWS):
+    def block(number: int) -> tuple[list[int], list[float], list[list[float]], list[int], list[bool]]:
+        """Rows ``number * BLOCK_ROWS`` on: each row's ranked head, as plain lists (cheap to send back)."""
+        start = number * BLOCK_ROWS
         stop = min(start + BLOCK_ROWS, n)
         counts = (queries[start:stop] @ postings.T + rare_keys[start:stop] @ key_postings.T).tocsr()
         rows, cols, full = _shortlists(counts, start, limit)
@@ -197,6 +199,16 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
         parts_list: list[list[float]] = parts[in_head].tolist()
         cols_list: list[int] = cols[in_head].tolist()
         cut: list[bool] = (full | more).tolist()
+        return head_bounds, total_list, parts_list, cols_list, cut
+
+    blocks = -(-n // BLOCK_ROWS)
+    # Blocks are independent: over the cores for a large index (workers send back only the heads).
+    workers = index.config.workers if n >= PARALLEL_MIN_ITEMS else 1
+    answers = fork_map(block, blocks, workers, per_process=1, min_items=2)
+    found: dict[str, list[Scored]] = {}
+    for number, (head_bounds, total_list, parts_list, cols_list, cut) in enumerate(answers):
+        start = number * BLOCK_ROWS
+        stop = min(start + BLOCK_ROWS, n)
         for row in range(start, stop):
             document = documents[row]
             titles = {document.title_key}

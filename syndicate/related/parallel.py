@@ -58,16 +58,20 @@ def _run_range(bounds: tuple[int, int]) -> list[Any]:
     return [_job(i) for i in range(*bounds)]
 
 
-def fork_map(job: Callable[[int], R], count: int, workers: int = 0) -> list[R]:
+def fork_map(
+    job: Callable[[int], R], count: int, workers: int = 0, per_process: int = 1000, min_items: int = PARALLEL_MIN_ITEMS
+) -> list[R]:
     """``[job(0), ..., job(count - 1)]``, computed in forked processes when worth it.
 
     ``job`` may close over anything (an index, a list of articles): the workers
     inherit it through ``fork``; only the indexes go out and the results come back.
+    A process is started per ``per_process`` items at most, and none below
+    ``min_items`` items: not worth it.
     """
     global _job
-    processes = min(available_workers(workers), max(1, count // 1000))
+    processes = min(available_workers(workers), max(1, count // per_process))
     usable = sys.platform.startswith("linux") and not multiprocessing.current_process().daemon
-    if processes <= 1 or count < PARALLEL_MIN_ITEMS or not usable:
+    if processes <= 1 or count < min_items or not usable:
         return [job(i) for i in range(count)]
     step = -(-count // (processes * 4))
     ranges = [(start, min(start + step, count)) for start in range(0, count, step)]
