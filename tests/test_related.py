@@ -436,3 +436,17 @@ def test_whole_articles_reuse_the_features_a_build_read_from_source(
         assert index.picks(site.collection.get("lakeshore-lineup"))  # type: ignore[arg-type]
         # Nothing was overwritten: the next build still finds every row it wrote.
         assert site.store.db.query("SELECT slug, key FROM related_features") == rows
+
+
+def test_features_survive_the_trip_from_a_worker_process() -> None:
+    # Workers send features back as one joined string; odd characters and empty ones must survive.
+    import pickle
+
+    from syndicate.related import Features
+
+    for features in (
+        Features.from_counts({"caf\u00e9": 2, "a\u00a0b": 1, "x\u2028y": 3, "dune": 7}, ["denis villeneuve"]),
+        Features.from_counts({}),
+    ):
+        back = pickle.loads(pickle.dumps(features))
+        assert back == features and back.terms == features.terms

@@ -91,6 +91,35 @@ def _shortlists(counts: Matrix, start: int, limit: int) -> tuple[Any, Any, Any]:
     return local[chosen] + start, cols[chosen].astype(np.int64), full
 
 
+def _queries(postings: Matrix, term_df: Any, cap: int, by_term: list[int]) -> Matrix:
+    """The terms each document's query follows, as a 0/1 matrix: what :meth:`DocumentIndex.candidates` reads.
+
+    Its first ``QUERY_TERMS`` terms (``postings`` keeps each row in weight
+    order) whose lists are no longer than ``cap``; a row with fewer than
+    ``MIN_LISTS`` of those also follows its least common other terms (ties by
+    term: ``by_term`` lists the term ids in term order).
+    """
+    from .index import MIN_LISTS, QUERY_TERMS
+
+    height = postings.shape[0]
+    per_row = np.diff(postings.indptr)
+    rows = np.repeat(np.arange(height), per_row)
+    ids = postings.indices
+    head = (np.arange(len(ids)) - postings.indptr[:-1][rows]) < QUERY_TERMS
+    rare = head & (term_df[ids] <= cap)
+    need = np.maximum(0, MIN_LISTS - np.bincount(rows[rare], minlength=height))
+    common = np.flatnonzero(head & ~rare & (need[rows] > 0))
+    term_order = np.empty(len(by_term), dtype=np.int64)
+    term_order[np.asarray(by_term, dtype=np.int64)] = np.arange(len(by_term))
+    # Least common first, ties by term, within each row.
+    common = common[np.lexsort((term_order[ids[common]], term_df[ids[common]], rows[common]))]
+    common_rows = rows[common]
+    rank = np.arange(len(common)) - np.searchsorted(common_rows, np.arange(height))[common_rows]
+    chosen = np.concatenate((np.flatnonzero(rare), common[rank < need[common_rows]]))
+    data = np.ones(len(chosen), dtype=np.float64)
+    return sparse.csr_matrix((data, (rows[chosen], ids[chosen])), shape=postings.shape)
+
+
 class _Keys:
     """Ids for the terms, tags or names of the documents, in first-seen order."""
 
@@ -108,7 +137,7 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     Documents whose shortlist the copies filter emptied below ``k`` are
     missing from the result (see the module notes).
     """
-    from .index import MIN_LISTS, QUERY_TERMS, _scored
+    from .index import _scored
     from .parallel import PARALLEL_MIN_ITEMS, fork_map
 
     if k <= 0 or not index.documents:
@@ -123,23 +152,14 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     # -- the truncated vectors and the postings of their terms -----------------
     terms = _Keys()
     vectors = [index.vectors.get(slug) or index.vectorise(d.features) for slug, d in zip(slugs, documents, strict=True)]
-    term_keys = [list(v) for v in vectors]  # heaviest first
-    term_rows = terms.rows(term_keys)
+    term_rows = terms.rows([list(v) for v in vectors])  # heaviest first
     postings = _binary(term_rows, len(terms.ids))
     weights = postings.copy()
     weights.data = np.fromiter((x for v in vectors for x in v.values()), dtype=np.float64, count=postings.nnz)
     term_df = np.bincount(postings.indices, minlength=len(terms.ids))
 
     # The terms each query follows: its first QUERY_TERMS rare ones, or the least common few.
-    query_rows: list[list[int]] = []
-    for keys, ids in zip(term_keys, term_rows, strict=True):
-        head = ids[:QUERY_TERMS]
-        rare = [t for t in head if term_df[t] <= cap]
-        if len(rare) < MIN_LISTS:  # an article of common words only still gets candidates
-            common = sorted((int(term_df[t]), key, t) for key, t in zip(keys, head, strict=False) if term_df[t] > cap)
-            rare.extend(t for _, _, t in common[: MIN_LISTS - len(rare)])
-        query_rows.append(rare)
-    queries = _binary(query_rows, len(terms.ids))
+    queries = _queries(postings, term_df, cap, sorted(range(len(terms.ids)), key=list(terms.ids).__getitem__))
 
     tags = _Keys()
     tag_matrix = _binary(tags.rows([d.tags for d in documents]), len(tags.ids))

@@ -61,12 +61,17 @@ class Features:
         return cls(tuple(map(sys.intern, terms)), array("I", terms.values()), tuple(map(str, names)))
 
     def __reduce__(self) -> tuple[object, ...]:
-        # Interned again on arrival from a worker process, so terms stay shared.
-        return (_features_from_parts, (self.words, self.counts, self.names))
+        # From a worker process as one string (the tokeniser blanks every ASCII control
+        # character, so no term holds a newline) and the counts' bytes: pickling hundreds
+        # of small strings per article cost as much as tokenising them. Interned again on
+        # arrival, so terms stay shared.
+        return (_features_from_parts, ("\n".join(self.words), self.counts.tobytes(), self.names))
 
 
-def _features_from_parts(words: tuple[str, ...], counts: array[int], names: tuple[str, ...]) -> Features:
-    return Features(tuple(map(sys.intern, words)), counts, names)
+def _features_from_parts(words: str, counts: bytes, names: tuple[str, ...]) -> Features:
+    numbers = array("I")
+    numbers.frombytes(counts)
+    return Features(tuple(map(sys.intern, words.split("\n"))) if words else (), numbers, names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,7 @@ def features_key(article: Article) -> str:
     return f"{FEATURES_VERSION}:{digest}"
 
 
-def article_document(article: Article, features: Features | None = None) -> Document:
+def article_document(article: Article, features: Features | None = None, content_key: str | None = None) -> Document:
     """The index document of an article, computing its features unless given."""
     return Document(
         slug=article.slug,
@@ -116,7 +121,7 @@ def article_document(article: Article, features: Features | None = None) -> Docu
         author=article.author.slug if article.author else None,
         tags=tuple(sorted({t.slug for t in article.tags})),
         features=features if features is not None else article_features(article),
-        content_key=features_key(article),
+        content_key=content_key if content_key is not None else features_key(article),
     )
 
 

@@ -227,7 +227,7 @@ def _documents(
         for a, f in zip(missing, computed, strict=True)
         if not is_stub(a) or a.slug in read
     ]
-    documents = [replace(article_document(a, cached[a.slug]), content_key=keys[a.slug]) for a in articles]
+    documents = [article_document(a, cached[a.slug], keys[a.slug]) for a in articles]
     if cache is not None and fresh:
         cache.put_many(fresh)
     return documents
