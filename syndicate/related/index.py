@@ -25,13 +25,14 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain, compress, islice, repeat
+from itertools import chain, compress, islice, pairwise, repeat
 from operator import ge, mul, neg
+
+import numpy as np
 
 from ..config import RelatedConfig
 from ..slugs import headline_key
 from .documents import Document, Features
-from .parallel import fork_map
 from .signals import (
     AUTHOR,
     NAMES,
@@ -101,20 +102,15 @@ class DocumentIndex:
     def _rebuild(self, documents: list[Document]) -> None:
         """Compute term statistics, vectors and lists for ``documents`` from scratch."""
         self.documents = {d.slug: d for d in sorted(documents, key=lambda d: d.slug)}
-        self.term_df = Counter()
-        for document in self.documents.values():
-            self.term_df.update(document.features.words)
+        ordered = list(self.documents.values())
         self._stats_size = len(self.documents)
         self._changes = 0
-        top = math.log(1 + self._stats_size)
-        self.idf = {term: top - math.log(1 + df) + 1.0 for term, df in self.term_df.items()}
+        self.term_df, self.idf, vectors = _vectorise_all([d.features for d in ordered], self.config.distinctive_terms)
         self.vectors = {}
         self._term_lists = {}
         self._tag_lists = {}
         self._name_lists = {}
         self._by_title = {}
-        ordered = list(self.documents.values())
-        vectors = fork_map(lambda i: self.vectorise(ordered[i].features), len(ordered), self.config.workers)
         for document, vector in zip(ordered, vectors, strict=True):  # sorted by slug: lists come out sorted
             slug = document.slug
             self.vectors[slug] = vector
@@ -377,6 +373,63 @@ class DocumentIndex:
     def copies_of(self, title: str) -> set[str]:
         """Slugs of documents whose headline matches ``title``."""
         return set(self._by_title.get(headline_key(title), ()))
+
+
+def _vectorise_all(
+    features: list[Features], keep: int
+) -> tuple[Counter[str], dict[str, float], list[dict[str, float]]]:
+    """Document frequencies, idf and every document's vector: :meth:`DocumentIndex.vectorise` for all at once.
+
+    The same arithmetic in the same order (idf with ``math.log``, norms summed
+    one term after another), so each vector equals what ``vectorise`` gives
+    it, but in array passes over all the terms of the collection instead of
+    Python calls per document.
+    """
+    lengths = np.fromiter(map(len, features), dtype=np.int64, count=len(features))
+    words = list(chain.from_iterable(f.words for f in features))
+    vocabulary = list(dict.fromkeys(words))
+    id_of = dict(zip(vocabulary, range(len(vocabulary)), strict=True))
+    ids = np.fromiter(map(id_of.__getitem__, words), dtype=np.int64, count=len(words))
+    del words
+    counts = np.frombuffer(b"".join(f.counts.tobytes() for f in features), dtype=np.uint32).astype(np.int64)
+    df = np.bincount(ids, minlength=len(vocabulary))
+    df_list: list[int] = df.tolist()
+    term_df = Counter(dict(zip(vocabulary, df_list, strict=True)))
+    top = math.log(1 + len(features))
+    idf = {term: top - math.log(1 + d) + 1.0 for term, d in zip(vocabulary, df_list, strict=True)}
+    rows = np.repeat(np.arange(len(features)), lengths)
+    log_tf = np.array(_LOG_TF)[np.minimum(counts, len(_LOG_TF) - 1)]
+    big = counts >= len(_LOG_TF)
+    if big.any():
+        log_tf[big] = [_log_tf(int(c)) for c in counts[big]]
+    weights = log_tf * np.array(list(idf.values()))[ids]
+    sums = np.bincount(rows, weights=weights, minlength=len(features))  # sequential, like sum()
+    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=len(features)))
+    norms[norms == 0] = 1.0
+    # Most terms weigh well under their document's mean and cannot be among its heaviest few.
+    means = sums / np.maximum(lengths, 1)
+    cut = np.full(len(features), -np.inf)
+    for times in (1.0, 1.5, 2.0, 3.0, 4.0):  # the highest multiple of the mean that still leaves `keep`
+        line = times * means
+        enough = np.bincount(rows[weights >= line[rows]], minlength=len(features)) >= keep
+        cut = np.where(enough, line, cut)
+    heavy = np.flatnonzero(weights >= cut[rows])
+    rank_of_term = np.empty(len(vocabulary), dtype=np.int64)
+    rank_of_term[np.array(sorted(range(len(vocabulary)), key=vocabulary.__getitem__), dtype=np.int64)] = np.arange(
+        len(vocabulary)
+    )
+    # Heaviest first, ties by term, within each document; its first `keep` are its vector.
+    heavy = heavy[np.lexsort((rank_of_term[ids[heavy]], -weights[heavy], rows[heavy]))]
+    heavy_rows = rows[heavy]
+    rank = np.arange(len(heavy)) - np.searchsorted(heavy_rows, np.arange(len(features)))[heavy_rows]
+    chosen = heavy[rank < keep]
+    terms = [vocabulary[i] for i in ids[chosen].tolist()]
+    values: list[float] = (weights[chosen] / norms[rows[chosen]]).tolist()
+    bounds: list[int] = np.searchsorted(rows[chosen], np.arange(len(features) + 1)).tolist()
+    vectors = [
+        dict(zip(terms[a:b], values[a:b], strict=True)) for a, b in pairwise(bounds)
+    ]
+    return term_df, idf, vectors
 
 
 def _scored(other: Document, total: float, parts: Parts) -> Scored:
