@@ -16,6 +16,11 @@ nearly every pair shares some word. The index avoids pairs that cannot win:
 
 Lists are kept sorted by slug, so adding documents one by one gives the same
 lists, and the same candidates, as building them all at once.
+
+A full rebuild vectorises every document in array passes (``_vectorise_all``)
+and every document's picks come from :mod:`.batch`, which does steps 2-3 for
+blocks of documents as sparse-matrix products; both give exactly what the
+one-document methods here give.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, compress, islice, pairwise, repeat
 from operator import ge, mul, neg
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +57,8 @@ _LOG_TF = [0.0] + [1.0 + math.log(tf) for tf in range(1, 4096)]
 RESTATISTICS_SHARE = 0.1
 # Below this many (document, term) entries, recomputing everything on an update takes well under a second.
 EXACT_UPDATE_TERMS = 400_000
+# Documents vectorised together on a full rebuild (bounds the size of the arrays).
+VECTORISE_CHUNK = 4096
 
 
 # How many of its heaviest terms a query follows to find candidates (all of them still score).
@@ -385,51 +393,68 @@ def _vectorise_all(
     it, but in array passes over all the terms of the collection instead of
     Python calls per document.
     """
-    lengths = np.fromiter(map(len, features), dtype=np.int64, count=len(features))
-    words = list(chain.from_iterable(f.words for f in features))
-    vocabulary = list(dict.fromkeys(words))
+    # Term ids of every (document, term) entry, 4 bytes each; the rest is done a chunk of
+    # documents at a time so the arrays stay small (50,000 articles hold 20 million entries).
+    vocabulary = list(dict.fromkeys(chain.from_iterable(f.words for f in features)))
     id_of = dict(zip(vocabulary, range(len(vocabulary)), strict=True))
-    ids = np.fromiter(map(id_of.__getitem__, words), dtype=np.int64, count=len(words))
-    del words
-    counts = np.frombuffer(b"".join(f.counts.tobytes() for f in features), dtype=np.uint32).astype(np.int64)
-    df = np.bincount(ids, minlength=len(vocabulary))
-    df_list: list[int] = df.tolist()
+    total = sum(map(len, features))
+    ids = np.fromiter(map(id_of.__getitem__, chain.from_iterable(f.words for f in features)), np.int32, total)
+    del id_of
+    df_list: list[int] = np.bincount(ids, minlength=len(vocabulary)).tolist()
     term_df = Counter(dict(zip(vocabulary, df_list, strict=True)))
     top = math.log(1 + len(features))
     idf = {term: top - math.log(1 + d) + 1.0 for term, d in zip(vocabulary, df_list, strict=True)}
-    rows = np.repeat(np.arange(len(features)), lengths)
-    log_tf = np.array(_LOG_TF)[np.minimum(counts, len(_LOG_TF) - 1)]
-    big = counts >= len(_LOG_TF)
-    if big.any():
-        log_tf[big] = [_log_tf(int(c)) for c in counts[big]]
-    weights = log_tf * np.array(list(idf.values()))[ids]
-    sums = np.bincount(rows, weights=weights, minlength=len(features))  # sequential, like sum()
-    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=len(features)))
-    norms[norms == 0] = 1.0
-    # Most terms weigh well under their document's mean and cannot be among its heaviest few.
-    means = sums / np.maximum(lengths, 1)
-    cut = np.full(len(features), -np.inf)
-    for times in (1.0, 1.5, 2.0, 3.0, 4.0):  # the highest multiple of the mean that still leaves `keep`
-        line = times * means
-        enough = np.bincount(rows[weights >= line[rows]], minlength=len(features)) >= keep
-        cut = np.where(enough, line, cut)
-    heavy = np.flatnonzero(weights >= cut[rows])
+    idf_of_id = np.array(list(idf.values()))
     rank_of_term = np.empty(len(vocabulary), dtype=np.int64)
     rank_of_term[np.array(sorted(range(len(vocabulary)), key=vocabulary.__getitem__), dtype=np.int64)] = np.arange(
         len(vocabulary)
     )
+    log_tf_table = np.array(_LOG_TF)
+    vectors: list[dict[str, float]] = []
+    offset = 0
+    for start in range(0, len(features), VECTORISE_CHUNK):
+        chunk = features[start : start + VECTORISE_CHUNK]
+        lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+        size = int(lengths.sum())
+        chunk_ids = ids[offset : offset + size]
+        offset += size
+        counts = np.frombuffer(b"".join(f.counts.tobytes() for f in chunk), dtype=np.uint32).astype(np.int64)
+        log_tf = log_tf_table[np.minimum(counts, len(_LOG_TF) - 1)]
+        big = counts >= len(_LOG_TF)
+        if big.any():
+            log_tf[big] = [_log_tf(int(c)) for c in counts[big]]
+        vectors.extend(
+            _chunk_vectors(lengths, chunk_ids, log_tf * idf_of_id[chunk_ids], rank_of_term, vocabulary, keep)
+        )
+    return term_df, idf, vectors
+
+
+def _chunk_vectors(
+    lengths: Any, ids: Any, weights: Any, rank_of_term: Any, vocabulary: list[str], keep: int
+) -> list[dict[str, float]]:
+    """The vectors of consecutive documents with ``lengths`` terms, whose ids and weights are given in order."""
+    count = len(lengths)
+    rows = np.repeat(np.arange(count), lengths)
+    sums = np.bincount(rows, weights=weights, minlength=count)  # sequential, like sum()
+    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=count))
+    norms[norms == 0] = 1.0
+    # Most terms weigh well under their document's mean and cannot be among its heaviest few.
+    means = sums / np.maximum(lengths, 1)
+    cut = np.full(count, -np.inf)
+    for times in (1.0, 1.5, 2.0, 3.0, 4.0):  # the highest multiple of the mean that still leaves `keep`
+        line = times * means
+        enough = np.bincount(rows[weights >= line[rows]], minlength=count) >= keep
+        cut = np.where(enough, line, cut)
+    heavy = np.flatnonzero(weights >= cut[rows])
     # Heaviest first, ties by term, within each document; its first `keep` are its vector.
     heavy = heavy[np.lexsort((rank_of_term[ids[heavy]], -weights[heavy], rows[heavy]))]
     heavy_rows = rows[heavy]
-    rank = np.arange(len(heavy)) - np.searchsorted(heavy_rows, np.arange(len(features)))[heavy_rows]
+    rank = np.arange(len(heavy)) - np.searchsorted(heavy_rows, np.arange(count))[heavy_rows]
     chosen = heavy[rank < keep]
     terms = [vocabulary[i] for i in ids[chosen].tolist()]
     values: list[float] = (weights[chosen] / norms[rows[chosen]]).tolist()
-    bounds: list[int] = np.searchsorted(rows[chosen], np.arange(len(features) + 1)).tolist()
-    vectors = [
-        dict(zip(terms[a:b], values[a:b], strict=True)) for a, b in pairwise(bounds)
-    ]
-    return term_df, idf, vectors
+    bounds: list[int] = np.searchsorted(rows[chosen], np.arange(count + 1)).tolist()
+    return [dict(zip(terms[a:b], values[a:b], strict=True)) for a, b in pairwise(bounds)]
 
 
 def _scored(other: Document, total: float, parts: Parts) -> Scored:

@@ -1,8 +1,9 @@
 """Spreading per-article work over the machine's cores.
 
-Tokenising, vectorising and answering every article's query are independent
-per article, and pure Python, so a large collection is split over forked
-worker processes (which inherit the index without copying it up front). Small
+Tokenising (pure Python, per article) and answering blocks of queries (sparse
+products, per block of rows) are independent, so a large collection is split
+over forked worker processes (which inherit the index without copying it up
+front); only compact results travel back. Small
 collections, one-core machines and platforms without ``fork`` run serially:
 starting processes would cost more than it saves.
 """
