@@ -10,21 +10,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, SiteFactory
+from conftest import ARTICLE_WITH_ID, REPO, SiteFactory
 
 from syndicate.cli import main
 from syndicate.cli.common import ExitCode
 
-GOOD = """\
----
-id: urn:uuid:0b6c9a8e-1d1f-4c1e-8a57-5d1c1a000001
-title: Festival Opens
-date: 2026-10-14 09:30
-author: Jane Doe
-tags: [festivals]
----
-The festival opened.
-"""
+GOOD = ARTICLE_WITH_ID
 
 BROKEN = {
     "no-title.md": "---\ndate: 2026-10-01\n---\nbody\n",
