@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
@@ -76,3 +77,29 @@ def sample_site(make_site: SiteFactory) -> Path:
     from sample_site import SAMPLE_ARTICLES, SAMPLE_CONFIG
 
     return make_site(SAMPLE_ARTICLES, SAMPLE_CONFIG, name="sample")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HTTPServer]:
+    """A real HTTP server on 127.0.0.1 standing in for outside feed sites.
+
+    Threaded, so a slow or endless response does not hold up the other sources.
+    """
+    http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    http.start()
+    yield http
+    http.clear()
+    http.stop()
+
+
+# An article with a permanent id, for tests that edit or rename it.
+ARTICLE_WITH_ID = """\
+---
+id: urn:uuid:0b6c9a8e-1d1f-4c1e-8a57-5d1c1a000001
+title: Festival Opens
+date: 2026-10-14 09:30
+author: Jane Doe
+tags: [festivals]
+---
+The festival opened.
+"""

@@ -10,21 +10,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, SiteFactory
+from conftest import ARTICLE_WITH_ID, REPO, SiteFactory
 
 from syndicate.cli import main
 from syndicate.cli.common import ExitCode
 
-GOOD = """\
----
-id: urn:uuid:0b6c9a8e-1d1f-4c1e-8a57-5d1c1a000001
-title: Festival Opens
-date: 2026-10-14 09:30
-author: Jane Doe
-tags: [festivals]
----
-The festival opened.
-"""
+GOOD = ARTICLE_WITH_ID
 
 BROKEN = {
     "no-title.md": "---\ndate: 2026-10-01\n---\nbody\n",
@@ -171,3 +162,20 @@ def test_console_script_builds_a_site(make_site: SiteFactory) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert (site / "public" / "tags" / "festivals" / "atom.xml").is_file()
+
+
+def test_build_fetch_merges_outside_stories_and_reports_failed_sources(demo_site: Path) -> None:
+    code, out, _ = _run("build", "--fetch", "--strict", "--json", "--site", str(demo_site))
+    assert code == ExitCode.PARTIAL  # a failing source fails the run only under --strict
+    report = json.loads(out)
+    assert report["fetch"]["new_entries"] > 0
+    # The demo's deliberately broken source (an HTML page) is named with its problem.
+    failed = {f["url"]: f["error"] for f in report["fetch"]["failed"]}
+    assert any(url.endswith("projection-booth.xml") and "HTML" in error for url, error in failed.items())
+    film_news = (demo_site / "public" / "film-news" / "rss.xml").read_text(encoding="utf-8")
+    assert "<source " in film_news  # outside items are credited to their source
+
+    # Without --strict the build succeeds; nothing new arrives the second time.
+    code, out, _ = _run("build", "--fetch", "--json", "--site", str(demo_site))
+    assert code == ExitCode.OK
+    assert json.loads(out)["fetch"]["new_entries"] == 0

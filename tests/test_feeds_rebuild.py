@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import SiteFactory
+from conftest import ARTICLE_WITH_ID, SiteFactory
 from pytest_httpserver import HTTPServer
 
 import syndicate
@@ -23,16 +23,7 @@ from syndicate.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
 
-WITH_ID = """\
----
-id: urn:uuid:0b6c9a8e-1d1f-4c1e-8a57-5d1c1a000001
-title: Festival Opens
-date: 2026-10-14 09:30
-author: Jane Doe
-tags: [festivals]
----
-The festival opened.
-"""
+WITH_ID = ARTICLE_WITH_ID
 
 WITHOUT_ID = """\
 ---

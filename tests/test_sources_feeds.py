@@ -6,7 +6,6 @@ import json
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,14 +60,6 @@ SECOND_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <guid>blog-taiwan</guid><pubDate>Wed, 18 Nov 2026 10:00:00 GMT</pubDate></item>
 </channel></rss>"""
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    http.start()
-    yield http
-    http.clear()
-    http.stop()
 
 
 @pytest.fixture

@@ -48,15 +48,6 @@ def story(n: int, host: str = "good.example.com", day: int = 18) -> dict[str, st
 GOOD_FEED = rss([story(n) for n in range(1, 6)])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    # threaded: a slow or endless response must not hold up the other sources.
-    http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    http.start()
-    yield http
-    http.clear()
-    http.stop()
-
 
 @pytest.fixture
 def http(server: HTTPServer) -> HTTPServer:

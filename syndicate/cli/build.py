@@ -25,6 +25,7 @@ from .common import (
     print_json,
     site_option,
 )
+from .sources import fetch_with_progress
 
 
 def _problem_json(problem: Problem) -> dict[str, object]:
@@ -46,6 +47,7 @@ def _print_problems(problems: list[Problem]) -> None:
     epilog=examples(
         "syndicate build",
         "syndicate build --site ~/sites/film --out /var/www/feeds --strict",
+        "syndicate build --fetch            # fetch the outside feeds first (the cron job)",
     )
 )
 @site_option
@@ -62,9 +64,17 @@ def _print_problems(problems: list[Problem]) -> None:
     metavar="DATETIME",
     help="Build as of this moment (ISO 8601), e.g. to preview scheduled stories.",
 )
+@click.option(
+    "--fetch",
+    "fetch_first",
+    is_flag=True,
+    help="Fetch the outside feeds first (as `syndicate fetch`); failing sources are warnings (exit 4 under --strict).",
+)
 @json_option
 @handle_errors
-def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | None, as_json: bool) -> None:
+def build(
+    site_dir: str, out_dir: Path | None, strict: bool, now_text: str | None, fetch_first: bool, as_json: bool
+) -> None:
     """Write the site's feeds: RSS, Atom and JSON Feed for the site, each tag and each author.
 
     Broken articles are skipped with a warning naming the file and line; the
@@ -76,7 +86,9 @@ def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | Non
             now = parse_date(now_text, site.config.site.tz) if now_text else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--now") from None
+        fetch_report = fetch_with_progress(site, show_progress=not as_json) if fetch_first else None
         result = site.build(out_dir=out_dir, now=now)
+    failed_sources = fetch_report.failed if fetch_report is not None else []
     errors = result.errors
     if as_json:
         print_json(
@@ -91,9 +103,25 @@ def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | Non
                 "up_to_date": result.up_to_date,
                 "seconds": round(result.seconds, 3),
                 "problems": [_problem_json(p) for p in result.problems],
+                "fetch": None
+                if fetch_report is None
+                else {
+                    "new_entries": fetch_report.new_entries,
+                    "failed": [
+                        {"url": r.source.url, "title": r.source.title, "error": r.outcome.error if r.outcome else ""}
+                        for r in failed_sources
+                    ],
+                },
             }
         )
     else:
+        if fetch_report is not None:
+            console.print(
+                f"Fetched {len(fetch_report.results)} outside sources: {fetch_report.new_entries} new stories."
+            )
+            for r in failed_sources:
+                error = r.outcome.error if r.outcome else "failed"
+                err_console.print(f"[yellow]warning: source {escape(r.source.url)}: {escape(error)}[/yellow]")
         _print_problems(errors)
         warnings = len(result.problems) - len(errors)
         if result.up_to_date:
@@ -113,6 +141,8 @@ def build(site_dir: str, out_dir: Path | None, strict: bool, now_text: str | Non
             console.print(f"{warnings} warning(s): run `syndicate check` to see them.")
     if strict and errors:
         sys.exit(ExitCode.PROBLEMS)
+    if strict and failed_sources:
+        sys.exit(ExitCode.PARTIAL)
 
 
 @click.command(

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from ..atomicfile import write_atomic
 from ..model import Source, SourceHealth
-from ..sources import SourceResult, fetch_sources, list_sources, parse_opml, render_opml
+from ..site import Site
+from ..sources import FetchReport, SourceResult, fetch_sources, list_sources, parse_opml, render_opml
 from ..sources.update import opml_path
 from .common import (
     ExitCode,
@@ -56,6 +57,45 @@ def _result_json(result: SourceResult) -> dict[str, Any]:
 _STATUS_COLOURS = {"fetched": "green", "not-modified": "green", "waiting": "yellow", "disabled": "red"}
 
 
+def fetch_with_progress(site: Site, *, force: bool = False, show_progress: bool = True) -> FetchReport:
+    """Fetch every due source, with a progress bar on stderr unless told not to."""
+    if not show_progress:
+        return fetch_sources(site.config, site.store, force=force)
+    with Progress(
+        TextColumn("fetching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def advance(result: SourceResult, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=result.source.title[:40])
+
+        return fetch_sources(site.config, site.store, force=force, progress=advance)
+
+
+def print_fetch_report(report: FetchReport) -> None:
+    """The per-source table and a one-line summary."""
+    table = Table("source", "status", "entries", "new", "problem", title="Outside feeds")
+    for r in report.results:
+        colour = "red" if r.failed else _STATUS_COLOURS.get(r.status, "white")
+        problem = r.outcome.error if r.outcome and r.outcome.error else "; ".join(r.problems)
+        if r.outcome is None and r.health is not None and r.health.next_attempt:
+            problem = f"backing off until {_when(r.health.next_attempt)} UTC"
+        table.add_row(r.source.title, f"[{colour}]{r.status}[/{colour}]", str(r.entries), str(r.new_entries), problem)
+    console.print(table)
+    for old, new in report.moved:
+        console.print(f"moved permanently: {old} -> {new} (sources.opml updated)")
+    console.print(
+        f"{report.new_entries} new stories from {len(report.results)} sources, {len(report.failed)} failed, "
+        f"{report.pruned} old stories pruned ({report.seconds:.2f} s)."
+    )
+
+
 @click.command(
     epilog=examples(
         "syndicate fetch",
@@ -76,24 +116,7 @@ def fetch(site_dir: str, force: bool, as_json: bool) -> None:
     arrive, and the exit code is 4 when any source failed.
     """
     with open_site(site_dir) as site:
-        if as_json:
-            report = fetch_sources(site.config, site.store, force=force)
-        else:
-            with Progress(
-                TextColumn("fetching"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("", total=None)
-
-                def advance(result: SourceResult, done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total, description=result.source.title[:40])
-
-                report = fetch_sources(site.config, site.store, force=force, progress=advance)
+        report = fetch_with_progress(site, force=force, show_progress=not as_json)
     failed = report.failed
     if as_json:
         print_json(
@@ -110,22 +133,7 @@ def fetch(site_dir: str, force: bool, as_json: bool) -> None:
             }
         )
     else:
-        table = Table("source", "status", "entries", "new", "problem", title="Outside feeds")
-        for r in report.results:
-            colour = "red" if r.failed else _STATUS_COLOURS.get(r.status, "white")
-            problem = r.outcome.error if r.outcome and r.outcome.error else "; ".join(r.problems)
-            if r.outcome is None and r.health is not None and r.health.next_attempt:
-                problem = f"backing off until {_when(r.health.next_attempt)} UTC"
-            table.add_row(
-                r.source.title, f"[{colour}]{r.status}[/{colour}]", str(r.entries), str(r.new_entries), problem
-            )
-        console.print(table)
-        for old, new in report.moved:
-            console.print(f"moved permanently: {old} -> {new} (sources.opml updated)")
-        console.print(
-            f"{report.new_entries} new stories from {len(report.results)} sources, {len(failed)} failed, "
-            f"{report.pruned} old stories pruned ({report.seconds:.2f} s)."
-        )
+        print_fetch_report(report)
     if failed:
         sys.exit(ExitCode.PARTIAL)
 
