@@ -16,6 +16,7 @@ characters (CR, LF, ...) replaced, and the address is validated.
 from __future__ import annotations
 
 import binascii
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -23,9 +24,10 @@ from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime, formataddr, getaddresses
 from urllib.parse import quote
 
+from ..config import Config
 from ..errors import ConfigError, NewsletterError
 from ..model import RenderedIssue
 from . import placeholders
@@ -156,6 +158,10 @@ class MessageTemplate:
             # The parts' bodies are replaced by quoted-printable ones below.
             part.replace_header("Content-Transfer-Encoding", "quoted-printable")
             del part["MIME-Version"]
+        # A boundary from the content keeps the bytes reproducible (message.eml is built with this
+        # too); quoted-printable bodies write "=" as "=3D", so "=_" can never occur inside them.
+        digest = hashlib.sha256((issue.text + issue.html).encode("utf-8")).hexdigest()[:32]
+        skeleton.set_boundary(f"=_syndicate_{digest}")
         data = skeleton.as_bytes(policy=policy.SMTP)
         head, _, body = data.partition(b"\r\n\r\n")
         before_text, _, rest = body.partition(_TEXT_SLOT.encode() + b"\r\n")
@@ -205,3 +211,22 @@ class MessageTemplate:
                 self.after_html,
             )
         )
+
+
+def unsubscribe_base(config: Config) -> str:
+    """The unsubscribe page: ``[newsletter] unsubscribe_url``, else ``<site url>/unsubscribe``."""
+    return config.newsletter.unsubscribe_url or f"{config.site.base_url}/unsubscribe"
+
+
+def sender_address(config: Config) -> str:
+    """``[smtp] from``, else the site's title at newsletter@<site domain>."""
+    return config.smtp.from_ or formataddr((config.site.title, f"newsletter@{config.site.domain}"))
+
+
+def template_for(config: Config, issue: RenderedIssue) -> MessageTemplate:
+    """The message template of ``issue`` with the site's sender and list headers."""
+    return MessageTemplate(
+        issue,
+        sender=sender_address(config),
+        lists=ListSettings(config.newsletter.list_id, config.site.title, config.newsletter.unsubscribe_mailto),
+    )

@@ -46,9 +46,8 @@ from ..store.ledger import DeliveryStatus, RowOutcome
 from . import prepare_issue
 from .ledger import LedgerWriter, issue_from_json, issue_to_json
 from .lock import SendLock
-from .message import ListSettings, MessageTemplate, Recipient
+from .message import MessageTemplate, Recipient, template_for, unsubscribe_base
 from .report import Progress, RunKind, SendReport
-from .sample_message import sender_address, unsubscribe_base
 from .schedule import backoff, missed_weeks, next_due, resolve_week
 from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
@@ -275,12 +274,7 @@ class Sender:
         self.signer = TokenSigner(load_secret())
 
     def template(self, issue: RenderedIssue) -> MessageTemplate:
-        cfg = self.config
-        return MessageTemplate(
-            issue,
-            sender=sender_address(cfg),
-            lists=ListSettings(cfg.newsletter.list_id, cfg.site.title, cfg.newsletter.unsubscribe_mailto),
-        )
+        return template_for(self.config, issue)
 
     def recipient(self, subscriber_id: int, email: str, name: str) -> tuple[Recipient, str]:
         token = self.signer.token(subscriber_id, email)
