@@ -398,6 +398,39 @@ def test_an_article_of_common_words_still_gets_candidates() -> None:
     ]
 
 
+def test_common_word_lists_are_read_only_in_part_and_the_batch_agrees() -> None:
+    # A collection of common-word stories would make every query read lists as long as the
+    # collection (all pairs after all): only the head of a common list is read, the same in
+    # the one-query path and the batch.
+    from syndicate.related import Document, DocumentIndex, Features
+    from syndicate.related.index import COMMON_READ
+
+    size = 700
+    documents = [
+        Document(
+            slug=f"d{n:03d}",
+            title=f"Story {n}",
+            url=f"https://x.example/d{n:03d}/",
+            published=1_700_000_000.0 + 3600 * ((n * 37) % size),
+            author=None,
+            tags=(),
+            # Every term is common (more stories than the rarity cap): no query has a rare list.
+            features=Features.from_counts({"cinema": 2, f"w{n % 10}": 2, f"v{n % 7}": 1}),
+        )
+        for n in range(size)
+    ]
+    index = DocumentIndex(documents, RelatedConfig())
+    read = COMMON_READ * index._list_cap()
+    assert read < size
+    vector = index.vectors["d650"]
+    assert len(index.candidates(documents[650], vector, 10_000)) <= 3 * read
+    batch = index.related_all(5)
+    for document in documents[::7]:
+        alone = index.related(document, 5)
+        assert [p.document.slug for p in batch[document.slug]] == [p.document.slug for p in alone], document.slug
+        assert len(alone) == 5
+
+
 def test_all_picks_in_one_batch_equal_each_article_s_picks(make_site: SiteFactory) -> None:
     # all_picks answers every article at once with sparse matrices; it must agree with picks().
     site = _site(make_site)

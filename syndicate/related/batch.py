@@ -91,13 +91,14 @@ def _shortlists(counts: Matrix, start: int, limit: int) -> tuple[Any, Any, Any]:
     return local[chosen] + start, cols[chosen].astype(np.int64), full
 
 
-def _queries(postings: Matrix, term_df: Any, cap: int, by_term: list[int]) -> Matrix:
-    """The terms each document's query follows, as a 0/1 matrix: what :meth:`DocumentIndex.candidates` reads.
+def _queries(postings: Matrix, term_df: Any, cap: int, by_term: list[int]) -> tuple[Matrix, Matrix]:
+    """The terms each document's query follows, as 0/1 matrices: what :meth:`DocumentIndex.candidates` reads.
 
     Its first ``QUERY_TERMS`` terms (``postings`` keeps each row in weight
     order) whose lists are no longer than ``cap``; a row with fewer than
     ``MIN_LISTS`` of those also follows its least common other terms (ties by
-    term: ``by_term`` lists the term ids in term order).
+    term: ``by_term`` lists the term ids in term order). Returned apart, rare
+    and common, because only the head of a common term's list is read.
     """
     from .index import MIN_LISTS, QUERY_TERMS
 
@@ -115,9 +116,30 @@ def _queries(postings: Matrix, term_df: Any, cap: int, by_term: list[int]) -> Ma
     common = common[np.lexsort((term_order[ids[common]], term_df[ids[common]], rows[common]))]
     common_rows = rows[common]
     rank = np.arange(len(common)) - np.searchsorted(common_rows, np.arange(height))[common_rows]
-    chosen = np.concatenate((np.flatnonzero(rare), common[rank < need[common_rows]]))
-    data = np.ones(len(chosen), dtype=np.float32)
-    return sparse.csr_matrix((data, (rows[chosen], ids[chosen])), shape=postings.shape)
+    chosen_rare = np.flatnonzero(rare)
+    chosen_common = common[rank < need[common_rows]]
+    return tuple(  # type: ignore[return-value]
+        sparse.csr_matrix((np.ones(len(chosen), dtype=np.float32), (rows[chosen], ids[chosen])), shape=postings.shape)
+        for chosen in (chosen_rare, chosen_common)
+    )
+
+
+def _list_heads(postings: Matrix, read: int) -> Matrix:
+    """``postings`` with each term's list cut to its first ``read`` documents (rows are in slug order)."""
+    by_term = postings.tocsc()
+    by_term.sort_indices()
+    columns = np.repeat(np.arange(by_term.shape[1]), np.diff(by_term.indptr))
+    rank = np.arange(by_term.nnz) - by_term.indptr[:-1][columns]
+    keep = rank < read
+    heads = sparse.csc_matrix(
+        (
+            by_term.data[keep],
+            by_term.indices[keep],
+            np.concatenate(([0], np.cumsum(np.bincount(columns[keep], minlength=by_term.shape[1])))),
+        ),
+        shape=by_term.shape,
+    )
+    return heads.tocsr()
 
 
 class _Keys:
@@ -137,7 +159,7 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     Documents whose shortlist the copies filter emptied below ``k`` are
     missing from the result (see the module notes).
     """
-    from .index import _scored
+    from .index import COMMON_READ, _scored
     from .parallel import PARALLEL_MIN_ITEMS, fork_map
 
     if k <= 0 or not index.documents:
@@ -158,8 +180,12 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     weights.data = np.fromiter((x for v in vectors for x in v.values()), dtype=np.float64, count=postings.nnz)
     term_df = np.bincount(postings.indices, minlength=len(terms.ids))
 
-    # The terms each query follows: its first QUERY_TERMS rare ones, or the least common few.
-    queries = _queries(postings, term_df, cap, sorted(range(len(terms.ids)), key=list(terms.ids).__getitem__))
+    # The terms each query follows: its first QUERY_TERMS rare ones, or the least common few,
+    # of whose lists only the heads are read.
+    rare_queries, common_queries = _queries(
+        postings, term_df, cap, sorted(range(len(terms.ids)), key=list(terms.ids).__getitem__)
+    )
+    heads = _list_heads(postings, COMMON_READ * cap) if common_queries.nnz else postings
 
     tags = _Keys()
     tag_matrix = _binary(tags.rows([d.tags for d in documents]), len(tags.ids))
@@ -189,7 +215,11 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
         """Rows ``number * BLOCK_ROWS`` on: each row's ranked head, as plain lists (cheap to send back)."""
         start = number * BLOCK_ROWS
         stop = min(start + BLOCK_ROWS, n)
-        counts = (queries[start:stop] @ postings.T + rare_keys[start:stop] @ key_postings.T).tocsr()
+        counts = (
+            rare_queries[start:stop] @ postings.T
+            + common_queries[start:stop] @ heads.T
+            + rare_keys[start:stop] @ key_postings.T
+        ).tocsr()
         rows, cols, full = _shortlists(counts, start, limit)
 
         text = w.text * np.asarray(weights[rows].multiply(weights[cols]).sum(axis=1)).ravel()

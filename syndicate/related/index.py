@@ -67,6 +67,11 @@ QUERY_TERMS = 24
 LIST_CAP = 128
 # Fewer rare-term lists than this and the least common of the common ones are used too.
 MIN_LISTS = 3
+# Of such a common list, only this many times the rarity cap are read (its first, by slug):
+# an article of common words only would otherwise read lists as long as the collection,
+# and a collection of such articles would cost all pairs after all. Candidates drawn from
+# a common list are as good as any others of it; exact scoring then ranks them.
+COMMON_READ = 4
 
 
 # Each signal's weighted share of a pair's score, in this order.
@@ -249,7 +254,8 @@ class DocumentIndex:
             elif found:
                 common.append((len(found), term))
         if len(lists) < MIN_LISTS:  # an article of common words only still gets candidates
-            lists.extend(self._term_lists[term] for _, term in sorted(common)[: MIN_LISTS - len(lists)])
+            read = COMMON_READ * cap
+            lists.extend(self._term_lists[term][:read] for _, term in sorted(common)[: MIN_LISTS - len(lists)])
         # A shared rare tag or title name counts as much as three shared terms.
         for table, keys in ((self._tag_lists, document.tags), (self._name_lists, document.features.names)):
             for key in keys:
