@@ -45,8 +45,9 @@ from pathlib import Path
 from syndicate.collection import Collection
 from syndicate.config import RelatedConfig, load_config
 from syndicate.model import Article, Author, Tag
-from syndicate.related import Document, DocumentIndex, RelatedIndex, article_document, article_features
-from syndicate.related.parallel import available_workers, fork_map, paused_gc
+from syndicate.related import Document, DocumentIndex, RelatedIndex, article_document
+from syndicate.related.documents import features_of_all
+from syndicate.related.parallel import available_workers, paused_gc
 from syndicate.slugs import headline_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -358,8 +359,8 @@ def speed_run(size: int, baseline_sample: int | None, queue: multiprocessing.Que
     generated_mb = _peak_mb()
     config = RelatedConfig()
     with timed() as tokenise, paused_gc():
-        features = fork_map(lambda i: article_features(data.articles[i]), len(data.articles))
-        documents = [article_document(a, f) for a, f in zip(data.articles, features, strict=True)]
+        features = features_of_all(data.articles)
+        documents = [article_document(a, f) for a, (f, _) in zip(data.articles, features, strict=True)]
     with timed() as build:
         index = DocumentIndex(documents, config)
     with timed() as query:

@@ -450,25 +450,58 @@ def test_whole_articles_reuse_the_features_a_build_read_from_source(
     make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The newsletter and the CLI index whole articles; after a build they must not tokenise again.
-    from syndicate.related import engine
+    from syndicate.related import documents
 
     root = make_site(_collection_files(), name="shared")
     with syndicate.Site.open(root) as site:
         site.build(now=NOW)
         tokenised: list[str] = []
-        real = engine.article_features
+        real = documents.article_features
 
         def counting(article: syndicate.Article) -> syndicate.related.Features:
             tokenised.append(article.slug)
             return real(article)
 
-        monkeypatch.setattr(engine, "article_features", counting)
+        monkeypatch.setattr(documents, "article_features", counting)
         rows = site.store.db.query("SELECT slug, key FROM related_features")
         index = build_related_index(site.collection, site.config.related, NOW, cache=site.store.related_features)
         assert tokenised == []
         assert index.picks(site.collection.get("lakeshore-lineup"))  # type: ignore[arg-type]
         # Nothing was overwritten: the next build still finds every row it wrote.
         assert site.store.db.query("SELECT slug, key FROM related_features") == rows
+
+
+def test_workers_send_term_numbers_that_are_renumbered_here() -> None:
+    # Forked workers number the terms they meet on their own; what comes back must name
+    # the same terms as tokenising here, for words this process has never seen.
+    from syndicate.related import documents
+    from syndicate.related.parallel import PARALLEL_MIN_ITEMS
+
+    def story(n: int) -> syndicate.Article:
+        words = " ".join(f"qx{n % 97}v{n % 89}w{k} zr{n % 13}t{k}" for k in range(4))
+        return syndicate.Article(
+            id=f"id-{n}",
+            slug=f"s{n:05d}",
+            title=f"Story qx{n} About Yl{n % 7}",
+            url=f"https://x.example/s{n:05d}/",
+            published=NOW,
+            source_path=f"s{n:05d}.md",
+            text=f"{words} common text here",
+        )
+
+    articles = [story(n) for n in range(PARALLEL_MIN_ITEMS + 11)]
+
+    def prepare(batch: list[syndicate.Article]) -> list[syndicate.Article]:
+        return [replace(a, summary="extra summary words") if a.slug.endswith("7") else a for a in batch]
+
+    forked = documents.features_of_all(articles, workers=2, prepare=prepare)
+    here = documents.features_of_all(articles, workers=1, prepare=prepare)
+    assert len(forked) == len(articles)
+    for article, (features, replaced), (expected, replaced_here) in zip(articles, forked, here, strict=True):
+        assert features.terms == expected.terms and features.names == expected.names, article.slug
+        assert features == expected  # the same numbers, once renumbered
+        assert replaced is replaced_here is article.slug.endswith("7")
+        assert ("summary" in features.terms) is replaced
 
 
 def test_features_survive_the_trip_from_a_worker_process() -> None:

@@ -9,36 +9,51 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from ..model import Article
 from ..slugs import headline_key
-from .text import term_counts, title_names
+from .parallel import fork_map_ranges
+from .text import VOCABULARY, term_id_counts, title_names
 
-# Bump when tokenising or name finding changes, so cached features are redone.
-FEATURES_VERSION = "related-features-2"
+# Bump when tokenising, name finding or the cached form changes, so cached features are redone.
+FEATURES_VERSION = "related-features-3"
+
+# Term numbers and counts are stored as 4-byte unsigned integers ("I" is 4 bytes wherever Python runs).
+_UINT32 = "I"
+assert array(_UINT32).itemsize == 4
 
 
 @dataclass(frozen=True, slots=True)
 class Features:
     """The text-derived part of a document: its terms with their counts, and the names in its title.
 
-    Kept compact because an index holds one per article: the terms as a tuple
-    of interned strings (shared by every article that uses them) and the counts
-    as a 4-byte array, about a sixth of what a dict of them costs.
+    Kept compact because an index holds one per article: the terms as 4-byte
+    numbers in :data:`~syndicate.related.text.VOCABULARY` and the counts as a
+    4-byte array, a twelfth of what a dict of them costs.
     """
 
-    words: tuple[str, ...]
+    ids: array[int]
     counts: array[int]
     names: tuple[str, ...]
 
     @classmethod
     def from_counts(cls, terms: Mapping[str, int], names: Iterable[str] = ()) -> Features:
-        return cls(tuple(map(sys.intern, terms)), array("I", terms.values()), tuple(names))
+        return cls(array(_UINT32, VOCABULARY.ids(terms)), array(_UINT32, terms.values()), tuple(names))
+
+    @classmethod
+    def from_id_counts(cls, terms: Mapping[int, int], names: Iterable[str] = ()) -> Features:
+        return cls(array(_UINT32, terms.keys()), array(_UINT32, terms.values()), tuple(names))
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The terms, as strings (shared with the vocabulary)."""
+        return tuple(map(VOCABULARY.terms.__getitem__, self.ids))
 
     @property
     def terms(self) -> dict[str, int]:
@@ -46,32 +61,32 @@ class Features:
         return dict(zip(self.words, self.counts, strict=True))
 
     def __len__(self) -> int:
-        return len(self.words)
+        return len(self.ids)
 
     def to_json(self) -> dict[str, object]:
-        return {"terms": self.terms, "names": list(self.names)}
+        # Two flat lists: far quicker to encode and decode than an object of hundreds of keys.
+        return {"terms": list(self.words), "counts": self.counts.tolist(), "names": list(self.names)}
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Features:
-        terms = data["terms"]
-        names = data["names"]
-        if not isinstance(terms, dict) or not isinstance(names, list):
+        terms, counts, names = data["terms"], data["counts"], data["names"]
+        if not isinstance(terms, list) or not isinstance(counts, list) or not isinstance(names, list):
             raise ValueError("bad cached related features")
-        # JSON object keys are always strings; array() rejects counts that are not integers.
-        return cls(tuple(map(sys.intern, terms)), array("I", terms.values()), tuple(map(str, names)))
+        if len(terms) != len(counts):
+            raise ValueError("cached related features: terms and counts differ in length")
+        "".join(terms)  # TypeError unless every term is a string (checked in C)
+        # array() rejects counts that are not non-negative integers.
+        return cls(array(_UINT32, VOCABULARY.ids(terms)), array(_UINT32, counts), tuple(map(str, names)))
 
     def __reduce__(self) -> tuple[object, ...]:
-        # From a worker process as one string (the tokeniser blanks every ASCII control
-        # character, so no term holds a newline) and the counts' bytes: pickling hundreds
-        # of small strings per article cost as much as tokenising them. Interned again on
-        # arrival, so terms stay shared.
-        return (_features_from_parts, ("\n".join(self.words), self.counts.tobytes(), self.names))
+        # Term numbers mean something in this process only: pickle the terms themselves.
+        return (_features_from_parts, (list(self.words), self.counts.tobytes(), self.names))
 
 
-def _features_from_parts(words: str, counts: bytes, names: tuple[str, ...]) -> Features:
-    numbers = array("I")
+def _features_from_parts(words: list[str], counts: bytes, names: tuple[str, ...]) -> Features:
+    numbers = array(_UINT32)
     numbers.frombytes(counts)
-    return Features(tuple(map(sys.intern, words.split("\n"))) if words else (), numbers, names)
+    return Features(array(_UINT32, VOCABULARY.ids(words)), numbers, names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +111,75 @@ class Document:
 def article_features(article: Article) -> Features:
     """Terms and title names of an article (pure; cache by :func:`features_key`)."""
     body = article.text
-    return Features.from_counts(
-        term_counts(article.title, article.summary, body),
+    return Features.from_id_counts(
+        term_id_counts(article.title, article.summary, body),
         title_names(article.title, article.summary, body),
     )
+
+
+Prepare = Callable[[list[Article]], list[Article]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Shipment:
+    """The features of a range of articles as a worker sends them back: numbers and bytes, few objects."""
+
+    known: int  # the vocabulary's size at the fork: numbers below it mean the same everywhere
+    learned: list[str]  # the terms numbered known, known + 1, ... in the worker
+    ids: bytes
+    counts: bytes
+    lengths: list[int]
+    names: list[tuple[str, ...]]
+    replaced: list[bool]
+
+    @classmethod
+    def pack(cls, known: int, made: list[tuple[Features, bool]]) -> _Shipment:
+        return cls(
+            known,
+            VOCABULARY.terms[known:],
+            b"".join(f.ids for f, _ in made),
+            b"".join(f.counts for f, _ in made),
+            [len(f) for f, _ in made],
+            [f.names for f, _ in made],
+            [replaced for _, replaced in made],
+        )
+
+    def unpack(self) -> list[tuple[Features, bool]]:
+        """The features in this process's term numbers."""
+        numbering = np.arange(self.known + len(self.learned), dtype=np.uint32)
+        numbering[self.known :] = VOCABULARY.ids(self.learned)
+        ids = numbering[np.frombuffer(self.ids, dtype=np.uint32)].tobytes()
+        out: list[tuple[Features, bool]] = []
+        at = 0
+        for length, names, replaced in zip(self.lengths, self.names, self.replaced, strict=True):
+            term_ids, counts = array(_UINT32), array(_UINT32)
+            term_ids.frombytes(ids[at : at + 4 * length])
+            counts.frombytes(self.counts[at : at + 4 * length])
+            out.append((Features(term_ids, counts, names), replaced))
+            at += 4 * length
+        return out
+
+
+def features_of_all(
+    articles: Sequence[Article], workers: int = 0, prepare: Prepare | None = None
+) -> list[tuple[Features, bool]]:
+    """Every article's features, in order, tokenised in forked workers when there are many.
+
+    ``prepare`` runs in the worker on each range of articles before they are
+    tokenised (``syndicate build`` reads body-less articles' words from their
+    files there); each result says whether ``prepare`` replaced its article.
+    Workers send term numbers, not strings: the terms they learned are sent
+    once a range and renumbered here.
+    """
+    known = len(VOCABULARY)
+
+    def job(start: int, stop: int) -> _Shipment:
+        given = list(articles[start:stop])
+        ready = prepare(given) if prepare is not None else given
+        made = [(article_features(a), a is not b) for a, b in zip(ready, given, strict=True)]
+        return _Shipment.pack(known, made)
+
+    return [item for shipment in fork_map_ranges(job, len(articles), workers) for item in shipment.unpack()]
 
 
 def features_key(article: Article) -> str:

@@ -21,9 +21,9 @@ from ..config import RelatedConfig
 from ..model import Article, RelatedPick
 from ..slugs import headline_key
 from ..store import RelatedFeatureCache
-from .documents import Document, Features, article_document, article_features, features_key
+from .documents import Document, Features, Prepare, article_document, features_key, features_of_all
 from .index import DocumentIndex, Scored
-from .parallel import fork_map, paused_gc
+from .parallel import paused_gc
 from .signals import EDITOR
 
 EDITOR_SCORE = 1.0
@@ -211,26 +211,32 @@ def _documents(
         for slug, payload in cache.get_matching(accepted).items():
             try:
                 cached[slug] = Features.from_json(payload)
-            except (KeyError, ValueError, TypeError):
+            except (KeyError, ValueError, TypeError, OverflowError):
                 continue  # an unreadable row is recomputed and overwritten
     missing = [a for a in articles if a.slug not in cached]
-    stubs = [a for a in missing if is_stub(a)]
-    read: set[str] = set()  # stubs completed from their source file: their features are whole, and cacheable
-    if stubs and bodies is not None:
-        whole = bodies(stubs)
-        read = set(whole)
-        missing = [whole.get(a.slug, a) for a in missing]
-    computed = fork_map(lambda i: article_features(missing[i]), len(missing), workers)
-    cached.update((a.slug, f) for a, f in zip(missing, computed, strict=True))
+    computed = features_of_all(missing, workers, _completing(bodies) if bodies is not None else None)
+    cached.update((a.slug, f) for a, (f, _) in zip(missing, computed, strict=True))
+    # A body-less article whose file could not be read is indexed by its title and summary
+    # alone; such features are never cached, so they cannot stand in for the whole article's.
     fresh = [
         (a.slug, keys[a.slug], f.to_json())
-        for a, f in zip(missing, computed, strict=True)
-        if not is_stub(a) or a.slug in read
+        for a, (f, read) in zip(missing, computed, strict=True)
+        if not is_stub(a) or read
     ]
     documents = [article_document(a, cached[a.slug], keys[a.slug]) for a in articles]
     if cache is not None and fresh:
         cache.put_many(fresh)
     return documents
+
+
+def _completing(bodies: BodyLoader) -> Prepare:
+    """Completes the body-less articles of a batch with ``bodies`` (run in the tokenising workers)."""
+
+    def prepare(batch: list[Article]) -> list[Article]:
+        whole = bodies([a for a in batch if is_stub(a)]) if any(map(is_stub, batch)) else {}
+        return [whole.get(a.slug, a) if is_stub(a) else a for a in batch]
+
+    return prepare
 
 
 def build_related_index(

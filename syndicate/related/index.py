@@ -50,6 +50,7 @@ from .signals import (
     cosine,
     rarity,
 )
+from .text import VOCABULARY
 
 # 1 + log(tf) for small tf without a log call per term.
 _LOG_TF = [0.0] + [1.0 + math.log(tf) for tf in range(1, 4096)]
@@ -399,14 +400,19 @@ def _vectorise_all(
     it, but in array passes over all the terms of the collection instead of
     Python calls per document.
     """
-    # Term ids of every (document, term) entry, 4 bytes each; the rest is done a chunk of
-    # documents at a time so the arrays stay small (50,000 articles hold 20 million entries).
-    vocabulary = list(dict.fromkeys(chain.from_iterable(f.words for f in features)))
-    id_of = dict(zip(vocabulary, range(len(vocabulary)), strict=True))
-    total = sum(map(len, features))
-    ids = np.fromiter(map(id_of.__getitem__, chain.from_iterable(f.words for f in features)), np.int32, total)
-    del id_of
-    df_list: list[int] = np.bincount(ids, minlength=len(vocabulary)).tolist()
+    # Term numbers of every (document, term) entry, 4 bytes each, renumbered densely over the
+    # terms this collection uses; the rest is done a chunk of documents at a time so the
+    # arrays stay small (50,000 articles hold 20 million entries).
+    numbers = np.frombuffer(b"".join(f.ids for f in features), dtype=np.uint32)
+    df_of_number = np.bincount(numbers, minlength=len(VOCABULARY))
+    used = np.flatnonzero(df_of_number)
+    dense = np.zeros(len(df_of_number), dtype=np.int32)
+    dense[used] = np.arange(len(used))
+    ids = dense[numbers]
+    del numbers, dense
+    terms = VOCABULARY.terms
+    vocabulary = [terms[number] for number in used.tolist()]
+    df_list: list[int] = df_of_number[used].tolist()
     term_df = Counter(dict(zip(vocabulary, df_list, strict=True)))
     top = math.log(1 + len(features))
     idf = {term: top - math.log(1 + d) + 1.0 for term, d in zip(vocabulary, df_list, strict=True)}
@@ -424,7 +430,7 @@ def _vectorise_all(
         size = int(lengths.sum())
         chunk_ids = ids[offset : offset + size]
         offset += size
-        counts = np.frombuffer(b"".join(f.counts.tobytes() for f in chunk), dtype=np.uint32).astype(np.int64)
+        counts = np.frombuffer(b"".join(f.counts for f in chunk), dtype=np.uint32).astype(np.int64)
         log_tf = log_tf_table[np.minimum(counts, len(_LOG_TF) - 1)]
         big = counts >= len(_LOG_TF)
         if big.any():

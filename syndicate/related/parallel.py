@@ -23,7 +23,7 @@ R = TypeVar("R")
 # Below this many items a process pool costs more than it saves.
 PARALLEL_MIN_ITEMS = 3000
 
-_job: Callable[[int], Any] | None = None
+_job: Callable[[int, int], Any] | None = None
 
 
 def available_workers(requested: int = 0) -> int:
@@ -53,10 +53,41 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _run_range(bounds: tuple[int, int]) -> list[Any]:
+def _run_range(bounds: tuple[int, int]) -> Any:
     assert _job is not None
     gc.disable()  # the inherited objects are never garbage here; scanning them would copy their pages
-    return [_job(i) for i in range(*bounds)]
+    return _job(*bounds)
+
+
+def fork_map_ranges(
+    job: Callable[[int, int], R],
+    count: int,
+    workers: int = 0,
+    per_process: int = 1000,
+    min_items: int = PARALLEL_MIN_ITEMS,
+) -> list[R]:
+    """``job(start, stop)`` over consecutive ranges covering ``range(count)``, in order.
+
+    In forked processes when worth it (see :func:`fork_map`), a few ranges per
+    process so a slow range does not hold the others up; else one call,
+    ``job(0, count)``, in this process. A job sees, in a worker, this
+    process's state as it was just before the fork.
+    """
+    global _job
+    processes = min(available_workers(workers), max(1, count // per_process))
+    usable = sys.platform.startswith("linux") and not multiprocessing.current_process().daemon
+    if processes <= 1 or count < min_items or not usable:
+        return [job(0, count)] if count else []
+    step = -(-count // (processes * 4))
+    ranges = [(start, min(start + step, count)) for start in range(0, count, step)]
+    _job = job
+    gc.freeze()  # objects made so far stay out of the workers' collections (no copy-on-write by GC)
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return pool.map(_run_range, ranges, chunksize=1)
+    finally:
+        _job = None
+        gc.unfreeze()
 
 
 def fork_map(
@@ -69,19 +100,9 @@ def fork_map(
     A process is started per ``per_process`` items at most, and none below
     ``min_items`` items: not worth it.
     """
-    global _job
-    processes = min(available_workers(workers), max(1, count // per_process))
-    usable = sys.platform.startswith("linux") and not multiprocessing.current_process().daemon
-    if processes <= 1 or count < min_items or not usable:
-        return [job(i) for i in range(count)]
-    step = -(-count // (processes * 4))
-    ranges = [(start, min(start + step, count)) for start in range(0, count, step)]
-    _job = job
-    gc.freeze()  # objects made so far stay out of the workers' collections (no copy-on-write by GC)
-    try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            chunks = pool.map(_run_range, ranges, chunksize=1)
-    finally:
-        _job = None
-        gc.unfreeze()
+
+    def run(start: int, stop: int) -> list[R]:
+        return [job(i) for i in range(start, stop)]
+
+    chunks = fork_map_ranges(run, count, workers, per_process, min_items)
     return [result for chunk in chunks for result in chunk]

@@ -3,13 +3,18 @@
 Everything here is a pure function of one article's text, so its result can be
 cached by the article's content hash and reused across builds: the
 collection-wide statistics (document frequencies) are applied later, in
-:mod:`syndicate.related.vectors`.
+:mod:`syndicate.related.index`.
+
+Terms are numbered by :data:`VOCABULARY`, so an article's terms are an array
+of small integers rather than hundreds of strings: the index works on arrays
+of them, and worker processes send back bytes, not strings.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 from ..slugs import headline_key
 
@@ -33,6 +38,42 @@ STOPWORDS = _word_set(
     """
 )
 
+
+class Vocabulary:
+    """Every term this process has seen, numbered from 0 in first-seen order.
+
+    The numbers mean something in this process only (a forked worker numbers
+    the terms it learns after the fork on its own; see
+    :func:`syndicate.related.documents.features_of_all`). It only grows: it
+    holds each distinct term once, a few megabytes for any language.
+    """
+
+    def __init__(self) -> None:
+        self.terms: list[str] = []
+        self._ids: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def id(self, term: str) -> int:
+        """The number of ``term``, given it now if new."""
+        found = self._ids.get(term)
+        if found is None:
+            found = self._ids[term] = len(self.terms)
+            self.terms.append(term)
+        return found
+
+    def ids(self, terms: Iterable[str]) -> list[int]:
+        """The numbers of ``terms``, in order (unseen ones are numbered)."""
+        terms = list(terms)
+        found = list(map(self._ids.get, terms))
+        if None in found:
+            found = [self.id(term) if number is None else number for term, number in zip(terms, found, strict=True)]
+        return found  # type: ignore[return-value]
+
+
+VOCABULARY = Vocabulary()
+
 # Title words are what a story is about; count them several times over.
 TITLE_REPEAT = 3
 SUMMARY_REPEAT = 2
@@ -52,17 +93,18 @@ _BYTE_TABLE = bytes(
     (c + 32 if 65 <= c <= 90 else c) if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c >= 128) else 32
     for c in range(256)
 )
-_TERM_OF: dict[bytes, str] = {}  # a distinct word -> its term ("" for stopwords, letters, short numbers)
+_DROPPED = -1
+_TERM_OF: dict[bytes, int] = {}  # a distinct word -> its term's number (_DROPPED: stopwords, letters, short numbers)
 
 
 def _learn(words: list[bytes]) -> None:
     for raw in words:
         word = raw.decode("utf-8", "ignore").lower()
         dropped = len(word) < 2 or word in STOPWORDS or (word.isdigit() and len(word) < 4)
-        _TERM_OF[raw] = "" if dropped else _stem(word)
+        _TERM_OF[raw] = _DROPPED if dropped else VOCABULARY.id(_stem(word))
 
 
-def _counts(text: str) -> dict[str, int]:
+def _counts(text: str) -> dict[int, int]:
     # Each word maps to its term in C (map over a dict lookup); Counter then adds up
     # the plurals folded onto their singular with the rest.
     words = text.encode("utf-8", "ignore").translate(_BYTE_TABLE).split()
@@ -71,13 +113,13 @@ def _counts(text: str) -> dict[str, int]:
     if None in terms:
         _learn(list({word for word, term in zip(words, terms, strict=True) if term is None}))
         terms = list(map(get, words))
-    out: Counter[str] = Counter(terms)  # type: ignore[arg-type]
-    out.pop("", None)
+    out: Counter[int] = Counter(terms)  # type: ignore[arg-type]
+    out.pop(_DROPPED, None)
     return out
 
 
-def term_counts(title: str, summary: str, body: str) -> dict[str, int]:
-    """Term frequencies of an article, title and summary counted extra times."""
+def term_id_counts(title: str, summary: str, body: str) -> dict[int, int]:
+    """Term frequencies of an article by term number, title and summary counted extra times."""
     out = _counts(body)
     extras = [(title, TITLE_REPEAT)]
     if summary and summary not in body:
@@ -86,6 +128,12 @@ def term_counts(title: str, summary: str, body: str) -> dict[str, int]:
         for term, count in _counts(text).items():
             out[term] = out.get(term, 0) + count * repeat
     return out
+
+
+def term_counts(title: str, summary: str, body: str) -> dict[str, int]:
+    """Term frequencies of an article, title and summary counted extra times."""
+    terms = VOCABULARY.terms
+    return {terms[number]: count for number, count in term_id_counts(title, summary, body).items()}
 
 
 # -- names ------------------------------------------------------------------
