@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import __version__
 from .atomicfile import write_atomic
-from .collection import Collection, load_bodies, load_collection
+from .collection import Collection, load_bodies, load_collection, render_bodies_ahead
 from .collection.context import PARSER_VERSION
 from .collection.loader import article_files, stat_signature
 from .config import Config
@@ -243,23 +243,30 @@ def _feed_step(
         if skipped is not None:
             return skipped
 
-    def with_bodies(pending: list[FeedSet]) -> list[FeedSet]:
-        needed = {a.slug: a for feed_set in pending for a in feed_set.items.articles}
-        whole = load_bodies(config, needed.values(), state.article_cache)
-        return [feed_set.with_articles(whole) for feed_set in pending]
-
     collection = loaded()
     result = BuildResult(out_dir=target, articles=len(collection), problems=list(collection.problems))
     result.published = len(collection.published(moment))
-    related = _related_picks(config, collection, moment, state)
-    if write_atomic(target / RELATED_JSON, related_json(related)):
-        result.written.append(target / RELATED_JSON)
-    feed_sets = site_feed_sets(config, collection, moment, related_links(related, config.related.feed_links))
-    if config.sources.film_news:
-        feed_sets.append(film_news_feed_set(config, collection, state, moment, result.problems))
-    result.feed_sets = len(feed_sets)
-    # Fingerprints are per output file: building into another folder must not skip.
-    report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)
+    # The feeds' items do not depend on the related stories (only their Atom links do), so
+    # their bodies start rendering in the background now, while the related step runs.
+    feed_sets = site_feed_sets(config, collection, moment)
+    feed_articles = {a.slug: a for feed_set in feed_sets for a in feed_set.items.articles}
+    with render_bodies_ahead(config, feed_articles.values(), state.article_cache) as ahead:
+
+        def with_bodies(pending: list[FeedSet]) -> list[FeedSet]:
+            needed = {a.slug: a for feed_set in pending for a in feed_set.items.articles}
+            whole = load_bodies(config, needed.values(), state.article_cache, ahead)
+            return [feed_set.with_articles(whole) for feed_set in pending]
+
+        related = _related_picks(config, collection, moment, state)
+        if write_atomic(target / RELATED_JSON, related_json(related)):
+            result.written.append(target / RELATED_JSON)
+        links = related_links(related, config.related.feed_links)
+        feed_sets = [feed_set.with_related_links(links) for feed_set in feed_sets]
+        if config.sources.film_news:
+            feed_sets.append(film_news_feed_set(config, collection, state, moment, result.problems))
+        result.feed_sets = len(feed_sets)
+        # Fingerprints are per output file: building into another folder must not skip.
+        report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)
     result.written.extend(report.written)
     result.unchanged = len(report.unchanged)
     result.skipped_sets = report.skipped_sets

@@ -16,6 +16,7 @@ from ..config import Config
 from ..model import Article, Author, Problem, Severity, Tag
 from ..slugs import headline_key, slugify
 from ..store import ArticleCache
+from .ahead import BodiesAhead
 from .context import ArticleContext
 from .loader import load_bodies as read_bodies
 from .loader import read_articles
@@ -193,12 +194,33 @@ def load_collection(config: Config, cache: ArticleCache | None = None, *, with_b
     return Collection(articles, problems)
 
 
-def load_bodies(config: Config, articles: Iterable[Article], cache: ArticleCache | None = None) -> dict[str, Article]:
-    """Whole articles for the body-less ones among ``articles`` (see :func:`load_collection`), by slug."""
+def load_bodies(
+    config: Config, articles: Iterable[Article], cache: ArticleCache | None = None, ahead: BodiesAhead | None = None
+) -> dict[str, Article]:
+    """Whole articles for the body-less ones among ``articles`` (see :func:`load_collection`), by slug.
+
+    ``ahead`` holds bodies already being rendered in the background (see :func:`render_bodies_ahead`).
+    """
     context = ArticleContext.from_config(config)
     chosen = list(articles)
-    by_path = read_bodies(chosen, config.root, context, cache)
+    by_path = read_bodies(chosen, config.root, context, cache, ahead=ahead)
     return {a.slug: by_path[a.source_path] for a in chosen if a.source_path in by_path}
 
 
-__all__ = ["ArticleContext", "Collection", "Reference", "load_bodies", "load_collection"]
+def render_bodies_ahead(config: Config, articles: Iterable[Article], cache: ArticleCache | None = None) -> BodiesAhead:
+    """Start rendering the bodies of ``articles`` in background processes; hand the result to :func:`load_bodies`.
+
+    Use it as a context manager, so the processes are stopped if their work is never collected.
+    """
+    return BodiesAhead.start(articles, config.root, ArticleContext.from_config(config), cache)
+
+
+__all__ = [
+    "ArticleContext",
+    "BodiesAhead",
+    "Collection",
+    "Reference",
+    "load_bodies",
+    "load_collection",
+    "render_bodies_ahead",
+]

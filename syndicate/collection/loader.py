@@ -18,11 +18,12 @@ import gc
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..model import Article, Problem, Severity
 from ..store import ArticleCache
@@ -30,6 +31,9 @@ from ..store.articles import dump_parse, load_parse
 from .context import ArticleContext
 from .markdown import complete_markdown, load_markdown
 from .plaintext import load_plaintext
+
+if TYPE_CHECKING:
+    from .ahead import BodiesAhead
 
 ARTICLE_SUFFIXES = (".md", ".markdown", ".txt")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -265,6 +269,11 @@ def _usable(stored_key: str, key: str, stub_is_enough: bool) -> bool:
     return stored_key == key or (stub_is_enough and stored_key == key + _STUB)
 
 
+def _rendered_for(done: Mapping[str, tuple[str, str, bytes]], stub: Article) -> bool:
+    found = done.get(stub.source_path)
+    return found is not None and found[0] == stub.content_hash
+
+
 def is_stub(article: Article) -> bool:
     """True for a Markdown article read without its body (``with_bodies=False``)."""
     return article.source_path.endswith(MARKDOWN_SUFFIXES) and not article.content_html
@@ -276,20 +285,27 @@ def load_bodies(
     context: ArticleContext,
     cache: ArticleCache | None = None,
     workers: int | None = None,
+    ahead: BodiesAhead | None = None,
 ) -> dict[str, Article]:
     """The whole articles for the stubs among ``articles``, by source path.
 
     Each comes from the parse cache when a whole parse of the same bytes is
-    there; else only its body is rendered (the front matter was read already),
-    in worker processes when there are many. A file edited since its stub was
-    read is parsed again in full.
+    there, or from ``ahead`` when it was rendered in the background; else
+    only its body is rendered (the front matter was read already), in worker
+    processes when there are many. A file edited since its stub was read is
+    parsed again in full.
     """
     context_key = _context_key(context)
     stubs = {a.source_path: a for a in articles if is_stub(a)}
     whole = cache.get_many({p: f"{a.content_hash}:0.0:{context_key}" for p, a in stubs.items()}) if cache else {}
     jobs: list[_CompleteJob] = [(stub, str(site_root / path)) for path, stub in stubs.items() if path not in whole]
+    # Bodies rendered in the background (see .ahead) for these very stubs are taken as they are.
+    done = ahead.rendered() if ahead is not None else {}
+    ready = [(job, done[job[0].source_path][1:]) for job in jobs if _rendered_for(done, job[0])]
+    todo = [job for job in jobs if not _rendered_for(done, job[0])]
+    results = chain(ready, zip(todo, _run(todo, _complete_job, context, workers), strict=True))
     batch: list[tuple[str, str, str, bytes]] = []
-    for (stub, absolute), (digest, payload) in zip(jobs, _run(jobs, _complete_job, context, workers), strict=True):
+    for (stub, absolute), (digest, payload) in results:
         whole[stub.source_path] = load_parse(payload)
         if cache is not None and digest:
             try:

@@ -11,7 +11,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import resources
@@ -56,6 +56,11 @@ class FeedSet:
             digest.update(repr(entry).encode())
         digest.update(repr(sorted(self.items.related_links.items())).encode())
         return digest.hexdigest()
+
+    def with_related_links(self, links: Mapping[str, tuple[str, ...]]) -> FeedSet:
+        """This set with each article's ``rel="related"`` links taken from ``links`` (by slug)."""
+        chosen = {a.slug: links[a.slug] for a in self.items.articles if a.slug in links}
+        return replace(self, items=replace(self.items, related_links=chosen))
 
     def with_articles(self, whole: dict[str, Article]) -> FeedSet:
         """This set with its articles replaced by the ones in ``whole`` (by slug), where given."""

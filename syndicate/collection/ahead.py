@@ -1,0 +1,141 @@
+"""Rendering article bodies in the background while the build does other work.
+
+A cold build renders thousands of Markdown bodies for its feeds and computes
+related stories, which does not need them. Both are CPU work, and both leave
+a core idle part of the time (the parent's serial steps: building the index,
+ranking, writing the cache). So :class:`BodiesAhead` forks processes that
+render the bodies the feeds will need *before* the related step starts, and
+:func:`~syndicate.collection.loader.load_bodies` picks their work up when the
+feeds are written.
+
+The children are plain forked processes, not a pool: no helper threads in
+this process, nothing that outlives the build. Each renders its share, writes
+the results to a file in a private temporary folder and leaves with
+``os._exit`` (the inherited database connection and buffers are never
+touched). The parent reads a child's file only if it exited cleanly; a part
+that failed is simply rendered the usual way, later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NoReturn
+
+from ..model import Article
+from ..store import ArticleCache
+from .context import ArticleContext
+from .loader import PARALLEL_THRESHOLD, _complete_job, _CompleteJob, _context_key, is_stub
+
+# What a child renders: {source path: (the stub's content hash, digest, pickled parse)}.
+Rendered = dict[str, tuple[str, str, bytes]]
+
+
+class BodiesAhead:
+    """Bodies of body-less articles, being rendered by forked processes (or nothing, when not worth it)."""
+
+    def __init__(self) -> None:
+        self._children: list[tuple[int, Path]] = []
+        self._folder: Path | None = None
+        self._rendered: Rendered | None = None
+
+    @classmethod
+    def start(
+        cls,
+        articles: Iterable[Article],
+        site_root: Path,
+        context: ArticleContext,
+        cache: ArticleCache | None = None,
+        workers: int | None = None,
+    ) -> BodiesAhead:
+        """Start rendering the bodies of ``articles`` that the parse cache does not hold whole.
+
+        Below ``PARALLEL_THRESHOLD`` bodies, or without ``fork``, nothing is
+        started: :func:`load_bodies` renders them when asked, as without this.
+        """
+        ahead = cls()
+        key = _context_key(context)
+        stored = cache.index() if cache is not None else {}
+        jobs: list[_CompleteJob] = [
+            (stub, str(site_root / stub.source_path))
+            for stub in {a.source_path: a for a in articles if is_stub(a)}.values()
+            if stored.get(stub.source_path, ("",))[0] != f"{stub.content_hash}:0.0:{key}"
+        ]
+        # Half the cores: the work this overlaps with keeps the others busy part of the time.
+        processes = workers or max(1, (os.cpu_count() or 1) // 2)
+        if len(jobs) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
+            return ahead
+        ahead._folder = Path(tempfile.mkdtemp(prefix="syndicate-bodies-"))
+        # Objects made so far stay out of the children's collections, so the pages
+        # they share with this process stay shared instead of being copied.
+        gc.freeze()
+        try:
+            for number in range(processes):
+                out = ahead._folder / f"part-{number}.pickle"
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - the child's coverage is not collected
+                    _render_and_exit(jobs[number::processes], context, out)
+                ahead._children.append((pid, out))
+        finally:
+            gc.unfreeze()
+        return ahead
+
+    def rendered(self) -> Rendered:
+        """What the children rendered, by source path (waits for them; once)."""
+        if self._rendered is None:
+            rendered: Rendered = {}
+            for pid, out in self._children:
+                _, status = os.waitpid(pid, 0)
+                if os.waitstatus_to_exitcode(status) != 0:
+                    continue  # its part is rendered the usual way
+                with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError):
+                    rendered.update(pickle.loads(out.read_bytes()))
+            self._children = []
+            self._rendered = rendered
+            self._remove_folder()
+        return self._rendered
+
+    def close(self) -> None:
+        """Stop children whose work was never collected, and remove their files."""
+        for pid, _ in self._children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self._children = []
+        self._remove_folder()
+
+    def _remove_folder(self) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def __enter__(self) -> BodiesAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _render_and_exit(jobs: list[_CompleteJob], context: ArticleContext, out: Path) -> NoReturn:  # pragma: no cover
+    """In a child: render ``jobs``, write them to ``out`` whole (or not at all) and leave."""
+    code = 1
+    try:
+        gc.disable()  # nothing here is garbage worth scanning the inherited heap for
+        rendered: Rendered = {}
+        for stub, absolute in jobs:
+            digest, payload = _complete_job((stub, absolute), context)
+            rendered[stub.source_path] = (stub.content_hash, digest, payload)
+        partial = out.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(rendered, pickle.HIGHEST_PROTOCOL))
+        partial.rename(out)
+        code = 0
+    finally:
+        os._exit(code)
