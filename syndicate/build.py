@@ -32,7 +32,15 @@ from .collection.context import PARSER_VERSION
 from .collection.loader import article_files, stat_signature
 from .config import Config
 from .errors import SourceError
-from .feeds import STYLESHEET_FILE, FeedSet, site_feed_sets, write_feed_sets, write_stylesheet
+from .feeds import (
+    STYLESHEET_FILE,
+    FeedSet,
+    PrebuiltEntry,
+    prebuild_entries,
+    site_feed_sets,
+    write_feed_sets,
+    write_stylesheet,
+)
 from .model import Problem, RelatedPick, Severity
 from .related import RELATED_JSON, build_related_index, related_json, related_links
 from .related.documents import source_bodies
@@ -248,14 +256,22 @@ def _feed_step(
     result.published = len(collection.published(moment))
     # The feeds' items do not depend on the related stories (only their Atom links do), so
     # their bodies start rendering in the background now, while the related step runs.
+    # feedgen's entries are built there too, once per article (they need the body, not the picks).
     feed_sets = site_feed_sets(config, collection, moment)
     feed_articles = {a.slug: a for feed_set in feed_sets for a in feed_set.items.articles}
-    with render_bodies_ahead(config, feed_articles.values(), state.article_cache) as ahead:
+    site_meta = feed_sets[0].meta
+    with render_bodies_ahead(
+        config,
+        feed_articles.values(),
+        state.article_cache,
+        follow_up=lambda whole: prebuild_entries(whole, site_meta),
+    ) as ahead:
 
         def with_bodies(pending: list[FeedSet]) -> list[FeedSet]:
             needed = {a.slug: a for feed_set in pending for a in feed_set.items.articles}
             whole = load_bodies(config, needed.values(), state.article_cache, ahead)
-            return [feed_set.with_articles(whole) for feed_set in pending]
+            prebuilt = {key: made for key, made in ahead.followed().items() if isinstance(made, PrebuiltEntry)}
+            return [feed_set.with_articles(whole).with_prebuilt_entries(prebuilt) for feed_set in pending]
 
         related = _related_picks(config, collection, moment, state)
         if write_atomic(target / RELATED_JSON, related_json(related)):

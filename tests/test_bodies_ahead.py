@@ -13,6 +13,7 @@ import syndicate
 from syndicate.collection import ahead as ahead_module
 from syndicate.collection import load_bodies, load_collection, render_bodies_ahead
 from syndicate.collection.loader import is_stub
+from syndicate.feeds import xmlfeeds
 
 
 @pytest.fixture
@@ -42,9 +43,22 @@ def test_a_build_with_bodies_rendered_ahead_writes_the_same_bytes(
         return made
 
     monkeypatch.setattr(ahead_module.BodiesAhead, "start", classmethod(counting))
+    # The child built the feed entries of the articles it rendered too: none is built again here.
+    built_here: list[object] = []
+    real_build = xmlfeeds._feedgen_entries
+
+    def building(item: object, *args: object) -> object:
+        built_here.append(item)
+        return real_build(item, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(xmlfeeds, "_feedgen_entries", building)
+    monkeypatch.setattr(syndicate.feeds, "PARALLEL_SETS", 10_000)  # feeds rendered here, where we count
     with syndicate.Site.open(copy) as site:
         site.build()
     assert started and started[0] >= 1  # children really rendered the bodies
+    articles_built_here = {item.source_path for item in built_here if isinstance(item, syndicate.Article)}
+    # Plain-text articles are whole from the start (nothing to render ahead); Markdown ones all came prebuilt.
+    assert articles_built_here and all(path.endswith(".txt") for path in articles_built_here)
     assert _outputs(copy / "public") == _outputs(demo_site / "public")
 
 

@@ -16,7 +16,7 @@ from ..config import Config
 from ..model import Article, Author, Problem, Severity, Tag
 from ..slugs import headline_key, slugify
 from ..store import ArticleCache
-from .ahead import BodiesAhead
+from .ahead import BodiesAhead, FollowUp
 from .context import ArticleContext
 from .loader import load_bodies as read_bodies
 from .loader import read_articles
@@ -207,12 +207,15 @@ def load_bodies(
     return {a.slug: by_path[a.source_path] for a in chosen if a.source_path in by_path}
 
 
-def render_bodies_ahead(config: Config, articles: Iterable[Article], cache: ArticleCache | None = None) -> BodiesAhead:
+def render_bodies_ahead(
+    config: Config, articles: Iterable[Article], cache: ArticleCache | None = None, follow_up: FollowUp | None = None
+) -> BodiesAhead:
     """Start rendering the bodies of ``articles`` in background processes; hand the result to :func:`load_bodies`.
 
+    ``follow_up`` runs there too, on the whole articles (see :meth:`BodiesAhead.followed`).
     Use it as a context manager, so the processes are stopped if their work is never collected.
     """
-    return BodiesAhead.start(articles, config.root, ArticleContext.from_config(config), cache)
+    return BodiesAhead.start(articles, config.root, ArticleContext.from_config(config), cache, follow_up=follow_up)
 
 
 __all__ = [

@@ -25,17 +25,20 @@ import pickle
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import NoReturn
 
 from ..model import Article
 from ..store import ArticleCache
+from ..store.articles import load_parse
 from .context import ArticleContext
 from .loader import PARALLEL_THRESHOLD, _complete_job, _CompleteJob, _context_key, is_stub
 
 # What a child renders: {source path: (the stub's content hash, digest, pickled parse)}.
 Rendered = dict[str, tuple[str, str, bytes]]
+# Work the child does next with the whole articles it rendered: {slug: result}.
+FollowUp = Callable[[list[Article]], Mapping[str, object]]
 
 
 class BodiesAhead:
@@ -45,6 +48,7 @@ class BodiesAhead:
         self._children: list[tuple[int, Path]] = []
         self._folder: Path | None = None
         self._rendered: Rendered | None = None
+        self._followed: dict[tuple[str, str], object] = {}
 
     @classmethod
     def start(
@@ -54,11 +58,14 @@ class BodiesAhead:
         context: ArticleContext,
         cache: ArticleCache | None = None,
         workers: int | None = None,
+        follow_up: FollowUp | None = None,
     ) -> BodiesAhead:
         """Start rendering the bodies of ``articles`` that the parse cache does not hold whole.
 
         Below ``PARALLEL_THRESHOLD`` bodies, or without ``fork``, nothing is
         started: :func:`load_bodies` renders them when asked, as without this.
+        ``follow_up`` then runs in the child on the whole articles it rendered;
+        see :meth:`followed`.
         """
         ahead = cls()
         key = _context_key(context)
@@ -81,7 +88,7 @@ class BodiesAhead:
                 out = ahead._folder / f"part-{number}.pickle"
                 pid = os.fork()
                 if pid == 0:  # pragma: no cover - the child's coverage is not collected
-                    _render_and_exit(jobs[number::processes], context, out)
+                    _render_and_exit(jobs[number::processes], context, out, follow_up)
                 ahead._children.append((pid, out))
         finally:
             gc.unfreeze()
@@ -96,11 +103,23 @@ class BodiesAhead:
                 if os.waitstatus_to_exitcode(status) != 0:
                     continue  # its part is rendered the usual way
                 with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError):
-                    rendered.update(pickle.loads(out.read_bytes()))
+                    part, followed = pickle.loads(out.read_bytes())
+                    rendered.update(part)
+                    self._followed.update(followed)
             self._children = []
             self._rendered = rendered
             self._remove_folder()
         return self._rendered
+
+    def followed(self) -> dict[tuple[str, str], object]:
+        """What ``follow_up`` made, by (source path, content hash) of the whole article it was given.
+
+        A whole article is a pure function of its file's bytes (given the
+        build's settings), so the result fits any article with the same path
+        and hash, however it was loaded.
+        """
+        self.rendered()
+        return self._followed
 
     def close(self) -> None:
         """Stop children whose work was never collected, and remove their files."""
@@ -124,17 +143,28 @@ class BodiesAhead:
         self.close()
 
 
-def _render_and_exit(jobs: list[_CompleteJob], context: ArticleContext, out: Path) -> NoReturn:  # pragma: no cover
-    """In a child: render ``jobs``, write them to ``out`` whole (or not at all) and leave."""
+def _render_and_exit(
+    jobs: list[_CompleteJob], context: ArticleContext, out: Path, follow_up: FollowUp | None
+) -> NoReturn:  # pragma: no cover
+    """In a child: render ``jobs``, follow up, write it all to ``out`` whole (or not at all) and leave."""
     code = 1
     try:
         gc.disable()  # nothing here is garbage worth scanning the inherited heap for
         rendered: Rendered = {}
+        whole: list[Article] = []
         for stub, absolute in jobs:
             digest, payload = _complete_job((stub, absolute), context)
             rendered[stub.source_path] = (stub.content_hash, digest, payload)
+            if follow_up is not None:
+                article, _ = load_parse(payload)
+                if article is not None:
+                    whole.append(article)
+        followed: dict[tuple[str, str], object] = {}
+        if follow_up is not None:
+            made = follow_up(whole)
+            followed = {(a.source_path, a.content_hash): made[a.slug] for a in whole if a.slug in made}
         partial = out.with_suffix(".partial")
-        partial.write_bytes(pickle.dumps(rendered, pickle.HIGHEST_PROTOCOL))
+        partial.write_bytes(pickle.dumps((rendered, followed), pickle.HIGHEST_PROTOCOL))
         partial.rename(out)
         code = 0
     finally:

@@ -25,8 +25,8 @@ from ..config import Config
 from ..model import Article
 from ..store import OutputFingerprints
 from .jsonfeed import json_feed
-from .spec import FeedItems, FeedMeta
-from .xmlfeeds import rss_and_atom
+from .spec import FeedItems, FeedMeta, PrebuiltEntry
+from .xmlfeeds import prebuild_entries, rss_and_atom
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
 STYLESHEET_FILE = "feed.xsl"
@@ -61,6 +61,13 @@ class FeedSet:
         """This set with each article's ``rel="related"`` links taken from ``links`` (by slug)."""
         chosen = {a.slug: links[a.slug] for a in self.items.articles if a.slug in links}
         return replace(self, items=replace(self.items, related_links=chosen))
+
+    def with_prebuilt_entries(self, prebuilt: Mapping[tuple[str, str], PrebuiltEntry]) -> FeedSet:
+        """This set using entries built elsewhere, by (source path, content hash) of the article."""
+        chosen = {
+            a.slug: found for a in self.items.articles if (found := prebuilt.get((a.source_path, a.content_hash)))
+        }
+        return replace(self, items=replace(self.items, prebuilt=chosen)) if chosen else self
 
     def with_articles(self, whole: dict[str, Article]) -> FeedSet:
         """This set with its articles replaced by the ones in ``whole`` (by slug), where given."""
@@ -270,7 +277,9 @@ __all__ = [
     "FeedItems",
     "FeedMeta",
     "FeedSet",
+    "PrebuiltEntry",
     "WriteReport",
+    "prebuild_entries",
     "render_feed_set",
     "site_feed_sets",
     "write_feed_sets",

@@ -78,18 +78,20 @@ def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
 
 
 _ITEM_CACHE_LIMIT = 20_000
-_item_cache: dict[tuple[object, ...], str] = {}
+# By the item's identity (feed sets share their article objects; hashing a whole article
+# per lookup cost more than the lookup saved); the item is kept so its id is not reused.
+_item_cache: dict[tuple[int, str, bool], tuple[object, str]] = {}
 _Item = TypeVar("_Item", Article, OutsideEntry)
 
 
 def _encoded(item: _Item, meta: FeedMeta, build: Callable[[_Item, FeedMeta], dict[str, Any]]) -> str:
-    key = (item, meta.base_url, meta.full_content)
+    key = (id(item), meta.base_url, meta.full_content)
     cached = _item_cache.get(key)
-    if cached is None:
+    if cached is None or cached[0] is not item:
         if len(_item_cache) >= _ITEM_CACHE_LIMIT:
             _item_cache.clear()
-        cached = _item_cache[key] = _dumps(build(item, meta))
-    return cached
+        cached = _item_cache[key] = (item, _dumps(build(item, meta)))
+    return cached[1]
 
 
 def _dumps(value: Any) -> str:

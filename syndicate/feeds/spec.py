@@ -34,6 +34,20 @@ class FeedMeta:
         return self.feed_url("atom.xml")
 
 
+@dataclass(frozen=True, slots=True)
+class PrebuiltEntry:
+    """An article's RSS ``<item>`` and Atom ``<entry>`` (without related links) as XML bytes.
+
+    Made by :func:`~syndicate.feeds.xmlfeeds.prebuild_entries` in another
+    process; good for feeds with this ``base_url`` and ``full_content`` only.
+    """
+
+    rss: bytes
+    atom: bytes
+    base_url: str
+    full_content: bool
+
+
 @dataclass(frozen=True)
 class FeedItems:
     """The items of one feed set, newest first, already limited."""
@@ -41,6 +55,9 @@ class FeedItems:
     articles: tuple[Article, ...] = ()
     outside: tuple[OutsideEntry, ...] = ()
     related_links: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Entries feedgen already built elsewhere, by article slug (see xmlfeeds.prebuild_entries):
+    # how they are made, not what they say, so not part of a set's fingerprint.
+    prebuilt: dict[str, PrebuiltEntry] = field(default_factory=dict)
 
     def newest(self) -> datetime | None:
         """When the newest item last changed: the feed's ``updated`` date (None when empty)."""

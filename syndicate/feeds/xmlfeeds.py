@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,7 +29,7 @@ from lxml import etree
 
 from .. import __version__
 from ..model import Article, OutsideEntry
-from .spec import FeedItems, FeedMeta
+from .spec import FeedItems, FeedMeta, PrebuiltEntry
 
 GENERATOR = "syndicate"
 
@@ -63,9 +64,14 @@ def _article_entry(entry: FeedEntry, article: Article, meta: FeedMeta, related: 
         entry.dc.dc_creator(article.author.name)
     for tag in article.tags:
         entry.category(term=tag.slug, label=tag.name, scheme=f"{meta.base_url}/tags/")
-    links = [{"href": article.url, "rel": "alternate", "type": "text/html"}]
     if article.image is not None:
         entry.enclosure(article.image.url, "0", article.image.mime_type)
+    return _article_links(article, related)
+
+
+def _article_links(article: Article, related: tuple[str, ...]) -> _EntryLinks:
+    links = [{"href": article.url, "rel": "alternate", "type": "text/html"}]
+    if article.image is not None:
         links.append({"href": article.image.url, "rel": "enclosure", "type": article.image.mime_type, "length": "0"})
     links.extend({"href": url, "rel": "related", "type": "text/html"} for url in related)
     return _EntryLinks(tuple(links))
@@ -93,7 +99,9 @@ def _outside_entry(entry: FeedEntry, outside: OutsideEntry) -> _EntryLinks:
 _EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 # Built entries by what shapes them; cleared when it grows past this many.
 _ENTRY_CACHE_LIMIT = 20_000
-_entry_cache: dict[tuple[object, ...], tuple[etree._Element, etree._Element]] = {}
+# Keyed by the item's identity (feed sets share their article objects; hashing a whole
+# article per lookup cost more than the lookup saved); the item is kept so its id is not reused.
+_entry_cache: dict[tuple[object, ...], tuple[object, etree._Element, etree._Element]] = {}
 
 
 def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
@@ -120,24 +128,56 @@ def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
     return feed
 
 
-def _entries(
+def _feedgen_entries(
     item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...]
 ) -> tuple[etree._Element, etree._Element]:
-    """The RSS <item> and Atom <entry> of one item, built by feedgen once and then reused."""
-    key = (item, meta.base_url, meta.full_content, related)
-    cached = _entry_cache.get(key)
-    if cached is not None:
-        return cached
+    """The RSS <item> and Atom <entry> of one item, as feedgen builds them (Atom links repaired)."""
     entry = FeedEntry()
     entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
     links = _article_entry(entry, item, meta, related) if isinstance(item, Article) else _outside_entry(entry, item)
     atom_entry = entry.atom_entry()
     _fix_atom_entry_links(atom_entry, links)
-    built = (entry.rss_entry(), atom_entry)
+    return entry.rss_entry(), atom_entry
+
+
+def prebuild_entries(articles: Iterable[Article], meta: FeedMeta) -> dict[str, PrebuiltEntry]:
+    """Each article's entries for feeds like ``meta``'s, as bytes, by slug; related links are added later.
+
+    Building entries with feedgen is most of the cost of a feed, and needs
+    nothing but the article: ``syndicate build`` has them built by the process
+    that renders the bodies, while the related stories are being computed.
+    """
+    out: dict[str, PrebuiltEntry] = {}
+    for article in articles:
+        rss_item, atom_entry = _feedgen_entries(article, meta, ())
+        out[article.slug] = PrebuiltEntry(
+            etree.tostring(rss_item), etree.tostring(atom_entry), meta.base_url, meta.full_content
+        )
+    return out
+
+
+def _entries(
+    item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...], prebuilt: PrebuiltEntry | None = None
+) -> tuple[etree._Element, etree._Element]:
+    """The RSS <item> and Atom <entry> of one item, built once (or read from ``prebuilt``) and then reused."""
+    key = (id(item), meta.base_url, meta.full_content, related)
+    cached = _entry_cache.get(key)
+    if cached is not None and cached[0] is item:
+        return cached[1], cached[2]
+    if (
+        prebuilt is not None
+        and isinstance(item, Article)
+        and (prebuilt.base_url, prebuilt.full_content) == (meta.base_url, meta.full_content)
+    ):
+        rss_item, atom_entry = etree.fromstring(prebuilt.rss), etree.fromstring(prebuilt.atom)
+        if related:
+            _fix_atom_entry_links(atom_entry, _article_links(item, related))
+    else:
+        rss_item, atom_entry = _feedgen_entries(item, meta, related)
     if len(_entry_cache) >= _ENTRY_CACHE_LIMIT:
         _entry_cache.clear()
-    _entry_cache[key] = built
-    return built
+    _entry_cache[key] = (item, rss_item, atom_entry)
+    return rss_item, atom_entry
 
 
 def _serialise(root: etree._Element, meta: FeedMeta) -> bytes:
@@ -184,8 +224,12 @@ def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
     ] + [(e.published.timestamp(), e.id, e) for e in items.outside]
     rows.sort(key=lambda row: (-row[0], row[1]))
     for _, _, item in rows:
-        related = items.related_links.get(item.slug, ()) if isinstance(item, Article) else ()
-        rss_item, atom_entry = _entries(item, meta, related)
+        if isinstance(item, Article):
+            rss_item, atom_entry = _entries(
+                item, meta, items.related_links.get(item.slug, ()), items.prebuilt.get(item.slug)
+            )
+        else:
+            rss_item, atom_entry = _entries(item, meta, ())
         channel.append(copy.deepcopy(rss_item))
         atom_root.append(copy.deepcopy(atom_entry))
     return _serialise(rss_root, meta), _serialise(atom_root, meta)
