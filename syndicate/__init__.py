@@ -22,6 +22,9 @@ Every error is a :class:`SyndicateError`; bad input in articles is reported as
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
 from .build import BuildResult, build_site
@@ -52,13 +55,41 @@ from .model import (
     SubscriberStatus,
     Tag,
 )
-from .newsletter import BuiltIssue, build_issue, prepare_issue
-from .newsletter.send import SendReport, send_newsletter
-from .newsletter.subscribers import import_subscribers
-from .newsletter.unsubscribe import unsubscribe_app
 from .site import Site
 from .sources import FetchReport, fetch_sources, merged_stream
 from .store import Store
+
+if TYPE_CHECKING:
+    from .newsletter import BuiltIssue, build_issue, prepare_issue
+    from .newsletter.send import SendReport, send_newsletter
+    from .newsletter.subscribers import import_subscribers
+    from .newsletter.unsubscribe import unsubscribe_app
+
+# The newsletter half (Jinja2, MJML, css-inline, SMTP) is loaded on first use, so
+# ``syndicate build`` and ``import syndicate`` for feeds do not pay for it.
+_LAZY = {
+    "BuiltIssue": ".newsletter",
+    "build_issue": ".newsletter",
+    "prepare_issue": ".newsletter",
+    "SendReport": ".newsletter.send",
+    "send_newsletter": ".newsletter.send",
+    "import_subscribers": ".newsletter.subscribers",
+    "unsubscribe_app": ".newsletter.unsubscribe",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'syndicate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Article",

@@ -42,8 +42,6 @@ from .feeds import (
     write_stylesheet,
 )
 from .model import Problem, RelatedPick, Severity
-from .related import RELATED_JSON, build_related_index, related_json, related_links
-from .related.documents import source_bodies
 from .sources import film_news_feed_set, merged_stream
 from .store import Store
 from .store.outputs import BuildManifest
@@ -224,6 +222,9 @@ def _related_picks(
     Only articles whose words are not cached yet are read, from their source
     files: the feed step's rule that only published bodies are rendered holds.
     """
+    from .related import build_related_index
+    from .related.documents import source_bodies
+
     index = build_related_index(
         collection,
         config.related,
@@ -250,6 +251,9 @@ def _feed_step(
         skipped = _skipped_build(manifest, target, moment)
         if skipped is not None:
             return skipped
+
+    # Imported here: a build with nothing to do never loads the related engine (numpy, scipy).
+    from .related import RELATED_JSON, related_json, related_links
 
     collection = loaded()
     result = BuildResult(out_dir=target, articles=len(collection), problems=list(collection.problems))

@@ -179,3 +179,36 @@ def test_build_fetch_merges_outside_stories_and_reports_failed_sources(demo_site
     code, out, _ = _run("build", "--fetch", "--json", "--site", str(demo_site))
     assert code == ExitCode.OK
     assert json.loads(out)["fetch"]["new_entries"] == 0
+
+
+def test_a_build_with_nothing_to_do_loads_neither_the_newsletter_nor_the_related_engine(demo_site: Path) -> None:
+    # Cron runs `syndicate build` often; when nothing changed it should not pay for importing
+    # the newsletter (Jinja2, MJML), the related engine (numpy, scipy) or fetching (httpx).
+    probe = (
+        "import sys\n"
+        "from syndicate.cli import main\n"
+        "try:\n"
+        f"    main(['build', '--site', {str(demo_site)!r}])\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "heavy = ('numpy', 'scipy', 'jinja2', 'mjml', 'httpx', 'feedparser', 'email_validator')\n"
+        "print('loaded:', *(m for m in heavy if m in sys.modules))\n"
+    )
+
+    def loaded() -> list[str]:
+        run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        return run.stdout.strip().splitlines()[-1].split()[1:]
+
+    assert "numpy" in loaded()  # a real build computes related stories
+    assert loaded() == []
+
+
+def test_the_newsletter_api_loads_on_first_use() -> None:
+    import syndicate
+
+    assert {"build_issue", "send_newsletter", "unsubscribe_app"} <= set(dir(syndicate))
+    from syndicate.newsletter import build_issue
+
+    assert syndicate.build_issue is build_issue
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        _ = syndicate.no_such_thing  # type: ignore[attr-defined]

@@ -6,20 +6,52 @@ user would also need lives in the library, not here.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from .. import __version__
 from .build import build, check, import_
 from .common import EXIT_CODES_HELP
-from .newsletter import newsletter
-from .related import related
-from .send import send
-from .serve import serve
 from .sources import fetch, sources
-from .subscribers import subscribers
 
 
-@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose heavier commands are imported when used (or listed), not at start-up.
+
+    ``syndicate build`` runs from cron every few minutes on some sites; it need
+    not load the newsletter's templates, MJML and SMTP code, or the related
+    engine's numpy and scipy when nothing changed, each time.
+    """
+
+    def __init__(self, *args: object, lazy_commands: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy_commands = lazy_commands  # name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy_commands.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module, __name__), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands={
+        "newsletter": ".newsletter:newsletter",
+        "related": ".related:related",
+        "subscribers": ".subscribers:subscribers",
+        "serve": ".serve:serve",
+    },
+    epilog=EXIT_CODES_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="syndicate")
 def main() -> None:
     """syndicate: turn a publisher's article collection into feeds, related stories and newsletters.
@@ -34,12 +66,7 @@ def main() -> None:
 main.add_command(build)
 main.add_command(check)
 main.add_command(import_)
-main.add_command(newsletter)
-main.add_command(subscribers)
-main.add_command(related)
-newsletter.add_command(send)
-main.add_command(serve)
 main.add_command(fetch)
 main.add_command(sources)
 
-__all__ = ["main"]
+__all__ = ["LazyGroup", "main"]

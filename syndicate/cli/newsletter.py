@@ -29,6 +29,7 @@ from .common import (
     print_json,
     site_option,
 )
+from .send import send
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -198,3 +199,7 @@ def preview(
     Open email.html in a browser, or message.eml in a mail client, to look at it.
     """
     _run(site_dir, week, out_dir, force, strict, now_text, as_json, detailed=True)
+
+
+# `syndicate newsletter send` lives in its own module (it is the cron job's command).
+newsletter.add_command(send)

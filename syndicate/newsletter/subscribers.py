@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
-
 from ..model import Problem, Severity, Subscriber, SubscriberStatus
 from ..store.subscribers import MergeCounts, SubscriberTable, email_key
 
@@ -35,6 +33,9 @@ def normalize_address(text: str) -> str:
     takes them, and a message that cannot be delivered is worse than a clear
     error at import. Internationalised domains are stored in their ASCII form.
     """
+    # Imported here, not at the top: only subscriber commands validate addresses.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         info = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:

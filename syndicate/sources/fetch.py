@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from .. import __version__
 
@@ -180,6 +182,8 @@ class Fetcher:
 
     async def fetch_each(self, requests: Sequence[FetchRequest]) -> AsyncIterator[FetchResponse]:
         """Fetch every request; yield each response as soon as it is complete."""
+        import httpx  # here, not at the top: every other command starts without loading it
+
         limits = httpx.Limits(
             max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
         )
@@ -238,6 +242,8 @@ class Fetcher:
         return FetchResponse(request, outcome, body, path.as_uri(), {})
 
     async def _fetch_http(self, client: httpx.AsyncClient, request: FetchRequest) -> FetchResponse:
+        import httpx  # loaded by fetch_each already: a dictionary lookup
+
         url = request.url
         visited = [url]
         moved_to = ""

@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import feedparser
-
 from ..errors import SourceError
 
 # A DOCTYPE whose internal subset declares entities: the vehicle of "billion
@@ -127,6 +125,8 @@ def parse_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
         raise SourceError(url, exc.reason) from None
     if stripped:
         problems.append("the DOCTYPE declared XML entities; removed unexpanded (entity expansion / XXE guard)")
+    import feedparser  # here, not at the top: only fetching parses feeds (in worker processes)
+
     parsed = feedparser.parse(
         body,
         response_headers={k.lower(): v for k, v in headers.items()},

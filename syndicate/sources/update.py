@@ -18,8 +18,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from ..atomicfile import write_atomic
 from ..config import Config
@@ -32,6 +31,9 @@ from .fetch import Fetcher, FetchRequest, FetchResponse, FetchSettings, user_age
 from .normalize import normalize_feed
 from .opml import read_opml, render_opml
 from .parse import parse_feed
+
+if TYPE_CHECKING:
+    import httpx
 
 # At or above this many sources to fetch, parsing moves to a process pool.
 PROCESS_POOL_THRESHOLD = 24
