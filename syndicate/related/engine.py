@@ -208,7 +208,7 @@ def _documents(
         accepted: dict[str, tuple[str, ...]] = {
             slug: (key,) if key.endswith(SOURCE_BASIS) else (key, key + SOURCE_BASIS) for slug, key in keys.items()
         }
-        for slug, payload in cache.get_matching(accepted).items():
+        for slug, payload in cache.iter_matching(accepted):
             try:
                 cached[slug] = Features.from_json(payload)
             except (KeyError, ValueError, TypeError, OverflowError):
@@ -218,14 +218,14 @@ def _documents(
     cached.update((a.slug, f) for a, (f, _) in zip(missing, computed, strict=True))
     # A body-less article whose file could not be read is indexed by its title and summary
     # alone; such features are never cached, so they cannot stand in for the whole article's.
-    fresh = [
-        (a.slug, keys[a.slug], f.to_json())
-        for a, (f, read) in zip(missing, computed, strict=True)
-        if not is_stub(a) or read
-    ]
     documents = [article_document(a, cached[a.slug], keys[a.slug]) for a in articles]
-    if cache is not None and fresh:
-        cache.put_many(fresh)
+    if cache is not None and missing:
+        # Encoded as they are written, a batch at a time.
+        cache.put_many(
+            (a.slug, keys[a.slug], f.to_json())
+            for a, (f, read) in zip(missing, computed, strict=True)
+            if not is_stub(a) or read
+        )
     return documents
 
 

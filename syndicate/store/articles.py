@@ -62,7 +62,9 @@ class ArticleCache:
 
     def get_many(self, keys: dict[str, str]) -> dict[str, CachedParse]:
         """Cached parses for ``{path: key}``, only where the stored key matches."""
-        rows = self._db.query("SELECT path, key, payload FROM article_cache")
+        # Row by row: the payloads not asked for (most, for a feed's few thousand bodies
+        # among 100,000 articles) are never all held at once.
+        rows = self._db.iterate("SELECT path, key, payload FROM article_cache")
         return {row["path"]: load_parse(row["payload"]) for row in rows if keys.get(row["path"]) == row["key"]}
 
     def put_many(self, entries: Iterable[tuple[str, str, str, bytes]]) -> None:

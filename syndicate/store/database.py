@@ -69,6 +69,21 @@ class Database:
             cursor.row_factory = sqlite3.Row
             return cursor.fetchall()
 
+    def iterate(self, sql: str, params: Sequence[object] = (), batch: int = 500) -> Iterator[sqlite3.Row]:
+        """The rows of a query a batch at a time, for results too large to hold at once."""
+        with self._lock:
+            cursor = self.connection.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+        try:
+            while True:
+                with self._lock:
+                    rows = cursor.fetchmany(batch)
+                if not rows:
+                    return
+                yield from rows
+        finally:
+            cursor.close()
+
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run one statement in its own transaction; return the rows changed."""
         with self._lock:

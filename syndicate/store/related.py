@@ -8,8 +8,9 @@ unchanged article is never tokenised twice.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .database import Database, Migration
 
@@ -27,6 +28,10 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+# Rows encoded and written per executemany: bounds the JSON held in memory at once.
+_PUT_BATCH = 2000
+
+
 class RelatedFeatureCache:
     """Rows of ``(slug, key, features as JSON)``; a row counts only if its key matches."""
 
@@ -35,31 +40,40 @@ class RelatedFeatureCache:
 
     def get_many(self, keys: dict[str, str]) -> dict[str, dict[str, object]]:
         """Cached features for ``{slug: key}``, only where the stored key matches."""
-        return self.get_matching({slug: (key,) for slug, key in keys.items()})
+        return dict(self.iter_matching({slug: (key,) for slug, key in keys.items()}))
 
     def get_matching(self, keys: dict[str, tuple[str, ...]]) -> dict[str, dict[str, object]]:
         """Cached features for ``{slug: acceptable keys}``, where the stored key is one of them."""
-        hits: dict[str, dict[str, object]] = {}
-        for row in self._db.query("SELECT slug, key, payload FROM related_features"):
+        return dict(self.iter_matching(keys))
+
+    def iter_matching(self, keys: dict[str, tuple[str, ...]]) -> Iterator[tuple[str, dict[str, object]]]:
+        """``(slug, features)`` where the stored key is one of the slug's acceptable keys, one row at a time.
+
+        Decoded one by one so a caller turning each into something compact never
+        holds every row's JSON at once (100,000 articles' would take a gigabyte).
+        """
+        for row in self._db.iterate("SELECT slug, key, payload FROM related_features"):
             if row["key"] in keys.get(row["slug"], ()):
                 try:
                     payload = json.loads(row["payload"])
                 except ValueError:
                     continue  # a damaged row is recomputed and overwritten
                 if isinstance(payload, dict):
-                    hits[row["slug"]] = payload
-        return hits
+                    yield row["slug"], payload
 
     def put_many(self, rows: Iterable[tuple[str, str, dict[str, object]]]) -> None:
-        encoded = [(slug, key, json.dumps(payload, separators=(",", ":"))) for slug, key, payload in rows]
-        if not encoded:
-            return
+        """Store ``(slug, key, features)`` rows, encoding them a batch at a time (in one transaction)."""
+        pending = iter(rows)
         with self._db.transaction() as db:
-            db.executemany(
-                "INSERT INTO related_features (slug, key, payload) VALUES (?, ?, ?) "
-                "ON CONFLICT(slug) DO UPDATE SET key = excluded.key, payload = excluded.payload",
-                encoded,
-            )
+            while batch := [
+                (slug, key, json.dumps(payload, separators=(",", ":")))
+                for slug, key, payload in itertools.islice(pending, _PUT_BATCH)
+            ]:
+                db.executemany(
+                    "INSERT INTO related_features (slug, key, payload) VALUES (?, ?, ?) "
+                    "ON CONFLICT(slug) DO UPDATE SET key = excluded.key, payload = excluded.payload",
+                    batch,
+                )
 
     def forget_missing(self, present: Iterable[str]) -> None:
         """Drop rows of articles that are gone (or no longer published)."""
