@@ -91,13 +91,13 @@ def _shortlists(counts: Matrix, start: int, limit: int) -> tuple[Any, Any, Any]:
     return local[chosen] + start, cols[chosen].astype(np.int64), full
 
 
-def _queries(postings: Matrix, term_df: Any, cap: int, by_term: list[int]) -> tuple[Matrix, Matrix]:
+def _queries(postings: Matrix, term_df: Any, cap: int, term_order: Any) -> tuple[Matrix, Matrix]:
     """The terms each document's query follows, as 0/1 matrices: what :meth:`DocumentIndex.candidates` reads.
 
     Its first ``QUERY_TERMS`` terms (``postings`` keeps each row in weight
     order) whose lists are no longer than ``cap``; a row with fewer than
     ``MIN_LISTS`` of those also follows its least common other terms (ties by
-    term: ``by_term`` lists the term ids in term order). Returned apart, rare
+    term: ``term_order`` is each column's place in term order). Returned apart, rare
     and common, because only the head of a common term's list is read.
     """
     from .index import MIN_LISTS, QUERY_TERMS
@@ -110,8 +110,6 @@ def _queries(postings: Matrix, term_df: Any, cap: int, by_term: list[int]) -> tu
     rare = head & (term_df[ids] <= cap)
     need = np.maximum(0, MIN_LISTS - np.bincount(rows[rare], minlength=height))
     common = np.flatnonzero(head & ~rare & (need[rows] > 0))
-    term_order = np.empty(len(by_term), dtype=np.int64)
-    term_order[np.asarray(by_term, dtype=np.int64)] = np.arange(len(by_term))
     # Least common first, ties by term, within each row.
     common = common[np.lexsort((term_order[ids[common]], term_df[ids[common]], rows[common]))]
     common_rows = rows[common]
@@ -159,7 +157,7 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     Documents whose shortlist the copies filter emptied below ``k`` are
     missing from the result (see the module notes).
     """
-    from .index import COMMON_READ, _scored
+    from .index import COMMON_READ, _ranks_by_term, _scored
     from .parallel import PARALLEL_MIN_ITEMS, fork_map
 
     if k <= 0 or not index.documents:
@@ -172,19 +170,22 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     limit = max(index.config.candidates, 4 * k) + 1  # as DocumentIndex.related with only the document excluded
 
     # -- the truncated vectors and the postings of their terms -----------------
-    terms = _Keys()
     vectors = [index.vectors.get(slug) or index.vectorise(d.features) for slug, d in zip(slugs, documents, strict=True)]
-    term_rows = terms.rows([list(v) for v in vectors])  # heaviest first
-    postings = _binary(term_rows, len(terms.ids))
-    weights = postings.copy()
-    weights.data = np.fromiter((x for v in vectors for x in v.values()), dtype=np.float64, count=postings.nnz)
-    term_df = np.bincount(postings.indices, minlength=len(terms.ids))
+    # Columns: the terms in use, renumbered densely; each row heaviest first, as the vectors are.
+    numbers = np.frombuffer(b"".join(v.terms for v in vectors), dtype=np.uint32)
+    used = np.unique(numbers)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, vectors), dtype=np.int64, count=n), out=indptr[1:])
+    indices = np.searchsorted(used, numbers).astype(np.int32)
+    postings = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n, len(used)))
+    weights = sparse.csr_matrix(
+        (np.frombuffer(b"".join(v.weights for v in vectors), dtype=np.float64), indices, indptr), shape=(n, len(used))
+    )
+    term_df = np.bincount(indices, minlength=len(used))
 
     # The terms each query follows: its first QUERY_TERMS rare ones, or the least common few,
     # of whose lists only the heads are read.
-    rare_queries, common_queries = _queries(
-        postings, term_df, cap, sorted(range(len(terms.ids)), key=list(terms.ids).__getitem__)
-    )
+    rare_queries, common_queries = _queries(postings, term_df, cap, _ranks_by_term(used.tolist()))
     heads = _list_heads(postings, COMMON_READ * cap) if common_queries.nnz else postings
 
     tags = _Keys()
