@@ -12,6 +12,7 @@ of them, and worker processes send back bytes, not strings.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -108,14 +109,12 @@ def _counts(text: str) -> dict[int, int]:
     # Each word maps to its term in C (map over a dict lookup); Counter then adds up
     # the plurals folded onto their singular with the rest.
     words = text.encode("utf-8", "ignore").translate(_BYTE_TABLE).split()
-    get = _TERM_OF.get
-    terms = list(map(get, words))
-    if None in terms:
-        _learn(list({word for word, term in zip(words, terms, strict=True) if term is None}))
-        terms = list(map(get, words))
-    out: Counter[int] = Counter(terms)  # type: ignore[arg-type]
+    out: Counter[int | None] = Counter(map(_TERM_OF.get, words))
+    if None in out:  # words never seen before: learn them, then count again
+        _learn(list({word for word in words if word not in _TERM_OF}))
+        out = Counter(map(_TERM_OF.get, words))
     out.pop(_DROPPED, None)
-    return out
+    return out  # type: ignore[return-value]
 
 
 def term_id_counts(title: str, summary: str, body: str) -> dict[int, int]:
@@ -154,7 +153,9 @@ MAX_NAME_WORDS = 5
 NAME_SCAN_CHARS = 3000
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _name_key(phrase: str) -> str:
+    # Cached: the same names recur across a collection's stories, and folding them is per-character Python.
     words = headline_key(phrase).split()
     while words and words[0] in _LEADING_WORDS:
         words = words[1:]
