@@ -274,7 +274,7 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
                     continue
                 titles.add(other.title_key)
                 urls.add(other.url)
-                picked.append(_scored(other, total_list[at], tuple(parts_list[at])))  # type: ignore[arg-type]
+                picked.append(_scored(other, total_list[at], parts_list[at]))
                 if len(picked) == k:
                     break
             if len(picked) == k or not cut[row - start]:
