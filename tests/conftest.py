@@ -25,6 +25,19 @@ description = "A test site"
 """
 
 
+def spy_on_first_arguments(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[object]:
+    """Wrap ``owner.name`` so every call's first argument is recorded (in order) in the list returned."""
+    seen: list[object] = []
+    original = getattr(owner, name)
+
+    def recording(first: object, *args: object, **kwargs: object) -> object:
+        seen.append(first)
+        return original(first, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recording)
+    return seen
+
+
 # Plain-text articles carry no date; the loader takes the file's mtime (with a
 # warning). A git checkout sets every mtime to "now", so tests pin them here.
 DEMO_PLAINTEXT_DATES = {

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import spy_on_first_arguments
 
 import syndicate
 from syndicate.collection import ahead as ahead_module
@@ -44,14 +45,7 @@ def test_a_build_with_bodies_rendered_ahead_writes_the_same_bytes(
 
     monkeypatch.setattr(ahead_module.BodiesAhead, "start", classmethod(counting))
     # The child built the feed entries of the articles it rendered too: none is built again here.
-    built_here: list[object] = []
-    real_build = xmlfeeds._feedgen_entries
-
-    def building(item: object, *args: object) -> object:
-        built_here.append(item)
-        return real_build(item, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(xmlfeeds, "_feedgen_entries", building)
+    built_here = spy_on_first_arguments(monkeypatch, xmlfeeds, "_feedgen_entries")
     monkeypatch.setattr(syndicate.feeds, "PARALLEL_SETS", 10_000)  # feeds rendered here, where we count
     with syndicate.Site.open(copy) as site:
         site.build()

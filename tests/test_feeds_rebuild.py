@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ARTICLE_WITH_ID, SiteFactory
+from conftest import ARTICLE_WITH_ID, SiteFactory, spy_on_first_arguments
 from pytest_httpserver import HTTPServer
 
 import syndicate
@@ -53,15 +53,7 @@ def _mtimes(site: Path) -> dict[Path, int]:
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths the loader parses (cache misses), in order."""
-    seen: list[str] = []
-    original = loader.parse_article_bytes
-
-    def counting(path: str, *args: object) -> object:
-        seen.append(path)
-        return original(path, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(loader, "parse_article_bytes", counting)
-    return seen
+    return spy_on_first_arguments(monkeypatch, loader, "parse_article_bytes")  # type: ignore[return-value]
 
 
 def test_editing_the_title_of_an_article_with_id_keeps_its_guid(make_site: SiteFactory) -> None:
