@@ -518,7 +518,7 @@ def _chunk_vectors(lengths: Any, ids: Any, weights: Any, rank_of_term: Any, numb
 def _scored(other: Document, total: float, parts: Parts | list[float]) -> Scored:
     # Every share is >= 0, so the non-zero ones are the signals that counted (kept in C:
     # the batch makes one of these per pick, half a million for 100,000 articles).
-    return Scored(other, total, tuple(compress(zip(_PART_NAMES, parts), parts)))
+    return Scored(other, total, tuple(compress(zip(_PART_NAMES, parts, strict=True), parts)))
 
 
 def _rank_key(item: tuple[float, float, str, object]) -> tuple[float, float, str]:
