@@ -110,3 +110,21 @@ def test_nothing_is_started_for_bodies_the_parse_cache_holds(demo_site: Path, ea
         assert any(is_stub(a) for a in stubs)
         with render_bodies_ahead(site.config, stubs, site.store.article_cache) as ahead:
             assert ahead._children == [] and ahead.rendered() == {}
+
+
+@pytest.mark.parametrize("failing", ["mkdtemp", "fork"])
+def test_without_room_to_work_ahead_the_bodies_are_rendered_as_usual(
+    demo_site: Path, eager: None, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    with syndicate.Site.open(demo_site) as site:
+        stubs = load_collection(site.config, with_bodies=False).articles
+        expected = load_bodies(site.config, stubs)
+        with monkeypatch.context() as patch:
+            patch.setattr(ahead_module.tempfile if failing == "mkdtemp" else ahead_module.os, failing, refuse)
+            ahead = render_bodies_ahead(site.config, stubs)
+        with ahead:
+            assert ahead._children == [] and ahead.rendered() == {}
+            assert load_bodies(site.config, stubs, ahead=ahead) == expected

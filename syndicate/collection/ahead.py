@@ -79,14 +79,22 @@ class BodiesAhead:
         processes = workers or max(1, (os.cpu_count() or 1) // 2)
         if len(jobs) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
             return ahead
-        ahead._folder = Path(tempfile.mkdtemp(prefix="syndicate-bodies-"))
+        # Work ahead is only a head start: when it cannot be had (no temporary folder, no
+        # more processes), whatever was not started is rendered the usual way, later.
+        try:
+            ahead._folder = Path(tempfile.mkdtemp(prefix="syndicate-bodies-"))
+        except OSError:
+            return ahead
         # Objects made so far stay out of the children's collections, so the pages
         # they share with this process stay shared instead of being copied.
         gc.freeze()
         try:
             for number in range(processes):
                 out = ahead._folder / f"part-{number}.pickle"
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError:
+                    break
                 if pid == 0:  # pragma: no cover - the child's coverage is not collected
                     _render_and_exit(jobs[number::processes], context, out, follow_up)
                 ahead._children.append((pid, out))
