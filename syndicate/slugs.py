@@ -25,6 +25,8 @@ _PUNCT_TRANSLATION = str.maketrans(
 
 
 def _ascii_fold(text: str) -> str:
+    if text.isascii():  # nothing to fold (most headlines); the loop below is per character
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
