@@ -212,8 +212,11 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     author_ids: dict[str | None, int] = {None: -1}
     authors = np.array([author_ids.setdefault(d.author, len(author_ids)) for d in documents], dtype=np.int64)
 
-    def block(number: int) -> tuple[list[int], list[float], list[list[float]], list[int], list[bool]]:
-        """Rows ``number * BLOCK_ROWS`` on: each row's ranked head, as plain lists (cheap to send back)."""
+    title_of = [d.title_key for d in documents]
+    url_of = [d.url for d in documents]
+
+    def block(number: int) -> tuple[list[int], list[int], list[int], list[float], list[list[float]]]:
+        """Rows ``number * BLOCK_ROWS`` on: the rows answered and their picks, as plain lists (cheap to send back)."""
         start = number * BLOCK_ROWS
         stop = min(start + BLOCK_ROWS, n)
         counts = (
@@ -253,30 +256,46 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
         parts_list: list[list[float]] = parts[in_head].tolist()
         cols_list: list[int] = cols[in_head].tolist()
         cut: list[bool] = (full | more).tolist()
-        return head_bounds, total_list, parts_list, cols_list, cut
+        # The copies filter, here in the worker: never two stories with one headline or URL.
+        answered: list[int] = []
+        bounds_out: list[int] = [0]
+        picked_cols: list[int] = []
+        picked_totals: list[float] = []
+        picked_parts: list[list[float]] = []
+        for row in range(start, stop):
+            titles = {title_of[row]}
+            urls = {url_of[row]}
+            picked = 0
+            for at in range(head_bounds[row - start], head_bounds[row - start + 1]):
+                col = cols_list[at]
+                if title_of[col] in titles or url_of[col] in urls:
+                    continue
+                titles.add(title_of[col])
+                urls.add(url_of[col])
+                picked_cols.append(col)
+                picked_totals.append(total_list[at])
+                picked_parts.append(parts_list[at])
+                picked += 1
+                if picked == k:
+                    break
+            if picked == k or not cut[row - start]:
+                answered.append(row)
+                bounds_out.append(len(picked_cols))
+            else:  # its shortlist ran out: the caller answers it alone
+                del picked_cols[len(picked_cols) - picked :]
+                del picked_totals[len(picked_totals) - picked :]
+                del picked_parts[len(picked_parts) - picked :]
+        return answered, bounds_out, picked_cols, picked_totals, picked_parts
 
     blocks = -(-n // BLOCK_ROWS)
     # Blocks are independent: over the cores for a large index (workers send back only the heads).
     workers = index.config.workers if n >= PARALLEL_MIN_ITEMS else 1
     answers = fork_map(block, blocks, workers, per_process=1, min_items=2)
     found: dict[str, list[Scored]] = {}
-    for number, (head_bounds, total_list, parts_list, cols_list, cut) in enumerate(answers):
-        start = number * BLOCK_ROWS
-        stop = min(start + BLOCK_ROWS, n)
-        for row in range(start, stop):
-            document = documents[row]
-            titles = {document.title_key}
-            urls = {document.url}
-            picked: list[Scored] = []
-            for at in range(head_bounds[row - start], head_bounds[row - start + 1]):
-                other = documents[cols_list[at]]
-                if other.title_key in titles or other.url in urls:
-                    continue
-                titles.add(other.title_key)
-                urls.add(other.url)
-                picked.append(_scored(other, total_list[at], parts_list[at]))
-                if len(picked) == k:
-                    break
-            if len(picked) == k or not cut[row - start]:
-                found[document.slug] = picked
+    for answered, bounds_out, picked_cols, picked_totals, picked_parts in answers:
+        for row, a, b in zip(answered, bounds_out, bounds_out[1:], strict=False):
+            found[documents[row].slug] = [
+                _scored(documents[col], total, part)
+                for col, total, part in zip(picked_cols[a:b], picked_totals[a:b], picked_parts[a:b], strict=True)
+            ]
     return found
