@@ -516,3 +516,23 @@ def test_features_survive_the_trip_from_a_worker_process() -> None:
     ):
         back = pickle.loads(pickle.dumps(features))
         assert back == features and back.terms == features.terms
+
+
+def test_the_vocabulary_numbers_each_term_once_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from syndicate.related.text import VOCABULARY
+
+    words = [f"threadword{n}" for n in range(3000)]
+
+    def number_all(offset: int) -> list[int]:
+        order = words[offset:] + words[:offset]  # every thread meets the words in another order
+        return [VOCABULARY.id(word) for word in order]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(number_all, range(0, 3000, 375)))
+    numbers = {VOCABULARY.id(word) for word in words}
+    assert len(numbers) == len(words)
+    assert all(VOCABULARY.terms[VOCABULARY.id(word)] == word for word in words)
+    for offset, got in zip(range(0, 3000, 375), results, strict=True):
+        assert got == [VOCABULARY.id(word) for word in words[offset:] + words[:offset]]

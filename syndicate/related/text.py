@@ -13,7 +13,9 @@ of them, and worker processes send back bytes, not strings.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 
@@ -52,6 +54,12 @@ class Vocabulary:
     def __init__(self) -> None:
         self.terms: list[str] = []
         self._ids: dict[str, int] = {}
+        # Numbering a new term reads then writes; two threads must not give one number twice.
+        self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=self._new_lock)
+
+    def _new_lock(self) -> None:
+        self._lock = threading.Lock()  # a lock another thread held at the fork would stay held
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -60,8 +68,12 @@ class Vocabulary:
         """The number of ``term``, given it now if new."""
         found = self._ids.get(term)
         if found is None:
-            found = self._ids[term] = len(self.terms)
-            self.terms.append(term)
+            with self._lock:
+                found = self._ids.get(term)
+                if found is None:
+                    found = len(self.terms)
+                    self.terms.append(term)
+                    self._ids[term] = found
         return found
 
     def ids(self, terms: Iterable[str]) -> list[int]:
