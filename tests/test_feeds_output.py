@@ -374,3 +374,17 @@ def test_a_site_with_nothing_published_still_writes_valid_empty_feeds(make_site:
     assert parsed.bozo == 0 and parsed.entries == []
     assert json.loads((built.out / "feed.json").read_bytes())["items"] == []
     assert not (built.out / "tags").exists()
+
+
+def test_built_items_are_found_again_by_identity_only() -> None:
+    from syndicate.feeds.itemcache import ItemCache
+
+    cache: ItemCache[str] = ItemCache(limit=3)
+    first, twin = ["same"], ["same"]  # equal but distinct: an edited article is a new object
+    cache.put(first, "shape", "built")
+    assert cache.get(first, "shape") == "built"
+    assert cache.get(first, "other shape") is None
+    assert cache.get(twin, "shape") is None
+    for n in range(3):
+        cache.put([n], "shape", str(n))  # reaching the limit empties it
+    assert cache.get(first, "shape") is None

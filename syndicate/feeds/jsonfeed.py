@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..model import Article, OutsideEntry
+from .itemcache import ItemCache
 from .spec import FeedItems, FeedMeta
 
 
@@ -77,21 +78,15 @@ def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
     return (head + ',"items":[' + ",".join(row[2] for row in rows) + "]}\n").encode("utf-8")
 
 
-_ITEM_CACHE_LIMIT = 20_000
-# By the item's identity (feed sets share their article objects; hashing a whole article
-# per lookup cost more than the lookup saved); the item is kept so its id is not reused.
-_item_cache: dict[tuple[int, str, bool], tuple[object, str]] = {}
+# Each item encoded once per process (see .itemcache).
+_item_cache: ItemCache[str] = ItemCache(limit=20_000)
 _Item = TypeVar("_Item", Article, OutsideEntry)
 
 
 def _encoded(item: _Item, meta: FeedMeta, build: Callable[[_Item, FeedMeta], dict[str, Any]]) -> str:
-    key = (id(item), meta.base_url, meta.full_content)
-    cached = _item_cache.get(key)
-    if cached is None or cached[0] is not item:
-        if len(_item_cache) >= _ITEM_CACHE_LIMIT:
-            _item_cache.clear()
-        cached = _item_cache[key] = (item, _dumps(build(item, meta)))
-    return cached[1]
+    shape = (meta.base_url, meta.full_content)
+    cached = _item_cache.get(item, shape)
+    return cached if cached is not None else _item_cache.put(item, shape, _dumps(build(item, meta)))
 
 
 def _dumps(value: Any) -> str:

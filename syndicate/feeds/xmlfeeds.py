@@ -29,6 +29,7 @@ from lxml import etree
 
 from .. import __version__
 from ..model import Article, OutsideEntry
+from .itemcache import ItemCache
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
 
 GENERATOR = "syndicate"
@@ -97,11 +98,8 @@ def _outside_entry(entry: FeedEntry, outside: OutsideEntry) -> _EntryLinks:
 
 # Feeds with no item still need an Atom <updated>; a fixed moment keeps their bytes stable.
 _EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
-# Built entries by what shapes them; cleared when it grows past this many.
-_ENTRY_CACHE_LIMIT = 20_000
-# Keyed by the item's identity (feed sets share their article objects; hashing a whole
-# article per lookup cost more than the lookup saved); the item is kept so its id is not reused.
-_entry_cache: dict[tuple[object, ...], tuple[object, etree._Element, etree._Element]] = {}
+# Built entries by item and what else shapes them (see .itemcache).
+_entry_cache: ItemCache[tuple[etree._Element, etree._Element]] = ItemCache(limit=20_000)
 
 
 def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
@@ -160,10 +158,10 @@ def _entries(
     item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...], prebuilt: PrebuiltEntry | None = None
 ) -> tuple[etree._Element, etree._Element]:
     """The RSS <item> and Atom <entry> of one item, built once (or read from ``prebuilt``) and then reused."""
-    key = (id(item), meta.base_url, meta.full_content, related)
-    cached = _entry_cache.get(key)
-    if cached is not None and cached[0] is item:
-        return cached[1], cached[2]
+    shape = (meta.base_url, meta.full_content, related)
+    cached = _entry_cache.get(item, shape)
+    if cached is not None:
+        return cached
     if (
         prebuilt is not None
         and isinstance(item, Article)
@@ -174,10 +172,7 @@ def _entries(
             _fix_atom_entry_links(atom_entry, _article_links(item, related))
     else:
         rss_item, atom_entry = _feedgen_entries(item, meta, related)
-    if len(_entry_cache) >= _ENTRY_CACHE_LIMIT:
-        _entry_cache.clear()
-    _entry_cache[key] = (item, rss_item, atom_entry)
-    return rss_item, atom_entry
+    return _entry_cache.put(item, shape, (rss_item, atom_entry))
 
 
 def _serialise(root: etree._Element, meta: FeedMeta) -> bytes:

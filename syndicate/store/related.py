@@ -42,10 +42,6 @@ class RelatedFeatureCache:
         """Cached features for ``{slug: key}``, only where the stored key matches."""
         return dict(self.iter_matching({slug: (key,) for slug, key in keys.items()}))
 
-    def get_matching(self, keys: dict[str, tuple[str, ...]]) -> dict[str, dict[str, object]]:
-        """Cached features for ``{slug: acceptable keys}``, where the stored key is one of them."""
-        return dict(self.iter_matching(keys))
-
     def iter_matching(self, keys: dict[str, tuple[str, ...]]) -> Iterator[tuple[str, dict[str, object]]]:
         """``(slug, features)`` where the stored key is one of the slug's acceptable keys, one row at a time.
 
