@@ -263,7 +263,7 @@ def _feed_step(
     # feedgen's entries are built there too, once per article (they need the body, not the picks).
     feed_sets = site_feed_sets(config, collection, moment)
     feed_articles = {a.slug: a for feed_set in feed_sets for a in feed_set.items.articles}
-    site_meta = feed_sets[0].meta
+    site_meta = feed_sets[0].meta  # the site-wide set comes first; tag and author sets share its base URL
     with render_bodies_ahead(
         config,
         feed_articles.values(),
