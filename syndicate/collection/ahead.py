@@ -24,6 +24,7 @@ import os
 import pickle
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -62,7 +63,7 @@ class BodiesAhead:
     ) -> BodiesAhead:
         """Start rendering the bodies of ``articles`` that the parse cache does not hold whole.
 
-        Below ``PARALLEL_THRESHOLD`` bodies, or without ``fork``, nothing is
+        Below ``PARALLEL_THRESHOLD`` bodies, or off Linux, nothing is
         started: :func:`load_bodies` renders them when asked, as without this.
         ``follow_up`` then runs in the child on the whole articles it rendered;
         see :meth:`followed`.
@@ -77,7 +78,9 @@ class BodiesAhead:
         ]
         # Half the cores: the work this overlaps with keeps the others busy part of the time.
         processes = workers or max(1, (os.cpu_count() or 1) // 2)
-        if len(jobs) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
+        # Linux only, as the related workers: elsewhere fork is missing (Windows) or not safe
+        # for every library a process may have loaded (macOS).
+        if len(jobs) < PARALLEL_THRESHOLD or not sys.platform.startswith("linux"):
             return ahead
         # Work ahead is only a head start: when it cannot be had (no temporary folder, no
         # more processes), whatever was not started is rendered the usual way, later.
