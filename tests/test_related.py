@@ -536,3 +536,84 @@ def test_the_vocabulary_numbers_each_term_once_across_threads() -> None:
     assert all(VOCABULARY.terms[VOCABULARY.id(word)] == word for word in words)
     for offset, got in zip(range(0, 3000, 375), results, strict=True):
         assert got == [VOCABULARY.id(word) for word in words[offset:] + words[:offset]]
+
+
+def _outside(number: int, title: str, summary: str, day: int) -> syndicate.OutsideEntry:
+    published = datetime(2026, 10, 1 + day, 8, 0, tzinfo=ZoneInfo("UTC"))
+    return syndicate.OutsideEntry(
+        id=f"https://press.example/{number}",
+        title=title,
+        url=f"https://press.example/story/{number}",
+        source_title="Trade Press",
+        source_url="https://press.example/feed.xml",
+        published=published,
+        first_seen=published,
+        summary_html=f"<p>{summary}</p>",
+    )
+
+
+def test_outside_stories_on_the_same_subject_are_found_apart_from_our_own(make_site: SiteFactory) -> None:
+    site = _site(make_site)
+    lineup = site.collection.get("lakeshore-lineup")
+    assert lineup is not None
+    stream = [
+        _outside(
+            1,
+            f"Critics Pick Their Favourites at the {FESTIVAL}",
+            f"The {FESTIVAL} boathouse screenings drew "
+            "critics to documentaries about water rights; programmer Ada Okafor called it a lakeside edition.",
+            19,
+        ),
+        _outside(
+            2,
+            "Ada Okafor Leaves Lakeshore After Ten Years",
+            f"Programmer Ada Okafor, who shaped the {FESTIVAL} lineup of documentaries, steps down.",
+            21,
+        ),
+        _outside(3, lineup.title, "A copy of our own story under its headline, syndicated elsewhere.", 20),
+        *(
+            _outside(10 + n, f"{title} (Trade Report)", f"{words}. The studio said the release is planned.", n)
+            for n, (title, _, words) in enumerate(OTHER_SUBJECTS)
+        ),
+    ]
+    index = build_related_index(site.collection, site.config.related, NOW, outside=stream)
+    picks = index.outside_picks(lineup, k=5)
+    assert {p.slug for p in picks[:2]} == {"https://press.example/1", "https://press.example/2"}
+    assert "https://press.example/3" not in {p.slug for p in picks}  # a copy of the article itself
+    assert all(p.url.startswith("https://press.example/story/") and not p.editor_pick for p in picks)
+    assert all(p.slug.startswith("https://press.example/") for p in picks)  # never one of our own stories
+    # Our own related block is untouched by the stream.
+    assert {p.slug for p in index.picks(lineup)} == {p.slug for p in _index(site).picks(lineup)}
+    # A story on a subject nobody outside wrote about gets none rather than filler.
+    lonely = syndicate.Article(
+        id="lonely",
+        slug="lonely",
+        title="Beekeepers Of The High Moor Count Their Hives",
+        url="https://test.example.org/lonely/",
+        published=NOW,
+        source_path="lonely.md",
+        # A word or two in common with the trade reports, and nothing more.
+        text="Moorland beekeepers counted hives after a wet spring; heather honey prices rose. The release "
+        "of the honey is planned for the autumn, the cooperative's studio said.",
+    )
+    assert index.outside_picks(lonely, k=5) == []
+    assert build_related_index(site.collection, site.config.related, NOW).outside_picks(lineup) == []
+
+
+def test_cli_related_lists_outside_stories_with_outside(demo_site: Path) -> None:
+    from click.testing import CliRunner
+
+    from syndicate.cli import main
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["fetch", "--site", str(demo_site)]).exit_code in (0, 4)  # one demo source is broken
+    args = ["related", "box-office-clockmakers-fox-opening", "--site", str(demo_site), "--now", "2026-11-26T12:00"]
+    result = runner.invoke(main, [*args, "--outside", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["outside"] and "Clockmaker" in data["outside"][0]["title"]
+    assert data["outside"][0]["url"].startswith("http") and not data["outside"][0]["editor_pick"]
+    assert {p["slug"] for p in data["picks"]}.isdisjoint({p["slug"] for p in data["outside"]})
+    assert "outside" not in json.loads(runner.invoke(main, [*args, "--json"]).stdout)
+    table = runner.invoke(main, [*args, "--outside"])
+    assert table.exit_code == 0 and "Around the web" in table.output

@@ -14,7 +14,6 @@ in ``<head>`` for the clients that honour it.
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 import textwrap
 from dataclasses import dataclass
@@ -25,11 +24,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import css_inline
 import jinja2
 import mjml
-import nh3
 
 from ..config import Config
 from ..errors import NewsletterError
 from ..model import Article, Issue, OutsideEntry, RelatedPick
+from ..sources.normalize import plain_text
 from . import placeholders
 from .templates import template_dirs, template_environment
 
@@ -133,8 +132,7 @@ def single_line(text: str, limit: int | None = None) -> str:
 
 def plain_summary(summary_html: str, limit: int = OUTSIDE_SUMMARY_CHARS) -> str:
     """An outside summary as plain text: every tag dropped (scripts with their content), then shortened."""
-    text = html_lib.unescape(nh3.clean(summary_html, tags=set()))
-    return single_line(text, limit)
+    return single_line(plain_text(summary_html), limit)
 
 
 def image_size(width: int, aspect: str) -> tuple[int, int]:

@@ -8,13 +8,16 @@ The contract other stages rely on:
   for an article, editor picks first, never the article itself, drafts or
   future articles, optionally excluding a set of slugs and keeping to stories
   published before a moment.
+* :meth:`RelatedIndex.outside_picks` returns the outside stories (the merged
+  stream, given as ``outside=``) most related to an article, from an index of
+  their own: they never enter the site's own related block.
 * :func:`related_json` and :func:`related_links` turn picks into
   ``public/related.json`` and the Atom entries' ``rel="related"`` links.
 
 Modules: :mod:`.text` (tokens and names), :mod:`.documents` (what is indexed),
 :mod:`.signals` (the scores), :mod:`.index` (vectors, inverted lists,
 candidates), :mod:`.engine` (editor picks and the collection),
-:mod:`.explain` and :mod:`.output`.
+:mod:`.outside` (the outside stream), :mod:`.explain` and :mod:`.output`.
 """
 
 from __future__ import annotations

@@ -18,11 +18,12 @@ from datetime import datetime
 from ..collection import Collection
 from ..collection.loader import is_stub
 from ..config import RelatedConfig
-from ..model import Article, RelatedPick
+from ..model import Article, OutsideEntry, RelatedPick
 from ..slugs import headline_key
 from ..store import RelatedFeatureCache
 from .documents import Document, Features, Prepare, article_document, features_key, features_of_all
 from .index import DocumentIndex, Scored
+from .outside import OutsideIndex
 from .parallel import paused_gc
 from .signals import EDITOR
 
@@ -40,6 +41,7 @@ class RelatedIndex:
         config: RelatedConfig,
         now: datetime,
         documents: Iterable[Document] | None = None,
+        outside: Iterable[OutsideEntry] = (),
     ) -> None:
         self.collection = collection
         self.config = config
@@ -47,6 +49,7 @@ class RelatedIndex:
         if documents is None:
             documents = (article_document(a) for a in collection.published(now))
         self.index = DocumentIndex(documents, config)
+        self.outside = OutsideIndex(outside, config)
 
     # -- answers ------------------------------------------------------------
     def picks(
@@ -113,6 +116,14 @@ class RelatedIndex:
             taken_titles=taken_titles,
             taken_urls=taken_urls,
         )
+
+    def outside_picks(self, article: Article, k: int = 3, before: datetime | None = None) -> list[RelatedPick]:
+        """The ``k`` stories of the outside stream (given to :func:`build_related_index`) most related to ``article``.
+
+        Never the site's own stories (see :meth:`picks` for those); ``slug`` of
+        each pick is the outside story's id, ``url`` its address elsewhere.
+        """
+        return self.outside.picks(self.document(article), k, before.timestamp() if before else None)
 
     def unresolved(self, article: Article) -> list[str]:
         """The editor's related headlines of ``article`` that match no article."""
@@ -246,6 +257,7 @@ def build_related_index(
     *,
     cache: RelatedFeatureCache | None = None,
     bodies: BodyLoader | None = None,
+    outside: Iterable[OutsideEntry] = (),
 ) -> RelatedIndex:
     """Build the related-stories index of a collection as of ``now``.
 
@@ -253,7 +265,8 @@ def build_related_index(
     is read back when its content hash is unchanged and stored otherwise;
     rows of articles no longer published are dropped. ``bodies`` completes
     articles loaded without their body (``syndicate build`` loads stubs), and
-    is called only for those whose features are not cached.
+    is called only for those whose features are not cached. ``outside`` (the
+    merged outside stream) is indexed apart, for :meth:`RelatedIndex.outside_picks`.
     """
     published = collection.published(now)
     with paused_gc():
@@ -261,4 +274,4 @@ def build_related_index(
     if cache is not None:
         # Rows of articles not yet published (a newsletter of a past week) stay for later builds.
         cache.forget_missing(a.slug for a in collection.articles)
-    return RelatedIndex(collection, config, now, documents)
+    return RelatedIndex(collection, config, now, documents, outside)

@@ -464,9 +464,7 @@ def _vectorise_all(features: list[Features], keep: int) -> tuple[Counter[int], d
         big = counts >= len(_LOG_TF)
         if big.any():
             log_tf[big] = [_log_tf(int(c)) for c in counts[big]]
-        vectors.extend(
-            _chunk_vectors(lengths, chunk_ids, log_tf * idf_of_id[chunk_ids], rank_of_term, used, keep)
-        )
+        vectors.extend(_chunk_vectors(lengths, chunk_ids, log_tf * idf_of_id[chunk_ids], rank_of_term, used, keep))
     return term_df, idf, vectors
 
 
