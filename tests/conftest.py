@@ -79,7 +79,7 @@ def allowing_loopback_sources(config: str) -> str:
     """
     if re.search(r"^\s*allow_private\s*=", config, re.MULTILINE):
         return config
-    header = re.search(r"^\[sources\][ \t]*$", config, re.MULTILINE)
+    header = re.search(r"^[ \t]*\[[ \t]*sources[ \t]*\][ \t]*(?:#.*)?$", config, re.MULTILINE)
     if header is None:
         return config.rstrip("\n") + "\n\n[sources]\nallow_private = true\n"
     return config[: header.end()] + "\nallow_private = true" + config[header.end() :]

@@ -27,9 +27,10 @@ from werkzeug import Response
 import syndicate
 from syndicate.cli import main
 from syndicate.config import Config, load_config
-from syndicate.model import Source
+from syndicate.model import Source, SourceHealth
 from syndicate.sources import fetch_sources, render_opml
 from syndicate.sources import headers as bounded
+from syndicate.sources.decider import FetchOutcome, OutcomeKind, Policy, next_health
 from syndicate.store import Store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -304,6 +305,23 @@ def test_header_parsers_read_what_servers_really_send() -> None:
     assert bounded.http_date("Sun, 06 Nov 1994 08:49:37 GMT") == datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)
     assert bounded.etag_validator('W/"abc"') == 'W/"abc"'
     assert bounded.last_modified_validator("Sun, 06 Nov 1994 08:49:37 GMT") == "Sun, 06 Nov 1994 08:49:37 GMT"
+
+
+@given(
+    failures=st.integers(min_value=0, max_value=10**6),
+    retry=st.none() | st.timedeltas(min_value=timedelta(days=-(10**6)), max_value=timedelta(days=10**6)),
+    kind=st.sampled_from([OutcomeKind.FAILED, OutcomeKind.THROTTLED]),
+    error=st.text(),
+)
+def test_the_decider_never_waits_longer_than_max_wait(
+    failures: int, retry: timedelta | None, kind: OutcomeKind, error: str
+) -> None:
+    policy = Policy(backoff=timedelta(days=3000), backoff_max=timedelta(days=3000), max_wait=WEEK)
+    health = SourceHealth("https://feeds.example.com/rss", failures=failures)
+    after = next_health(health, FetchOutcome(kind, 503, error, retry_after=retry), NOW, policy)
+    assert after.next_attempt is not None and NOW <= after.next_attempt <= NOW + WEEK
+    assert after.last_error.isprintable() and len(after.last_error) <= 500
+    after.last_error.encode("utf-8")
 
 
 # --- per-source isolation --------------------------------------------------------------------

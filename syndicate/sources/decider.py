@@ -100,8 +100,9 @@ def backoff_delay(failures: int, policy: Policy) -> timedelta:
 
 
 def one_line_error(error: str) -> str:
-    """``error`` on one line, at most :data:`MAX_ERROR` characters, encodable as UTF-8."""
-    text = " ".join(error.split())
+    """``error`` on one line of printable characters, at most :data:`MAX_ERROR` long, encodable as UTF-8."""
+    # Control characters from a server's reason phrase would garble a terminal table.
+    text = "".join(c for c in " ".join(error.split()) if c.isprintable())
     text = text.encode("utf-8", "replace").decode("utf-8")
     return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
 
