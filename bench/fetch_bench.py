@@ -190,7 +190,9 @@ def main() -> None:
             site = Path(tmp)
             (site / "feeds").mkdir()
             (site / "syndicate.toml").write_text(
-                '[site]\ntitle = "Bench"\nurl = "https://bench.example.com"\n', encoding="utf-8"
+                # The feeds are on loopback addresses, which the fetcher refuses unless allowed.
+                '[site]\ntitle = "Bench"\nurl = "https://bench.example.com"\n[sources]\nallow_private = true\n',
+                encoding="utf-8",
             )
             targets = urls(args.port, args.sources)
             (site / "feeds" / "sources.opml").write_bytes(render_opml([Source(u, u) for u in targets], "bench"))

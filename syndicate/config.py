@@ -180,6 +180,14 @@ class SourcesConfig:
         default=30.0, metadata=_doc("Wait after the first failure; doubles with each further one.", _positive)
     )
     backoff_max_hours: float = field(default=24.0, metadata=_doc("Longest wait between failing runs.", _positive))
+    max_wait_days: float = field(
+        default=7.0,
+        metadata=_doc("Ceiling on any wait before the next attempt, including a server's Retry-After.", _positive),
+    )
+    allow_private: bool = field(
+        default=False,
+        metadata=_doc("Fetch from loopback, private and link-local addresses too (intranet feeds)."),
+    )
     dedupe_days: float = field(
         default=3.0, metadata=_doc("Near-duplicate titles this many days apart are one story.", _positive)
     )

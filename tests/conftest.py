@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import textwrap
 from collections.abc import Callable, Iterator
@@ -69,6 +70,21 @@ def demo_site(tmp_path: Path) -> Path:
 SiteFactory = Callable[..., Path]
 
 
+def allowing_loopback_sources(config: str) -> str:
+    """``config`` with ``[sources] allow_private = true``, unless it sets the key itself.
+
+    Outside feeds in tests are pytest-httpserver on 127.0.0.1, which the
+    fetcher refuses by default; every test site allows it here, in one place.
+    Tests of the refusal write ``allow_private = false`` themselves.
+    """
+    if re.search(r"^\s*allow_private\s*=", config, re.MULTILINE):
+        return config
+    header = re.search(r"^[ \t]*\[[ \t]*sources[ \t]*\][ \t]*(?:#.*)?$", config, re.MULTILINE)
+    if header is None:
+        return config.rstrip("\n") + "\n\n[sources]\nallow_private = true\n"
+    return config[: header.end()] + "\nallow_private = true" + config[header.end() :]
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> SiteFactory:
     """Build a site from ``{filename: text}``; text is dedented."""
@@ -76,7 +92,7 @@ def make_site(tmp_path: Path) -> SiteFactory:
     def factory(articles: dict[str, str], config: str = BASIC_CONFIG, name: str = "site") -> Path:
         site = tmp_path / name
         (site / "content").mkdir(parents=True, exist_ok=True)
-        (site / "syndicate.toml").write_text(textwrap.dedent(config), encoding="utf-8")
+        (site / "syndicate.toml").write_text(allowing_loopback_sources(textwrap.dedent(config)), encoding="utf-8")
         for filename, text in articles.items():
             (site / "content" / filename).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
         return site

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from conftest import allowing_loopback_sources
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -48,7 +49,6 @@ def story(n: int, host: str = "good.example.com", day: int = 18) -> dict[str, st
 GOOD_FEED = rss([story(n) for n in range(1, 6)])
 
 
-
 @pytest.fixture
 def http(server: HTTPServer) -> HTTPServer:
     server.clear()
@@ -65,8 +65,10 @@ def site(tmp_path: Path) -> SiteMaker:
         root = tmp_path / "site"
         (root / "feeds").mkdir(parents=True, exist_ok=True)
         (root / "syndicate.toml").write_text(
-            '[site]\ntitle = "Test Reel"\nurl = "https://test.example.org"\n'
-            f"[sources]\ntimeout = 1.0\nmax_per_source = 100\n{extra}\n",
+            allowing_loopback_sources(
+                '[site]\ntitle = "Test Reel"\nurl = "https://test.example.org"\n'
+                f"[sources]\ntimeout = 1.0\nmax_per_source = 100\n{extra}\n"
+            ),
             encoding="utf-8",
         )
         sources = [Source(url=url, title=url.rsplit("/", 1)[-1]) for url in urls]

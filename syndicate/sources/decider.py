@@ -15,8 +15,12 @@ from enum import StrEnum
 
 from ..model import Source, SourceHealth
 
-# A Retry-After further away than this is treated as this (a typo or a hostile server).
+# A Retry-After further away than this is treated as this (a typo or a hostile server);
+# the default of ``[sources] max_wait_days``, the ceiling on every wait the decider sets.
 MAX_RETRY_AFTER = timedelta(days=7)
+# A health row's last error is one line of at most this many characters: it comes
+# from servers and exception texts, and is shown in a table.
+MAX_ERROR = 500
 
 
 class OutcomeKind(StrEnum):
@@ -54,6 +58,7 @@ class Policy:
     backoff: timedelta = timedelta(minutes=30)
     backoff_max: timedelta = timedelta(hours=24)
     moved_after_runs: int = 3
+    max_wait: timedelta = MAX_RETRY_AFTER
 
 
 def is_due(health: SourceHealth | None, now: datetime) -> bool:
@@ -78,12 +83,28 @@ def due_sources(
     return due
 
 
+def _ceiling(policy: Policy) -> float:
+    return max(min(policy.backoff_max, policy.max_wait).total_seconds(), 0.0)
+
+
 def backoff_delay(failures: int, policy: Policy) -> timedelta:
-    """Wait after ``failures`` consecutive failures: base, 2x, 4x ... up to the cap."""
+    """Wait after ``failures`` consecutive failures: base, 2x, 4x ... up to the cap.
+
+    Computed in float seconds and capped before it becomes a timedelta, so
+    no count of failures and no configured base can overflow.
+    """
     if failures <= 0:
         return timedelta(0)
-    factor = 1 << min(failures - 1, 30)
-    return min(policy.backoff * factor, policy.backoff_max)
+    factor = 2.0 ** min(failures - 1, 60)
+    return timedelta(seconds=min(policy.backoff.total_seconds() * factor, _ceiling(policy)))
+
+
+def one_line_error(error: str) -> str:
+    """``error`` on one line of printable characters, at most :data:`MAX_ERROR` long, encodable as UTF-8."""
+    # Control characters from a server's reason phrase would garble a terminal table.
+    text = "".join(c for c in " ".join(error.split()) if c.isprintable())
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
 
 
 def next_health(health: SourceHealth, outcome: FetchOutcome, now: datetime, policy: Policy) -> SourceHealth:
@@ -110,12 +131,18 @@ def next_health(health: SourceHealth, outcome: FetchOutcome, now: datetime, poli
     failures = base.failures + 1
     if outcome.kind is OutcomeKind.GONE:
         return dataclasses.replace(
-            base, last_error=outcome.error or "410 Gone", failures=failures, next_attempt=None, disabled=True
+            base,
+            last_error=one_line_error(outcome.error or "410 Gone"),
+            failures=failures,
+            next_attempt=None,
+            disabled=True,
         )
     delay = backoff_delay(failures, policy)
     if outcome.kind is OutcomeKind.THROTTLED and outcome.retry_after is not None:
-        delay = min(max(outcome.retry_after, timedelta(0)), MAX_RETRY_AFTER)
-    return dataclasses.replace(base, last_error=outcome.error, failures=failures, next_attempt=now + delay)
+        delay = min(max(outcome.retry_after, timedelta(0)), max(policy.max_wait, timedelta(0)))
+    return dataclasses.replace(
+        base, last_error=one_line_error(outcome.error), failures=failures, next_attempt=now + delay
+    )
 
 
 def move_is_settled(health: SourceHealth, policy: Policy) -> bool:

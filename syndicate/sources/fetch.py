@@ -3,7 +3,12 @@
 Polite and robust: bounded concurrency overall and per host, conditional
 GET, a per-request deadline, a size cap applied to the *decoded* body while
 it streams (so neither a gzip bomb nor an endless body gets far), redirects
-followed by hand (loop detection, permanent moves noticed). Statuses are
+followed by hand (loop detection, permanent moves noticed), every connection
+made only to an address the :mod:`.address_guard` allows (so no feed or
+redirect can point the fetcher at loopback, private or metadata addresses),
+every number and date of a response parsed with bounds by :mod:`.headers`.
+Nothing a server sends makes :meth:`Fetcher.fetch_each` raise: whatever
+goes wrong is that source's failed outcome. Statuses are
 turned into :class:`~syndicate.sources.decider.FetchOutcome` facts; what they
 mean for the source's health is the decider's business.
 
@@ -22,13 +27,15 @@ import zlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 if TYPE_CHECKING:
     import httpx
+
+    from .address_guard import Resolver
 
 from .. import __version__
 
@@ -37,7 +44,8 @@ from .. import __version__
 # half a millisecond a request. Recording the absence once makes it instant.
 if importlib.util.find_spec("sniffio") is None:
     sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-from .decider import FetchOutcome, OutcomeKind
+from . import headers as bounded
+from .decider import MAX_RETRY_AFTER, FetchOutcome, OutcomeKind
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -86,6 +94,11 @@ class FetchSettings:
     max_bytes: int = 10_000_000
     max_redirects: int = 5
     root: Path = Path(".")
+    max_wait: timedelta = MAX_RETRY_AFTER  # the longest Retry-After honoured
+    allow_private: bool = False  # connect to loopback/private/link-local addresses too
+    # Test hooks, never config keys: addresses treated as public, and the resolver.
+    trusted_addresses: frozenset[str] = frozenset()
+    resolver: Resolver | None = None
 
 
 class _TooLarge(Exception):
@@ -142,22 +155,6 @@ class _BodyDecoder:
         return self._count(self._inflater.flush())
 
 
-def _retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """Retry-After as a delay: either seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(moment - now, timedelta(0))
-
-
 def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:g} MB"
 
@@ -184,15 +181,21 @@ class Fetcher:
         """Fetch every request; yield each response as soon as it is complete."""
         import httpx  # here, not at the top: every other command starts without loading it
 
+        from .address_guard import AddressPolicy, guarded_transport
+
         limits = httpx.Limits(
             max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
         )
+        transport = self._transport
+        if transport is None:
+            policy = AddressPolicy.build(self.settings.allow_private, self.settings.trusted_addresses)
+            transport = guarded_transport(policy, limits, self.settings.resolver)
         async with httpx.AsyncClient(
             headers={"User-Agent": self.settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(self.settings.timeout),
             limits=limits,
             follow_redirects=False,
-            transport=self._transport,
+            transport=transport,
             trust_env=False,
         ) as client:
             tasks = [asyncio.ensure_future(self.fetch_one(client, request)) for request in requests]
@@ -205,10 +208,13 @@ class Fetcher:
 
     async def fetch_one(self, client: httpx.AsyncClient, request: FetchRequest) -> FetchResponse:
         started = asyncio.get_running_loop().time()
-        if is_http_url(request.url):
-            response = await self._fetch_http(client, request)
-        else:
-            response = await asyncio.to_thread(self._read_file, request)
+        try:
+            if is_http_url(request.url):
+                response = await self._fetch_http(client, request)
+            else:
+                response = await asyncio.to_thread(self._read_file, request)
+        except Exception as exc:  # whatever a server manages to break is this source's failure
+            response = self._failed(request, f"unexpected {type(exc).__name__} while fetching: {exc}")
         elapsed = asyncio.get_running_loop().time() - started
         return FetchResponse(
             response.request, response.outcome, response.body, response.final_url, response.headers, elapsed
@@ -244,6 +250,8 @@ class Fetcher:
     async def _fetch_http(self, client: httpx.AsyncClient, request: FetchRequest) -> FetchResponse:
         import httpx  # loaded by fetch_each already: a dictionary lookup
 
+        from .address_guard import AddressRefused
+
         url = request.url
         visited = [url]
         moved_to = ""
@@ -257,6 +265,12 @@ class Fetcher:
             try:
                 async with self._slot(url), asyncio.timeout(self.settings.timeout):
                     response = await self._exchange(client, request, url, headers)
+            except AddressRefused as exc:
+                via = f", redirected from {visited[-2]}" if len(visited) > 1 else ""
+                return self._failed(
+                    request,
+                    f"refused to connect to {url}{via}: {exc} (set [sources] allow_private = true for intranet feeds)",
+                )
             except TimeoutError:
                 return self._failed(request, f"timed out after {self.settings.timeout:g} s ({url})")
             except _TooLarge:
@@ -274,7 +288,10 @@ class Fetcher:
             location = response.final_url
             if not location:
                 return self._failed(request, f"HTTP {status} redirect without a Location header ({url})", status)
-            target = urljoin(url, location)
+            try:
+                target = urljoin(url, location)
+            except ValueError as exc:
+                return self._failed(request, f"HTTP {status} redirect to an unusable Location {location!r}: {exc}")
             if not is_http_url(target):
                 return self._failed(request, f"redirect to a non-HTTP URL {target!r}", status)
             if target in visited:
@@ -295,26 +312,27 @@ class Fetcher:
         async with client.stream("GET", url, headers=headers) as response:
             status = response.status_code
             now = datetime.now(UTC)
+            reply = response.headers
             if status in REDIRECT_STATUSES:
                 return FetchResponse(
                     request, FetchOutcome(OutcomeKind.FAILED, status), final_url=response.headers.get("location", "")
                 )
-            etag = response.headers.get("etag", "")
-            last_modified = response.headers.get("last-modified", "")
+            etag = bounded.etag_validator(reply.get("etag"))
+            last_modified = bounded.last_modified_validator(reply.get("last-modified"))
             if status == 304:
                 return FetchResponse(request, FetchOutcome(OutcomeKind.NOT_MODIFIED, status, "", etag, last_modified))
             reason = f"HTTP {status} {response.reason_phrase}".strip()
             if status == 410:
                 return FetchResponse(request, FetchOutcome(OutcomeKind.GONE, status, f"{reason}: source disabled"))
             if status in (429, 503):
-                delay = _retry_after(response.headers.get("retry-after"), now)
+                delay = bounded.retry_after(reply.get("retry-after"), now, reply.get("date"), self.settings.max_wait)
                 error = f"{reason}: retry after {int(delay.total_seconds())} s" if delay is not None else reason
                 return FetchResponse(request, FetchOutcome(OutcomeKind.THROTTLED, status, error, retry_after=delay))
             if not 200 <= status < 300:
                 return FetchResponse(request, FetchOutcome(OutcomeKind.FAILED, status, f"{reason} ({url})"))
             encoding = response.headers.get("content-encoding", "")
-            declared = response.headers.get("content-length", "")
-            if not encoding and declared.isdigit() and int(declared) > self.settings.max_bytes:
+            declared = bounded.content_length(reply.get("content-length"))
+            if not encoding and declared is not None and declared > self.settings.max_bytes:
                 raise _TooLarge
             decoder = _BodyDecoder(encoding, self.settings.max_bytes)
             parts = [decoder.feed(chunk) async for chunk in response.aiter_raw()]

@@ -43,7 +43,15 @@ _COLUMNS = (
 
 
 def _moment(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    # A moment no clock can show (written by an older version from a hostile
+    # Retry-After, or by hand) reads as "none": the source is simply due, rather
+    # than every run failing on the row.
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _seconds(value: datetime | None) -> float | None:
