@@ -55,7 +55,7 @@ class DkimSigner:
                 signature_algorithm=b"ed25519-sha256" if self._ed25519 else b"rsa-sha256",
                 linesep=b"\r\n",
             )
-        except dkim.DKIMException as exc:
+        except (dkim.DKIMException, ValueError, IndexError) as exc:  # a malformed key surfaces as binascii.Error
             raise ConfigError(f"DKIM signing failed: {exc}", key="smtp.dkim_key_file") from None
         return bytes(header) + message
 

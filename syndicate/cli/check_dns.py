@@ -1,0 +1,49 @@
+"""``syndicate newsletter check-dns``: the DNS records to publish for sending, checked when DNS answers."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from ..newsletter.dns_records import DnsCheck, check_dns, dns_resolver, records_to_publish
+from .common import ExitCode, console, examples, handle_errors, json_option, open_site, print_json, site_option
+
+
+@click.command(
+    "check-dns",
+    epilog=examples(
+        "syndicate newsletter check-dns",
+        "syndicate newsletter check-dns --offline     # print the records only",
+        "syndicate newsletter check-dns --json",
+    ),
+)
+@site_option
+@click.option("--offline", is_flag=True, help="Do not query DNS; print the records to publish.")
+@click.option("--timeout", type=float, default=3.0, show_default=True, help="Seconds per DNS query.")
+@json_option
+@handle_errors
+def check_dns_command(site_dir: str, offline: bool, timeout: float, as_json: bool) -> None:
+    """Print the DKIM key, an SPF hint and a DMARC record to publish, and check them.
+
+    The DKIM record is derived from [smtp] dkim_key_file (with dkim_selector).
+    Each record is looked up when a resolver answers; when DNS cannot be
+    reached it says "not checked" instead of failing. Exit code 1 when a
+    record is missing or different, 0 otherwise.
+    """
+    with open_site(site_dir) as site:
+        records = records_to_publish(site.config)
+    checked = check_dns(records, None if offline else dns_resolver(timeout))
+    if as_json:
+        print_json([r.as_json() for r in checked])
+    else:
+        table = Table(title="DNS records to publish (TXT)")
+        for column in ("purpose", "name", "value", "check", "found / note"):
+            table.add_column(column, overflow="fold")
+        for r in checked:
+            table.add_row(*(escape(v) for v in (r.purpose, r.name, r.value, r.check.value, r.found or r.note)))
+        console.print(table)
+    if any(r.check in (DnsCheck.MISSING, DnsCheck.DIFFERENT) for r in checked):
+        sys.exit(ExitCode.PROBLEMS)

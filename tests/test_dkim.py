@@ -1,0 +1,152 @@
+"""DKIM: every message sent to a real relay verifies with dkimpy against the published key; tampering fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dkim
+import pytest
+from bounce_site import SECRET, EnvelopeRelay, envelope_relay, send_issue, verp_site
+from click.testing import CliRunner
+from conftest import SiteFactory
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+import syndicate
+from syndicate.cli import main
+from syndicate.errors import ConfigError
+from syndicate.newsletter.dns_records import DnsCheck, check_dns, dkim_txt_value, records_to_publish
+from syndicate.newsletter.send import send_newsletter
+
+__all__ = ["envelope_relay"]
+
+DKIM_CONFIG = 'dkim_selector = "weekly"\ndkim_key_file = "dkim.pem"\n'
+
+
+@pytest.fixture(autouse=True)
+def secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNDICATE_SECRET", SECRET)
+
+
+@pytest.fixture(scope="module")
+def private_key() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def dkim_site(make_site: SiteFactory, relay: EnvelopeRelay, key: bytes, count: int = 5) -> Path:
+    site = verp_site(make_site, relay, count, tail=DKIM_CONFIG)
+    # [smtp] is the last table of the config, so the DKIM keys land in it.
+    (site / "dkim.pem").write_bytes(key)
+    return site
+
+
+def dns_stub(record: str, seen: list[bytes]) -> object:
+    def lookup(name: bytes, timeout: int = 5) -> bytes:
+        seen.append(name)
+        return record.encode() if name == b"weekly._domainkey.test.example.org." else b""
+
+    return lookup
+
+
+def test_every_sent_message_verifies_against_the_published_key(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay, private_key: bytes
+) -> None:
+    site = dkim_site(make_site, envelope_relay, private_key)
+    send_issue(site)
+    with syndicate.Site.open(site) as opened:
+        record = next(r for r in records_to_publish(opened.config) if r.purpose == "DKIM")
+    assert record.name == "weekly._domainkey.test.example.org"
+    seen: list[bytes] = []
+    assert len(envelope_relay.received) == 5
+    for received in envelope_relay.received:
+        assert received.data.startswith(b"DKIM-Signature:")
+        assert dkim.verify(received.data, dnsfunc=dns_stub(record.value, seen))
+        signature = received.message()["DKIM-Signature"]
+        signed = {h.strip().lower() for h in str(signature).split("h=")[1].split(";")[0].split(":")}
+        assert {"from", "subject", "list-unsubscribe", "list-unsubscribe-post", "to", "date", "message-id"} <= signed
+    assert seen and set(seen) == {b"weekly._domainkey.test.example.org."}
+
+
+def test_a_message_altered_in_transit_fails(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay, private_key: bytes
+) -> None:
+    site = dkim_site(make_site, envelope_relay, private_key, count=1)
+    send_issue(site)
+    data = envelope_relay.received[0].data
+    with syndicate.Site.open(site) as opened:
+        value = records_to_publish(opened.config)[0].value
+    lookup = dns_stub(value, [])
+    assert dkim.verify(data, dnsfunc=lookup)
+    subject_changed = data.replace(b"Subject: ", b"Subject: [SPAM] ", 1)
+    body_changed = data.replace(b"Festival", b"Fest1val", 1)
+    unsubscribe_changed = data.replace(b"List-Unsubscribe: <https://", b"List-Unsubscribe: <https://evil.", 1)
+    second_from = b"From: Someone Else <ceo@test.example.org>\r\n" + data
+    for altered in (subject_changed, body_changed, unsubscribe_changed, second_from):
+        assert altered != data
+        assert not dkim.verify(altered, dnsfunc=lookup)
+
+
+def test_a_test_copy_is_signed_too(make_site: SiteFactory, envelope_relay: EnvelopeRelay, private_key: bytes) -> None:
+    site = dkim_site(make_site, envelope_relay, private_key, count=1)
+    with syndicate.Site.open(site) as opened:
+        send_newsletter(opened, week="2026-W47", test_address="editor@example.net")
+        value = records_to_publish(opened.config)[0].value
+    assert dkim.verify(envelope_relay.received[0].data, dnsfunc=dns_stub(value, []))
+    assert envelope_relay.return_paths["editor@example.net"].startswith("bounces+0.test.")
+
+
+def test_a_missing_or_bad_key_stops_the_run_before_anything_is_sent(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay
+) -> None:
+    site = dkim_site(make_site, envelope_relay, b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    with syndicate.Site.open(site) as opened, pytest.raises(ConfigError, match="dkim"):
+        send_newsletter(opened, week="2026-W47", now=None)
+    (site / "dkim.pem").unlink()
+    with syndicate.Site.open(site) as opened, pytest.raises(ConfigError, match=r"smtp.dkim_key_file"):
+        send_newsletter(opened, week="2026-W47")
+    assert envelope_relay.received == []
+
+
+def test_check_dns_offline_prints_the_records_and_checks_nothing(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay, private_key: bytes
+) -> None:
+    site = dkim_site(make_site, envelope_relay, private_key, count=1)
+    result = CliRunner().invoke(main, ["newsletter", "check-dns", "--site", str(site), "--offline", "--json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.output)
+    assert [r["purpose"] for r in records] == ["DKIM", "SPF", "DMARC"]
+    assert all(r["check"] == "not checked" for r in records)
+    assert records[0]["value"] == dkim_txt_value(private_key)
+    assert records[1]["name"] == "test.example.org" and records[1]["value"].startswith("v=spf1")
+    assert records[2]["name"] == "_dmarc.test.example.org"
+
+
+def test_check_dns_compares_what_dns_holds(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay, private_key: bytes
+) -> None:
+    site = dkim_site(make_site, envelope_relay, private_key, count=1)
+    with syndicate.Site.open(site) as opened:
+        records = records_to_publish(opened.config)
+    zone = {
+        records[0].name: [records[0].value],
+        "test.example.org": ["v=spf1 mx ~all", "google-site-verification=abc"],
+    }
+
+    def resolver(name: str) -> list[str]:
+        if name not in zone:
+            raise LookupError(name)
+        return zone[name]
+
+    checked = check_dns(records, resolver)
+    assert [r.check for r in checked] == [DnsCheck.OK, DnsCheck.OK, DnsCheck.MISSING]
+
+    def unreachable(name: str) -> list[str]:
+        raise OSError("no nameservers answered")
+
+    assert {r.check for r in check_dns(records, unreachable)} == {DnsCheck.NOT_CHECKED}
+    zone[records[0].name] = ["v=DKIM1; k=rsa; p=AAAA"]
+    assert check_dns(records, resolver)[0].check is DnsCheck.DIFFERENT
