@@ -311,6 +311,9 @@ class BouncesConfig:
             _one_of("tls", "starttls", "none"),
         ),
     )
+    ca_file: str = field(
+        default="", metadata=_doc("PEM file of CA certificates to trust for IMAP TLS (empty: the system's).")
+    )
     user: str = field(default="", metadata=_doc("IMAP login name."))
     password_env: str = field(
         default="SYNDICATE_BOUNCES_PASSWORD", metadata=_doc("Name of the environment variable holding the password.")

@@ -43,7 +43,7 @@ def bounces(site_dir: str, maildir: Path | None, dry_run: bool, as_json: bool) -
     with open_site(site_dir) as site:
         settings = site.config.bounces
         box: BounceMailbox = (
-            MaildirMailbox(maildir, settings.processed_folder) if maildir is not None else open_imap(settings)
+            MaildirMailbox(maildir, settings.processed_folder) if maildir is not None else open_imap(site.config)
         )
         try:
             report = read_bounces(site, box, dry_run=dry_run)

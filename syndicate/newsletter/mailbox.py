@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from ..config import BouncesConfig
+from ..config import Config
 from ..errors import ConfigError, NewsletterError
 
 __all__ = ["BounceMailbox", "ImapMailbox", "MailboxError", "MaildirMailbox", "open_imap"]
@@ -154,8 +154,9 @@ class ImapMailbox:
             pass
 
 
-def open_imap(settings: BouncesConfig) -> ImapMailbox:
+def open_imap(config: Config) -> ImapMailbox:
     """Log in to ``[bounces]``'s IMAP server; plain IMAP only on a loopback host."""
+    settings = config.bounces
     host, port = settings.host, settings.port
     if not host:
         raise ConfigError("is not set: give --maildir PATH, or an IMAP host", key="bounces.host")
@@ -165,16 +166,15 @@ def open_imap(settings: BouncesConfig) -> ImapMailbox:
             key="bounces.security",
         )
     password = settings.password()
+    context = ssl.create_default_context(cafile=str(config.path(settings.ca_file)) if settings.ca_file else None)
     label = f"imap://{settings.user}@{host}:{port}"
     try:
         if settings.security == "tls":
-            connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                host, port, ssl_context=ssl.create_default_context(), timeout=settings.timeout
-            )
+            connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=settings.timeout)
         else:
             connection = imaplib.IMAP4(host, port, timeout=settings.timeout)
             if settings.security == "starttls":
-                connection.starttls(ssl.create_default_context())
+                connection.starttls(context)
         connection.login(settings.user, password)
     except imaplib.IMAP4.error as exc:
         raise MailboxError(f"{label}: login refused: {_one_line(exc)}") from None
