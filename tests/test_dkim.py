@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 from pathlib import Path
 
 import dkim
+import dns.message
+import dns.rcode
+import dns.rrset
 import pytest
 from bounce_site import SECRET, EnvelopeRelay, envelope_relay, send_issue, verp_site
 from click.testing import CliRunner
@@ -150,3 +155,75 @@ def test_check_dns_compares_what_dns_holds(
     assert {r.check for r in check_dns(records, unreachable)} == {DnsCheck.NOT_CHECKED}
     zone[records[0].name] = ["v=DKIM1; k=rsa; p=AAAA"]
     assert check_dns(records, resolver)[0].check is DnsCheck.DIFFERENT
+
+
+class TxtServer:
+    """A real DNS server on 127.0.0.1 (UDP), answering TXT queries from a dict; NXDOMAIN otherwise."""
+
+    def __init__(self, zone: dict[str, list[str]]) -> None:
+        self.zone = zone
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.asked: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                wire, peer = self.socket.recvfrom(4096)
+            except TimeoutError:
+                continue
+            query = dns.message.from_wire(wire)
+            response = dns.message.make_response(query)
+            name = query.question[0].name.to_text().rstrip(".")
+            self.asked.append(name)
+            if name in self.zone:
+                for value in self.zone[name]:
+                    chunks = " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
+                    response.answer.append(dns.rrset.from_text(name + ".", 300, "IN", "TXT", chunks))
+            else:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            self.socket.sendto(response.to_wire(), peer)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.socket.close()
+
+
+def test_check_dns_asks_a_real_dns_server_and_reports_each_record(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay, private_key: bytes
+) -> None:
+    site = dkim_site(make_site, envelope_relay, private_key, count=1)
+    zone = {
+        "weekly._domainkey.test.example.org": [dkim_txt_value(private_key)],
+        "test.example.org": ["v=spf1 include:_spf.example.net ~all"],
+    }
+    server = TxtServer(zone)
+    try:
+        args = ["newsletter", "check-dns", "--site", str(site), "--nameserver", f"127.0.0.1:{server.port}", "--json"]
+        result = CliRunner().invoke(main, args)
+    finally:
+        server.close()
+    records = {r["purpose"]: r for r in json.loads(result.output)}
+    assert result.exit_code == 1  # DMARC is missing
+    assert records["DKIM"]["check"] == "ok" and records["SPF"]["check"] == "ok"
+    assert records["DMARC"]["check"] == "missing"
+    assert set(server.asked) == {"weekly._domainkey.test.example.org", "test.example.org", "_dmarc.test.example.org"}
+
+
+def test_check_dns_with_no_server_answering_says_not_checked(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay, private_key: bytes
+) -> None:
+    site = dkim_site(make_site, envelope_relay, private_key, count=1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:  # bound, never answers
+        silent.bind(("127.0.0.1", 0))
+        port = silent.getsockname()[1]
+        args = ["newsletter", "check-dns", "--site", str(site), "--nameserver", f"127.0.0.1:{port}", "--timeout", "0.3"]
+        result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert {r["check"] for r in json.loads(result.output)} == {"not checked"}

@@ -17,15 +17,16 @@ from .common import ExitCode, console, examples, handle_errors, json_option, ope
     epilog=examples(
         "syndicate newsletter check-dns",
         "syndicate newsletter check-dns --offline     # print the records only",
-        "syndicate newsletter check-dns --json",
+        "syndicate newsletter check-dns --nameserver 198.51.100.53 --json",
     ),
 )
 @site_option
 @click.option("--offline", is_flag=True, help="Do not query DNS; print the records to publish.")
 @click.option("--timeout", type=float, default=3.0, show_default=True, help="Seconds per DNS query.")
+@click.option("--nameserver", metavar="IP[:PORT]", default="", help="Ask this DNS server instead of the system's.")
 @json_option
 @handle_errors
-def check_dns_command(site_dir: str, offline: bool, timeout: float, as_json: bool) -> None:
+def check_dns_command(site_dir: str, offline: bool, timeout: float, nameserver: str, as_json: bool) -> None:
     """Print the DKIM key, an SPF hint and a DMARC record to publish, and check them.
 
     The DKIM record is derived from [smtp] dkim_key_file (with dkim_selector).
@@ -35,7 +36,7 @@ def check_dns_command(site_dir: str, offline: bool, timeout: float, as_json: boo
     """
     with open_site(site_dir) as site:
         records = records_to_publish(site.config)
-    checked = check_dns(records, None if offline else dns_resolver(timeout))
+    checked = check_dns(records, None if offline else dns_resolver(timeout, nameserver))
     if as_json:
         print_json([r.as_json() for r in checked])
     else:

@@ -156,15 +156,27 @@ def check_dns(records: list[DnsRecord], resolver: Resolver | None) -> list[DnsRe
     return checked
 
 
-def dns_resolver(timeout: float = 3.0) -> Resolver | None:
-    """A dnspython resolver as a :data:`Resolver`; None when the system has no resolver configured."""
+def dns_resolver(timeout: float = 3.0, nameserver: str = "") -> Resolver | None:
+    """A dnspython resolver as a :data:`Resolver`; None when the system has no resolver configured.
+
+    ``nameserver`` (``IP`` or ``IP:PORT``) asks that server instead of the
+    system's, e.g. the domain's authoritative server before changes propagate.
+    """
     import dns.exception
     import dns.resolver
 
     try:
-        resolver = dns.resolver.Resolver()
+        resolver = dns.resolver.Resolver(configure=not nameserver)
     except (dns.exception.DNSException, OSError):
         return None
+    if nameserver:
+        host, port = nameserver, "53"
+        if nameserver.count(":") == 1:  # IPv4:port (an IPv6 address has several colons)
+            host, _, port = nameserver.partition(":")
+        if not port.isdigit() or not host:
+            raise ConfigError(f"--nameserver {nameserver!r}: give IP or IP:PORT")
+        resolver.nameservers = [host]
+        resolver.port = int(port)
     resolver.lifetime = timeout
 
     def lookup(name: str) -> list[str]:
