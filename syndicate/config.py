@@ -281,7 +281,7 @@ class SmtpConfig:
         default="", metadata=_doc("DKIM selector; with dkim_key_file, every message is signed (empty: no DKIM).")
     )
     dkim_key_file: str = field(
-        default="", metadata=_doc("PEM file of the DKIM private key (RSA or Ed25519), relative to the site folder.")
+        default="", metadata=_doc("PEM file of the DKIM private key (RSA, 2048 bits), relative to the site folder.")
     )
     dkim_domain: str = field(default="", metadata=_doc("DKIM signing domain (default: the From address's domain)."))
 

@@ -9,9 +9,14 @@ that a second From header added in transit breaks the signature (RFC 6376
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
+from typing import Any
 
 import dkim
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from ..config import Config
 from ..errors import ConfigError
@@ -34,28 +39,73 @@ SIGNED_HEADERS: tuple[bytes, ...] = (
 )
 
 
-class DkimSigner:
-    """Signs messages for one domain with one selector and key."""
+class _OpenSslDkim(dkim.DKIM):  # type: ignore[misc]
+    """dkimpy's signer with the RSA operation done by OpenSSL (through cryptography).
 
-    def __init__(self, selector: str, domain: str, private_key: bytes) -> None:
+    dkimpy computes RSA signatures in pure Python (``pow``): about 7 ms of CPU
+    per message here, fifteen times what the rest of a send costs. Everything
+    else (canonicalisation, the header list, folding) stays dkimpy's; only
+    :meth:`gen_header`'s signing step differs, so dkimpy still verifies it.
+    """
+
+    rsa_key: rsa.RSAPrivateKey
+
+    def gen_header(
+        self,
+        fields: list[tuple[bytes, bytes]],
+        include_headers: tuple[bytes, ...],
+        canon_policy: Any,
+        header_name: bytes,
+        pk: Any,
+        standardize: bool = False,
+    ) -> bytes:
+        header_value = b"; ".join(b"=".join(x) for x in fields)
+        header_value = dkim.fold(header_value, namelen=len(header_name), linesep=b"\r\n")
+        header_value = dkim.RE_BTAG.sub(b"\\1", header_value)
+        h = dkim.HashThrough(self.hasher(), self.debug_content)
+        headers = canon_policy.canonicalize_headers(self.headers)
+        self.signed_headers = dkim.hash_headers(
+            h, canon_policy, headers, include_headers, (header_name, b" " + header_value), dict(fields)
+        )
+        algorithm = hashes.SHA256() if self.signature_algorithm == b"rsa-sha256" else hashes.SHA1()
+        signature = self.rsa_key.sign(h.digest(), padding.PKCS1v15(), Prehashed(algorithm))
+        fields = [(b"b", base64.b64encode(signature)) if name == b"b" else (name, value) for name, value in fields]
+        header_value = b"; ".join(b"=".join(x) for x in fields) + self.linesep
+        return bytes(dkim.fold(header_value, namelen=len(header_name), linesep=self.linesep))
+
+
+class DkimSigner:
+    """Signs messages (rsa-sha256) for one domain with one selector and key."""
+
+    def __init__(self, selector: str, domain: str, private_key_pem: bytes) -> None:
         self.selector = selector
         self.domain = domain
-        self._key = private_key
-        self._ed25519 = b"BEGIN" not in private_key  # dkimpy takes ed25519 keys as raw base64
+        self._pem = private_key_pem
+        try:
+            key = serialization.load_pem_private_key(private_key_pem, password=None)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"not a PEM private key without a passphrase: {exc}", key="smtp.dkim_key_file") from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ConfigError("the DKIM key must be an RSA key (rsa-sha256)", key="smtp.dkim_key_file")
+        if key.key_size < 1024:
+            raise ConfigError(
+                f"a {key.key_size}-bit DKIM key is refused by receivers: use 2048", key="smtp.dkim_key_file"
+            )
+        self._key = key
 
     def sign(self, message: bytes) -> bytes:
         """``message`` with a DKIM-Signature header in front."""
+        signer = _OpenSslDkim(message, linesep=b"\r\n")
+        signer.rsa_key = self._key
         try:
-            header = dkim.sign(
-                message,
+            header = signer.sign(
                 self.selector.encode("ascii"),
                 self.domain.encode("ascii"),
-                self._key,
+                self._pem,
                 include_headers=list(SIGNED_HEADERS),
-                signature_algorithm=b"ed25519-sha256" if self._ed25519 else b"rsa-sha256",
-                linesep=b"\r\n",
+                canonicalize=(b"relaxed", b"simple"),  # dkimpy's default; relaxed body costs ~1 ms on 55 KB
             )
-        except (dkim.DKIMException, ValueError, IndexError) as exc:  # a malformed key surfaces as binascii.Error
+        except (dkim.DKIMException, ValueError, IndexError) as exc:
             raise ConfigError(f"DKIM signing failed: {exc}", key="smtp.dkim_key_file") from None
         return bytes(header) + message
 
@@ -76,6 +126,6 @@ def dkim_signer(config: Config, from_domain: str) -> DkimSigner | None:
     domain = smtp.dkim_domain or from_domain
     if not domain:
         raise ConfigError("cannot tell the DKIM domain: set [smtp] from or dkim_domain", key="smtp.dkim_domain")
-    signer = DkimSigner(smtp.dkim_selector, domain, key.strip() if b"BEGIN" not in key else key)
+    signer = DkimSigner(smtp.dkim_selector, domain, key)
     signer.sign(b"From: check@" + domain.encode() + b"\r\nSubject: key check\r\n\r\nx\r\n")  # a bad key fails now
     return signer

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..config import Config
 from ..errors import ConfigError
@@ -48,7 +48,7 @@ class DnsRecord:
 
 
 def dkim_txt_value(private_key_pem: bytes) -> str:
-    """The ``v=DKIM1`` TXT value publishing the public half of a PEM private key (RSA or Ed25519)."""
+    """The ``v=DKIM1`` TXT value publishing the public half of a PEM RSA private key."""
     try:
         key = serialization.load_pem_private_key(private_key_pem, password=None)
     except (ValueError, TypeError) as exc:
@@ -56,10 +56,7 @@ def dkim_txt_value(private_key_pem: bytes) -> str:
     if isinstance(key, rsa.RSAPrivateKey):
         der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         return f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode('ascii')}"
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return f"v=DKIM1; k=ed25519; p={base64.b64encode(raw).decode('ascii')}"
-    raise ConfigError("DKIM keys must be RSA or Ed25519", key="smtp.dkim_key_file")
+    raise ConfigError("the DKIM key must be an RSA key (rsa-sha256)", key="smtp.dkim_key_file")
 
 
 def _tags(value: str) -> dict[str, str]:
