@@ -189,3 +189,28 @@ def test_library_api_reads_a_maildir(make_site: SiteFactory, envelope_relay: Env
         box.close()
     assert report.suppressed == ["reader0@example.net"]
     assert report.as_json()["messages"][0]["kind"] == "hard"
+
+
+def test_help_shows_examples_and_the_table_names_each_message(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(main, ["bounces", "--help"])
+    assert result.exit_code == 0
+    assert "syndicate bounces --maildir" in result.output and "Exit codes" in result.output
+    site = verp_site(make_site, envelope_relay, 2)
+    send_issue(site)
+    maildir = deliver(
+        tmp_path / "Maildir", postfix(envelope_relay.return_paths["reader0@example.net"], "q@example.net")
+    )
+    result = CliRunner().invoke(main, ["bounces", "--site", str(site), "--maildir", str(maildir)], terminal_width=200)
+    assert result.exit_code == 0
+    assert "reader0@" in result.output and "suppressed" in result.output and "hard" in result.output
+    assert "suppressed 1, soft bounces counted 0, left in the mailbox 0" in result.output
+
+
+def test_without_maildir_or_imap_host_the_error_names_the_key(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay
+) -> None:
+    site = verp_site(make_site, envelope_relay, 1)
+    code, output = run(site)
+    assert code == 3 and "bounces.host" in output

@@ -379,3 +379,22 @@ def test_any_body_gets_a_4xx_or_200_never_a_crash(body: bytes, service: str) -> 
         assert status[0].split()[0] in ("200", "400", "403", "404")
     finally:
         store.close()
+
+
+def test_a_service_without_its_secret_configured_answers_404_and_changes_nothing(
+    hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with syndicate.Site.open(hooks.site) as site:
+        endpoints = WebhookEndpoints(site.store, site.config, environ={})
+        for service in ("postmark", "sendgrid"):
+            body = json.dumps([{"email": "reader0@example.net", "event": "spamreport", "sg_event_id": "x"}]).encode()
+            environ = {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": f"/webhooks/{service}",
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": io.BytesIO(body),
+            }
+            seen: list[str] = []
+            b"".join(endpoints(environ, lambda s, h, seen=seen: seen.append(s)))
+            assert seen == ["404 Not Found"]
+    assert set(statuses(hooks.site).values()) == {"active"}

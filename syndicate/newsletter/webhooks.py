@@ -60,7 +60,7 @@ _SNS_SIGNED_KEYS = {
     "SubscriptionConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
     "UnsubscribeConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
 }
-_POSTMARK_HARD = {"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Unsubscribe", "DMARCPolicy"}
+_POSTMARK_HARD = {"HardBounce", "BadEmailAddress", "ManuallyDeactivated"}  # the address itself is dead
 _POSTMARK_SOFT = {"SoftBounce", "Transient", "DnsError", "Blocked", "SMTPApiError", "ChallengeVerification"}
 
 StartResponse = Callable[..., Any]
