@@ -398,3 +398,28 @@ def test_a_service_without_its_secret_configured_answers_404_and_changes_nothing
             b"".join(endpoints(environ, lambda s, h, seen=seen: seen.append(s)))
             assert seen == ["404 Not Found"]
     assert set(statuses(hooks.site).values()) == {"active"}
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+FIELDS = st.sampled_from(["email", "event", "type", "sg_event_id", "Email", "ID", "Type", "RecordType"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(FIELDS, JSON | st.text(max_size=60)), max_size=5), JSON)
+def test_verified_but_odd_payloads_never_crash_and_never_leak_control_characters(
+    events: list[dict[str, Any]], notification: Any
+) -> None:
+    from syndicate.newsletter.webhooks import _postmark_reports, _sendgrid_reports, _ses_reports
+
+    reported = [*_sendgrid_reports(events)]
+    for event in events:
+        reported += _postmark_reports(event)
+    if isinstance(notification, dict):
+        reported += _ses_reports(notification, "sns-id")
+    for item in reported:
+        assert len(item.email) <= 254 and len(item.detail) <= 300
+        assert all(c.isprintable() for c in item.email + item.detail)
