@@ -227,3 +227,14 @@ def test_check_dns_with_no_server_answering_says_not_checked(
         result = CliRunner().invoke(main, [*args, "--json"])
     assert result.exit_code == 0, result.output
     assert {r["check"] for r in json.loads(result.output)} == {"not checked"}
+
+
+def test_check_dns_prints_each_value_whole_on_its_own_line(
+    make_site: SiteFactory, envelope_relay: EnvelopeRelay, private_key: bytes
+) -> None:
+    site = dkim_site(make_site, envelope_relay, private_key, count=1)
+    result = CliRunner().invoke(main, ["newsletter", "check-dns", "--site", str(site), "--offline"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert dkim_txt_value(private_key) in lines  # copyable as it is, not folded into a table
+    assert "weekly._domainkey.test.example.org" in result.output and "not checked" in result.output

@@ -6,7 +6,6 @@ import sys
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from ..newsletter.dns_records import DnsCheck, check_dns, dns_resolver, records_to_publish
 from .common import ExitCode, console, examples, handle_errors, json_option, open_site, print_json, site_option
@@ -40,11 +39,16 @@ def check_dns_command(site_dir: str, offline: bool, timeout: float, nameserver: 
     if as_json:
         print_json([r.as_json() for r in checked])
     else:
-        table = Table(title="DNS records to publish (TXT)")
-        for column in ("purpose", "name", "value", "check", "found / note"):
-            table.add_column(column, overflow="fold")
+        # One record per block, the value on a line of its own: it is meant to be copied whole.
         for r in checked:
-            table.add_row(*(escape(v) for v in (r.purpose, r.name, r.value, r.check.value, r.found or r.note)))
-        console.print(table)
+            colour = {DnsCheck.OK: "green", DnsCheck.NOT_CHECKED: "yellow"}.get(r.check, "red")
+            console.print(f"[bold]{r.purpose}[/bold]  {escape(r.name)}  TXT")
+            console.print(escape(r.value), markup=False, soft_wrap=True)
+            console.print(f"  check: [{colour}]{r.check.value}[/{colour}]")
+            if r.found and r.check is not DnsCheck.OK:
+                console.print(f"  found: {escape(r.found)}")
+            if r.note:
+                console.print(f"  note: {escape(r.note)}")
+            console.print()
     if any(r.check in (DnsCheck.MISSING, DnsCheck.DIFFERENT) for r in checked):
         sys.exit(ExitCode.PROBLEMS)

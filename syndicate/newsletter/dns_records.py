@@ -82,7 +82,14 @@ def records_to_publish(config: Config) -> list[DnsRecord]:
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror}", key="smtp.dkim_key_file") from None
         domain = (smtp.dkim_domain or from_domain).lower()
-        records.append(DnsRecord("DKIM", f"{smtp.dkim_selector}._domainkey.{domain}", dkim_txt_value(pem)))
+        records.append(
+            DnsRecord(
+                "DKIM",
+                f"{smtp.dkim_selector}._domainkey.{domain}",
+                dkim_txt_value(pem),
+                note="over 255 characters: zone files take it as several quoted strings, joined on lookup",
+            )
+        )
     bounce_domain = config.newsletter.verp_address.rpartition("@")[2].lower() or from_domain
     relay = smtp.host if smtp.host not in ("localhost", "127.0.0.1", "::1") else ""
     mechanism = f"a:{relay} " if relay else ""
