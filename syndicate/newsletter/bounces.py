@@ -209,8 +209,10 @@ def classify_message(data: bytes) -> BounceReport | None:
     try:
         message = parse_message(data)
         return _classify(message, data)
-    except (LookupError, ValueError, TypeError, AttributeError, IndexError, UnicodeError):
-        return None  # a message too broken to read is left in the mailbox and reported, not guessed at
+    except Exception:  # hostile mail through third-party detectors: any failure means "unknown"
+        # A message too broken to read is left in the mailbox and reported, not guessed at,
+        # and it must not stop the messages after it.
+        return None
 
 
 def _classify(message: Message, data: bytes) -> BounceReport | None:
