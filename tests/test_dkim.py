@@ -238,3 +238,15 @@ def test_check_dns_prints_each_value_whole_on_its_own_line(
     lines = result.output.splitlines()
     assert dkim_txt_value(private_key) in lines  # copyable as it is, not folded into a table
     assert "weekly._domainkey.test.example.org" in result.output and "not checked" in result.output
+
+
+def test_signing_handles_crlf_and_bare_lf_messages_alike(private_key: bytes) -> None:
+    from syndicate.newsletter.dkim import DkimSigner
+
+    signer = DkimSigner("weekly", "test.example.org", private_key)
+    lookup = dns_stub(dkim_txt_value(private_key), [])
+    crlf = b"From: A <a@test.example.org>\r\nTo: b@example.net\r\nSubject: Hi\r\n\r\nLine one\r\n.dot\r\n\r\n\r\n"
+    for message in (crlf, crlf.replace(b"\r\n", b"\n"), crlf.replace(b"one\r\n", b"one\n")):
+        signed = signer.sign(message)
+        assert dkim.verify(signed, dnsfunc=lookup), message
+        assert not dkim.verify(signed.replace(b"Line one", b"Line 1"), dnsfunc=lookup)

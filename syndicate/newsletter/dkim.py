@@ -95,7 +95,14 @@ class DkimSigner:
 
     def sign(self, message: bytes) -> bytes:
         """``message`` with a DKIM-Signature header in front."""
-        signer = _OpenSslDkim(message, linesep=b"\r\n")
+        head, blank, body = message.partition(b"\r\n\r\n")
+        if blank and body.count(b"\n") == body.count(b"\r\n"):
+            # dkimpy would split the whole 55 KB message into lines with a regex and join the body
+            # again (~0.7 ms); for a CRLF body that yields these very bytes, so parse the head only.
+            signer = _OpenSslDkim(head + blank, linesep=b"\r\n")
+            signer.body = body
+        else:
+            signer = _OpenSslDkim(message, linesep=b"\r\n")
         signer.rsa_key = self._key
         try:
             header = signer.sign(
