@@ -255,6 +255,17 @@ class NewsletterConfig:
     image_aspect: str = field(
         default="16:9", metadata=_doc("Width:height of the space kept for story images, e.g. '3:2'.", _aspect)
     )
+    verp_address: str = field(
+        default="",
+        metadata=_doc(
+            "Bounce address, e.g. bounces@example.com: each message's envelope sender becomes "
+            "bounces+<signed id>@example.com (empty: the From address, no VERP).",
+            _optional_email,
+        ),
+    )
+    verp_separator: str = field(
+        default="+", metadata=_doc("Character between the bounce address and the signed id.", _one_of("+", "-", "="))
+    )
 
 
 @dataclass(frozen=True)
@@ -274,6 +285,13 @@ class SmtpConfig:
     )
     from_: str = field(default="", metadata=_doc("From address, e.g. 'Site <news@example.com>'."))
     timeout: float = field(default=30.0, metadata=_doc("Seconds per SMTP command.", _positive))
+    dkim_selector: str = field(
+        default="", metadata=_doc("DKIM selector; with dkim_key_file, every message is signed (empty: no DKIM).")
+    )
+    dkim_key_file: str = field(
+        default="", metadata=_doc("PEM file of the DKIM private key (RSA, 2048 bits), relative to the site folder.")
+    )
+    dkim_domain: str = field(default="", metadata=_doc("DKIM signing domain (default: the From address's domain)."))
 
     def password(self) -> str:
         """The password from the environment; raises if a username is set and it is missing."""
@@ -281,6 +299,75 @@ class SmtpConfig:
         if self.username and not value:
             raise SecretMissingError(f"environment variable {self.password_env} is not set", key="smtp.password_env")
         return value
+
+
+def _host_list(value: Any) -> str | None:
+    bad = [host for host in value if not re.fullmatch(r"[A-Za-z0-9.-]+", host)]
+    return f"not host names: {', '.join(map(repr, bad))}" if bad else None
+
+
+@dataclass(frozen=True)
+class BouncesConfig:
+    """``[bounces]``: where bounce and complaint mail arrives, and how addresses are suppressed."""
+
+    host: str = field(default="", metadata=_doc("IMAP host of the bounce mailbox (empty: use --maildir)."))
+    port: int = field(default=993, metadata=_doc("IMAP port (993 for tls, 143 for starttls).", _positive))
+    security: str = field(
+        default="tls",
+        metadata=_doc(
+            "'tls', 'starttls', or 'none' (allowed only for a loopback host, e.g. in tests).",
+            _one_of("tls", "starttls", "none"),
+        ),
+    )
+    ca_file: str = field(
+        default="", metadata=_doc("PEM file of CA certificates to trust for IMAP TLS (empty: the system's).")
+    )
+    user: str = field(default="", metadata=_doc("IMAP login name."))
+    password_env: str = field(
+        default="SYNDICATE_BOUNCES_PASSWORD", metadata=_doc("Name of the environment variable holding the password.")
+    )
+    folder: str = field(default="INBOX", metadata=_doc("Folder the bounces arrive in."))
+    processed_folder: str = field(default="Processed", metadata=_doc("Folder processed messages are moved to."))
+    timeout: float = field(default=30.0, metadata=_doc("Seconds per IMAP command.", _positive))
+    soft_bounce_limit: int = field(
+        default=3, metadata=_doc("Soft bounces (mailbox full, ...) before an address is suppressed.", _positive)
+    )
+    max_messages: int = field(default=1000, metadata=_doc("Most messages read in one run.", _positive))
+    sns_topic_arns: list[str] = field(
+        default_factory=list, metadata=_doc("SNS topics whose SES notifications are accepted (empty: any topic).")
+    )
+    sns_region: str = field(default="us-east-1", metadata=_doc("AWS region of the SNS topic."))
+    sns_cert_hosts: list[str] = field(
+        default_factory=list,
+        metadata=_doc(
+            "Hosts SNS signing certificates may come from (default: sns.<sns_region>.amazonaws.com).", _host_list
+        ),
+    )
+    postmark_user_env: str = field(
+        default="SYNDICATE_POSTMARK_USER", metadata=_doc("Environment variable holding the Postmark webhook user.")
+    )
+    postmark_password_env: str = field(
+        default="SYNDICATE_POSTMARK_PASSWORD",
+        metadata=_doc("Environment variable holding the Postmark webhook password."),
+    )
+    sendgrid_public_key_env: str = field(
+        default="SYNDICATE_SENDGRID_PUBLIC_KEY",
+        metadata=_doc("Environment variable holding SendGrid's verification key (base64 DER, ECDSA P-256)."),
+    )
+    sendgrid_tolerance_seconds: int = field(
+        default=300, metadata=_doc("Oldest SendGrid webhook timestamp accepted, in seconds.", _positive)
+    )
+
+    def password(self) -> str:
+        """The IMAP password from the environment; raises if it is missing."""
+        value = os.environ.get(self.password_env, "")
+        if not value:
+            raise SecretMissingError(f"environment variable {self.password_env} is not set", key="bounces.password_env")
+        return value
+
+    @property
+    def cert_hosts(self) -> list[str]:
+        return self.sns_cert_hosts or [f"sns.{self.sns_region}.amazonaws.com"]
 
 
 @dataclass(frozen=True)
@@ -308,6 +395,7 @@ class Config:
     related: RelatedConfig = field(default_factory=RelatedConfig)
     newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    bounces: BouncesConfig = field(default_factory=BouncesConfig)
     authors: dict[str, AuthorConfig] = field(default_factory=dict)
     source_hash: str = ""
 
@@ -339,6 +427,7 @@ SECTIONS: dict[str, type] = {
     "related": RelatedConfig,
     "newsletter": NewsletterConfig,
     "smtp": SmtpConfig,
+    "bounces": BouncesConfig,
 }
 
 

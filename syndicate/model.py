@@ -228,6 +228,7 @@ class SubscriberStatus(StrEnum):
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"  # suppressed after too many hard bounces
+    COMPLAINED = "complained"  # marked the newsletter as spam: never mailed again
 
 
 @dataclass(frozen=True, slots=True)

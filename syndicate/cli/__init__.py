@@ -44,6 +44,7 @@ class LazyGroup(click.Group):
 @click.group(
     cls=LazyGroup,
     lazy_commands={
+        "bounces": ".bounces:bounces",
         "newsletter": ".newsletter:newsletter",
         "related": ".related:related",
         "subscribers": ".subscribers:subscribers",

@@ -18,6 +18,7 @@ from ..newsletter import BuiltIssue, build_issue, default_week
 from ..newsletter.checks import GMAIL_CLIP_BYTES
 from ..newsletter.weeks import due_at, parse_week
 from ..site import Site
+from .check_dns import check_dns_command
 from .common import (
     ExitCode,
     console,
@@ -203,3 +204,4 @@ def preview(
 
 # `syndicate newsletter send` lives in its own module (it is the cron job's command).
 newsletter.add_command(send)
+newsletter.add_command(check_dns_command)  # DKIM, SPF, DMARC records (cli/check_dns.py)

@@ -44,6 +44,7 @@ from ..model import RenderedIssue, Subscriber
 from ..site import Site
 from ..store.ledger import DeliveryStatus, RowOutcome
 from . import prepare_issue
+from .envelope import Envelope
 from .ledger import LedgerWriter, issue_from_json, issue_to_json
 from .lock import SendLock
 from .message import MessageTemplate, Recipient, template_for, unsubscribe_base
@@ -272,6 +273,7 @@ class Sender:
         self.config = site.config
         self.now = now
         self.signer = TokenSigner(load_secret())
+        self.envelope = Envelope.for_site(self.config, load_secret())  # VERP return paths, DKIM (bounce handling)
 
     def template(self, issue: RenderedIssue) -> MessageTemplate:
         return template_for(self.config, issue)
@@ -336,7 +338,10 @@ def _send_test(sender: Sender, label: str, address: str, now: datetime) -> SendR
     recipient, token = sender.recipient(0, email, "")
     relay = SmtpRelay(sender.config.smtp)
     try:
-        reply = relay.deliver(sender.envelope_sender(template), email, template.render(recipient, token=token, now=now))
+        data = sender.envelope.sign(template.render(recipient, token=token, now=now))
+        reply = relay.deliver(
+            sender.envelope.return_path(sender.envelope_sender(template), 0, "test", email), email, data
+        )
     finally:
         relay.close()
     report = SendReport(label, RunKind.TEST, f"test copy of {label} to {email}: {reply}", connections=1)
@@ -458,11 +463,15 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
                 message_id = template.message_id(recipient)
                 data = template.render(recipient, token=token, now=datetime.now(UTC), message_id=message_id)
+                data = sender.envelope.sign(data)
                 # One commit records the previous outcomes and marks this message in flight; it runs
                 # while the relay answers MAIL and RCPT, and the data waits for it (before_data).
                 writer.submit(backlog, (subscriber.id, message_id))
                 backlog = []
-                reply = relay.deliver(template.sender.addr_spec, subscriber.email, data, before_data=writer.wait)
+                return_path = sender.envelope.return_path(
+                    template.sender.addr_spec, subscriber.id, label, subscriber.email
+                )
+                reply = relay.deliver(return_path, subscriber.email, data, before_data=writer.wait)
                 backlog.append(_outcome(sender, subscriber.id, row.attempts, reply, report))
                 deferrals = deferrals + 1 if reply.outcome is Outcome.DEFERRED else 0
                 if deferrals >= DEFERRALS_IN_A_ROW:

@@ -133,8 +133,11 @@ class UnsubscribeApp:
     table: SubscriberTable
     signer: TokenSigner
     site_title: str = ""
+    webhooks: Callable[[dict[str, Any], StartResponse], Iterable[bytes]] | None = None  # bounces (webhooks.py)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self.webhooks is not None and environ.get("PATH_INFO", "").startswith("/webhooks/"):
+            return self.webhooks(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET").upper()
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         token = (query.get("token") or [""])[0]
@@ -226,7 +229,11 @@ class UnsubscribeApp:
 
 def unsubscribe_app(site: Site) -> UnsubscribeApp:
     """The WSGI app for a site (needs ``SYNDICATE_SECRET``)."""
-    return UnsubscribeApp(site.store.subscribers, TokenSigner(load_secret()), site.config.site.title)
+    from .webhooks import webhook_endpoints  # not at the top: webhooks -> suppression -> this module
+
+    return UnsubscribeApp(
+        site.store.subscribers, TokenSigner(load_secret()), site.config.site.title, webhook_endpoints(site)
+    )
 
 
 def make_app(site_dir: str | None = None) -> UnsubscribeApp:

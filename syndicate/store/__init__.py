@@ -11,8 +11,9 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from . import articles, entries, ledger, outputs, related, sources, subscribers
+from . import articles, bounces, entries, ledger, outputs, related, sources, subscribers
 from .articles import ArticleCache
+from .bounces import BounceEventTable
 from .database import Database, Migration
 from .entries import OutsideEntries, StoredEntry
 from .ledger import SendLedger
@@ -29,6 +30,7 @@ ALL_MIGRATIONS: list[Migration] = [
     *related.MIGRATIONS,
     *subscribers.MIGRATIONS,
     *ledger.MIGRATIONS,
+    *bounces.MIGRATIONS,
 ]
 
 
@@ -53,6 +55,10 @@ class Store:
     @cached_property
     def subscribers(self) -> SubscriberTable:
         return SubscriberTable(self.db)
+
+    @cached_property
+    def bounce_events(self) -> BounceEventTable:
+        return BounceEventTable(self.db)
 
     @cached_property
     def ledger(self) -> SendLedger:
