@@ -33,7 +33,7 @@ from .collection.loader import article_files, stat_signature
 from .config import Config
 from .errors import SourceError
 from .feeds import (
-    STYLESHEET_FILE,
+    STYLESHEET_FILES,
     FeedSet,
     PrebuiltEntry,
     prebuild_entries,
@@ -41,8 +41,9 @@ from .feeds import (
     write_feed_sets,
     write_stylesheet,
 )
+from .feeds.subscribe import listings, subscribe_page, subscribe_page_path
 from .model import Problem, RelatedPick, Severity
-from .sources import film_news_feed_set, merged_stream
+from .sources import FILM_NEWS_FOLDER, film_news_feed_set, merged_stream
 from .store import Store
 from .store.outputs import BuildManifest
 
@@ -292,9 +293,13 @@ def _feed_step(
     result.skipped_sets = report.skipped_sets
     outputs = [*report.written, *report.unchanged, target / RELATED_JSON]
     if config.feeds.stylesheet:
-        if write_stylesheet(target):
-            result.written.append(target / STYLESHEET_FILE)
-        outputs.append(target / STYLESHEET_FILE)
+        result.written.extend(write_stylesheet(target))
+        outputs.extend(target / name for name in STYLESHEET_FILES)
+    if config.feeds.subscribe_page:
+        page = subscribe_page_path(target)
+        if write_atomic(page, subscribe_page(config, listings([s.meta for s in feed_sets], FILM_NEWS_FOLDER))):
+            result.written.append(page)
+        outputs.append(page)
     if manifest is not None:
         result.removed = _remove_stale_outputs(target, json.loads(manifest.summary)["outputs"], outputs)
     if use_manifest:

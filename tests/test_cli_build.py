@@ -95,7 +95,7 @@ def test_build_json_and_out_folder(make_site: SiteFactory, tmp_path: Path) -> No
             for folder in ("", "tags/festivals/", "authors/jane-doe/", "film-news/")
             for name in ("rss.xml", "atom.xml", "feed.json")
         ]
-        + ["feed.xsl", "related.json"]
+        + ["feed.xsl", "feed.css", "related.json", "feeds/index.html"]
     )
     assert not (site / "public").exists()
     code, stdout, _ = _run("build", "--site", str(site), "--out", str(out), "--json")

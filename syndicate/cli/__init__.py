@@ -44,6 +44,7 @@ class LazyGroup(click.Group):
 @click.group(
     cls=LazyGroup,
     lazy_commands={
+        "feeds": ".feeds:feeds",
         "newsletter": ".newsletter:newsletter",
         "related": ".related:related",
         "subscribers": ".subscribers:subscribers",

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ..atomicfile import write_atomic
 from ..collection import Collection
@@ -30,6 +29,8 @@ from .xmlfeeds import prebuild_entries, rss_and_atom
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
 STYLESHEET_FILE = "feed.xsl"
+CSS_STYLESHEET_FILE = "feed.css"
+STYLESHEET_FILES = (STYLESHEET_FILE, CSS_STYLESHEET_FILE)
 # Below this many feed sets to render, forking workers costs more than it saves.
 PARALLEL_SETS = 24
 
@@ -84,11 +85,15 @@ class WriteReport:
     skipped_sets: int = 0
 
 
-def stylesheet_url(config: Config) -> str | None:
-    """The path of the XSL stylesheet on the site (same origin, as browsers require)."""
+def stylesheet_url(config: Config, folder: str = "") -> str | None:
+    """The XSL stylesheet's address relative to a feed in ``folder`` (``""``, ``"tags/horror/"``).
+
+    Relative, so a feed served under any sub-path or host finds it (browsers
+    only apply same-origin stylesheets); the CSS fallback sits beside it.
+    """
     if not config.feeds.stylesheet:
         return None
-    return urlsplit(config.site.base_url).path + "/" + STYLESHEET_FILE
+    return "../" * folder.count("/") + STYLESHEET_FILE
 
 
 def _meta(config: Config, folder: str, title: str, description: str, home: str, author: str | None = None) -> FeedMeta:
@@ -100,7 +105,7 @@ def _meta(config: Config, folder: str, title: str, description: str, home: str, 
         base_url=config.site.base_url,
         language=config.site.language,
         ttl=config.feeds.ttl,
-        stylesheet_url=stylesheet_url(config),
+        stylesheet_url=stylesheet_url(config, folder),
         author_name=author,
         full_content=config.feeds.full_content,
         publisher=config.site.title,
@@ -267,10 +272,19 @@ def _on_disk_matches(path: Path, expected_signature: str) -> bool:
         return False
 
 
-def write_stylesheet(out_dir: Path) -> bool:
-    """Copy the XSL stylesheet that makes feeds readable in a browser."""
-    data = resources.files(__package__).joinpath(STYLESHEET_FILE).read_bytes()
-    return write_atomic(out_dir / STYLESHEET_FILE, data)
+def write_stylesheet(out_dir: Path) -> list[Path]:
+    """Copy the stylesheets that make feeds readable in a browser; return the ones (re)written.
+
+    The XSL one turns a feed into a page where the browser still runs XSLT;
+    the CSS one makes the raw feed readable where it does not (Chromium is
+    removing XSLT).
+    """
+    written = []
+    for name in STYLESHEET_FILES:
+        data = resources.files(__package__).joinpath(name).read_bytes()
+        if write_atomic(out_dir / name, data):
+            written.append(out_dir / name)
+    return written
 
 
 __all__ = [

@@ -177,7 +177,10 @@ def _entries(
 
 def _serialise(root: etree._Element, meta: FeedMeta) -> bytes:
     if meta.stylesheet_url:
+        # XSLT first, where the browser still has it; the CSS beside it styles the raw feed where it does not.
+        css_url = meta.stylesheet_url.removesuffix(".xsl") + ".css"
         root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{meta.stylesheet_url}"'))
+        root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/css" href="{css_url}"'))
     document = etree.ElementTree(root)
     return bytes(etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
