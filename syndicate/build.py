@@ -30,9 +30,10 @@ from .atomicfile import write_atomic
 from .collection import Collection, load_bodies, load_collection, render_bodies_ahead
 from .collection.context import PARSER_VERSION
 from .collection.loader import article_files, stat_signature
-from .config import Config
+from .config import CONFIG_FILE, Config
 from .errors import SourceError
 from .feeds import (
+    FEED_FILES,
     STYLESHEET_FILES,
     FeedSet,
     PrebuiltEntry,
@@ -42,6 +43,8 @@ from .feeds import (
     write_stylesheet,
 )
 from .feeds.subscribe import listings, subscribe_page, subscribe_page_path
+from .feeds.websub import WebSubPing
+from .feeds.websub import publish as publish_to_hubs
 from .model import Problem, RelatedPick, Severity
 from .sources import FILM_NEWS_FOLDER, film_news_feed_set, merged_stream
 from .store import Store
@@ -69,6 +72,7 @@ class BuildResult:
     skipped_sets: int = 0
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    websub: list[WebSubPing] = field(default_factory=list)  # hubs told about the feeds this build changed
     up_to_date: bool = False
     removed: list[Path] = field(default_factory=list)
 
@@ -236,6 +240,22 @@ def _related_picks(
     return index.all_picks()
 
 
+def _ping_hubs(config: Config, target: Path, written: list[Path], problems: list[Problem]) -> list[WebSubPing]:
+    """Tell the WebSub hubs about each feed file this build changed; failures become warnings."""
+    urls = [
+        f"{config.site.base_url}/{path.relative_to(target).as_posix()}" for path in written if path.name in FEED_FILES
+    ]
+    pings = publish_to_hubs(config.feeds.websub_hubs, urls, f"syndicate/{__version__} (+{config.site.base_url}/)")
+    for hub in config.feeds.websub_hubs:
+        failed = [p for p in pings if p.hub == hub and not p.ok]
+        if failed:
+            first = failed[0]
+            reason = f"HTTP {first.status}" if first.status is not None else first.error
+            message = f"WebSub hub {hub}: {len(failed)} of {len(urls)} pings failed ({reason})"
+            problems.append(Problem(CONFIG_FILE, message, Severity.WARNING))
+    return pings
+
+
 def _feed_step(
     config: Config,
     target: Path,
@@ -289,6 +309,8 @@ def _feed_step(
         # Fingerprints are per output file: building into another folder must not skip.
         report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)
     result.written.extend(report.written)
+    if config.feeds.websub_hubs:
+        result.websub = _ping_hubs(config, target, report.written, result.problems)
     result.unchanged = len(report.unchanged)
     result.skipped_sets = report.skipped_sets
     outputs = [*report.written, *report.unchanged, target / RELATED_JSON]

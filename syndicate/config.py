@@ -51,6 +51,14 @@ def _http_url(value: Any) -> str | None:
     return None
 
 
+def _hub_urls(value: Any) -> str | None:
+    for url in value:
+        problem = _http_url(url)
+        if problem:
+            return f"{url!r}: {problem}"
+    return None
+
+
 def _optional_http_url(value: Any) -> str | None:
     return _http_url(value) if value else None
 
@@ -158,6 +166,10 @@ class FeedsConfig:
         metadata=_doc(
             "Link stylesheets (XSL, and CSS where a browser has no XSLT) so a feed opened in a browser reads."
         ),
+    )
+    websub_hubs: list[str] = field(
+        default_factory=list,
+        metadata=_doc("WebSub hubs: advertised in every feed, and told after a build which feeds changed.", _hub_urls),
     )
     subscribe_page: bool = field(
         default=True, metadata=_doc("Write feeds/index.html: every feed in its three formats, to subscribe from.")

@@ -58,6 +58,9 @@ class Image:
     url: str
     alt: str = ""
     mime_type: str = "image/jpeg"
+    # Pixels, when the front matter gives them: feed readers size thumbnails by them (Media RSS).
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,7 @@ def build(
                 "up_to_date": result.up_to_date,
                 "seconds": round(result.seconds, 3),
                 "problems": [_problem_json(p) for p in result.problems],
+                "websub": [{"hub": p.hub, "url": p.url, "status": p.status, "error": p.error} for p in result.websub],
                 "fetch": None
                 if fetch_report is None
                 else {
@@ -135,6 +136,9 @@ def build(
                 f"into {result.out_dir}: {len(result.written)} files written, {result.unchanged} unchanged "
                 f"({result.seconds:.2f} s)."
             )
+        if result.websub:
+            told = len({p.url for p in result.websub if p.ok})
+            console.print(f"WebSub: told {len({p.hub for p in result.websub})} hub(s) about {told} changed feed(s).")
         if errors:
             console.print(f"{len(errors)} article(s) skipped because of errors (see above).")
         if warnings:

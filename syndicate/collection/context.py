@@ -14,7 +14,7 @@ from ..model import Author, Image, Tag
 from ..slugs import slugify
 
 # Bump when a loader's output changes, so cached articles are parsed again.
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,27 @@ class ArticleContext:
             return known if known.bio or not bio else Author(known.name, slug, bio, known.email, known.url)
         return Author(name=name, slug=slug, bio=bio)
 
-    def image(self, url: str, alt: str, page_url: str) -> Image:
-        """An :class:`Image` with an absolute URL and a MIME type guessed from its name."""
+    def image(self, url: str, alt: str, page_url: str, width: object = None, height: object = None) -> Image:
+        """An :class:`Image` with an absolute URL, a MIME type guessed from its name, and its size if sane."""
         absolute = self.absolute(url, page_url)
         mime, _ = mimetypes.guess_type(absolute.split("?")[0])
-        return Image(url=absolute, alt=alt, mime_type=mime or "image/jpeg")
+        return Image(
+            url=absolute, alt=alt, mime_type=mime or "image/jpeg", width=_pixels(width), height=_pixels(height)
+        )
+
+
+_MAX_PIXELS = 20_000
+
+
+def _pixels(value: object) -> int | None:
+    """A width or height from front matter: a whole number of pixels within reason, else unknown."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if 0 < number <= _MAX_PIXELS else None
 
 
 @lru_cache(maxsize=8192)

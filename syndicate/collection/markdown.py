@@ -162,7 +162,9 @@ def load_markdown(
     image = meta.get("image")
     image_obj = None
     if isinstance(image, dict):
-        image_obj = context.image(str(image.get("url", "")), str(image.get("alt", "")), url)
+        image_obj = context.image(
+            str(image.get("url", "")), str(image.get("alt", "")), url, image.get("width"), image.get("height")
+        )
     elif isinstance(image, str) and image:
         image_obj = context.image(image, str(meta.get("image_alt", title)), url)
     elif rendered is not None and rendered.images:

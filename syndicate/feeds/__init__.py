@@ -109,6 +109,7 @@ def _meta(config: Config, folder: str, title: str, description: str, home: str, 
         author_name=author,
         full_content=config.feeds.full_content,
         publisher=config.site.title,
+        hubs=tuple(config.feeds.websub_hubs),
     )
 
 

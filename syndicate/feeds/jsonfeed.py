@@ -72,6 +72,8 @@ def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
     }
     if meta.author_name:
         document["authors"] = [{"name": meta.author_name}]
+    if meta.hubs:
+        document["hubs"] = [{"type": "WebSub", "url": hub} for hub in meta.hubs]
     # The items go last, each encoded once per process and spliced in: an article
     # sits in several feeds. No indent: json's C encoder only runs without one.
     head = _dumps(document)[:-1]

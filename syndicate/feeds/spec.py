@@ -23,6 +23,7 @@ class FeedMeta:
     author_name: str | None = None
     full_content: bool = True
     publisher: str = ""  # the site's name: the Atom feed author when the feed has no author of its own
+    hubs: tuple[str, ...] = ()  # WebSub hubs the feeds advertise
 
     def feed_url(self, filename: str) -> str:
         """The absolute URL of one of this set's files, e.g. ``feed_url("atom.xml")``."""

@@ -24,15 +24,17 @@ from datetime import UTC, datetime
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.dc import DcEntryExtension
+from feedgen.ext.media import MediaEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .. import __version__
-from ..model import Article, OutsideEntry
+from ..model import Article, Image, OutsideEntry
 from .itemcache import ItemCache
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
 
 GENERATOR = "syndicate"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,15 @@ def _article_entry(entry: FeedEntry, article: Article, meta: FeedMeta, related: 
         entry.category(term=tag.slug, label=tag.name, scheme=f"{meta.base_url}/tags/")
     if article.image is not None:
         entry.enclosure(article.image.url, "0", article.image.mime_type)
+        _media(entry, article.image)
     return _article_links(article, related)
+
+
+def _media(entry: FeedEntry, image: Image) -> None:
+    """Media RSS for the item's image, so readers that show thumbnails show ours (sized when known)."""
+    size = {key: str(value) for key, value in (("width", image.width), ("height", image.height)) if value}
+    entry.media.content(url=image.url, medium="image", type=image.mime_type, group=None, **size)
+    entry.media.thumbnail(url=image.url, group=None, **size)
 
 
 def _article_links(article: Article, related: tuple[str, ...]) -> _EntryLinks:
@@ -90,6 +100,8 @@ def _outside_entry(entry: FeedEntry, outside: OutsideEntry) -> _EntryLinks:
     entry.summary(summary, type="html")
     if outside.author:
         entry.dc.dc_creator(outside.author)
+    if outside.image is not None:
+        _media(entry, outside.image)
     entry.source(url=outside.source_url, title=outside.source_title)
     links = [{"href": outside.url, "rel": "alternate", "type": "text/html"}]
     links.extend({"href": url, "rel": "related", "type": "text/html"} for url in outside.also_at)
@@ -106,6 +118,7 @@ def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
     """The feed-level part of both documents, without entries."""
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)
+    feed.load_extension("media", atom=True, rss=True)
     feed.id(meta.feed_id)
     feed.title(meta.title)
     feed.description(meta.description or meta.title)
@@ -132,6 +145,7 @@ def _feedgen_entries(
     """The RSS <item> and Atom <entry> of one item, as feedgen builds them (Atom links repaired)."""
     entry = FeedEntry()
     entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
+    entry.register_extension("media", MediaEntryExtension, atom=True, rss=True)
     links = _article_entry(entry, item, meta, related) if isinstance(item, Article) else _outside_entry(entry, item)
     atom_entry = entry.atom_entry()
     _fix_atom_entry_links(atom_entry, links)
@@ -217,6 +231,10 @@ def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
         roots.append(build()[0])
     rss_root, atom_root = roots
     channel = rss_root.find("channel")
+    for hub in meta.hubs:
+        # After the self link feedgen wrote, as WebSub (section 4) discovery expects beside it.
+        etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=hub, rel="hub")
+        etree.SubElement(atom_root, "link", href=hub, rel="hub")
     rows: list[tuple[float, str, Article | OutsideEntry]] = [
         (a.published.timestamp(), a.id, a) for a in items.articles
     ] + [(e.published.timestamp(), e.id, e) for e in items.outside]

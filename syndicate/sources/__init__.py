@@ -90,6 +90,7 @@ def film_news_meta(config: Config) -> FeedMeta:
         ttl=config.feeds.ttl,
         stylesheet_url=stylesheet_url(config, FILM_NEWS_FOLDER),
         full_content=config.feeds.full_content,
+        hubs=tuple(config.feeds.websub_hubs),
     )
 
 
