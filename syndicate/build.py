@@ -28,6 +28,7 @@ from pathlib import Path
 from . import __version__
 from .atomicfile import write_atomic
 from .collection import Collection, load_bodies, load_collection, render_bodies_ahead
+from .collection.authors import author_files
 from .collection.context import PARSER_VERSION
 from .collection.loader import article_files, stat_signature
 from .config import CONFIG_FILE, Config
@@ -121,7 +122,8 @@ def input_signature(config: Config, salt: str) -> str:
     digest.update(str(config.content_dir).encode())
     if config.content_dir.is_dir():
         listing = "\0".join(
-            f"{path}\0{info.st_size}:{info.st_mtime_ns}" for path, info in article_files(config.content_dir)
+            f"{path}\0{info.st_size}:{info.st_mtime_ns}"
+            for path, info in [*article_files(config.content_dir), *author_files(config.content_dir)]
         )
         digest.update(listing.encode())
     return digest.hexdigest()

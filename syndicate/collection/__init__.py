@@ -17,6 +17,7 @@ from ..model import Article, Author, Problem, Severity, Tag
 from ..slugs import headline_key, slugify
 from ..store import ArticleCache
 from .ahead import BodiesAhead, FollowUp
+from .authors import load_author_registry
 from .context import ArticleContext
 from .loader import load_bodies as read_bodies
 from .loader import read_articles
@@ -138,8 +139,8 @@ class Collection:
         """Every author of a published article: ``{slug: (author, articles newest first)}``."""
         out: dict[str, tuple[Author, list[Article]]] = {}
         for article in self.published(now):
-            if article.author is not None:
-                out.setdefault(article.author.slug, (article.author, []))[1].append(article)
+            for author in article.authors:
+                out.setdefault(author.slug, (author, []))[1].append(article)
         return out
 
     # -- building ----------------------------------------------------------
@@ -191,7 +192,8 @@ def load_collection(config: Config, cache: ArticleCache | None = None, *, with_b
     """
     context = ArticleContext.from_config(config)
     articles, problems = read_articles(config.content_dir, config.root, context, cache, with_bodies=with_bodies)
-    return Collection(articles, problems)
+    _, registry_problems = load_author_registry(config.content_dir, config.root, config.site.base_url)
+    return Collection(articles, [*registry_problems, *problems])
 
 
 def load_bodies(

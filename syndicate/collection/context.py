@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from ..config import Config
 from ..model import Author, Image, Tag
 from ..slugs import slugify
+from .authors import load_author_registry, merged_authors
 
 # Bump when a loader's output changes, so cached articles are parsed again.
 PARSER_VERSION = "7"
@@ -40,6 +41,8 @@ class ArticleContext:
             )
             for slug, details in config.authors.items()
         }
+        registry, _ = load_author_registry(config.content_dir, config.root, config.site.base_url)
+        authors = merged_authors(authors, registry)
         return cls(
             base_url=config.site.base_url,
             domain=config.site.domain,
@@ -55,7 +58,9 @@ class ArticleContext:
 
     def fingerprint(self) -> str:
         """A string that changes whenever parsed output would change."""
-        authors = sorted((a.slug, a.name, a.bio, a.email, a.url) for a in self.authors.values())
+        authors = sorted(
+            (a.slug, a.name, a.bio, a.email, a.url, a.avatar, a.handles, a.show_email) for a in self.authors.values()
+        )
         return repr((PARSER_VERSION, self.base_url, self.timezone, self.permalink, authors))
 
     def article_url(self, slug: str, published: datetime) -> str:
@@ -81,7 +86,7 @@ class ArticleContext:
         slug = slugify(name)
         known = self.authors.get(slug)
         if known is not None:
-            return known if known.bio or not bio else Author(known.name, slug, bio, known.email, known.url)
+            return known if known.bio or not bio else replace(known, bio=bio)
         return Author(name=name, slug=slug, bio=bio)
 
     def image(self, url: str, alt: str, page_url: str, width: object = None, height: object = None) -> Image:

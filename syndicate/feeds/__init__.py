@@ -21,7 +21,7 @@ from ..atomicfile import write_atomic
 from ..collection import Collection
 from ..collection.loader import MARKDOWN_SUFFIXES
 from ..config import Config
-from ..model import Article
+from ..model import Article, Author
 from ..store import OutputFingerprints
 from .jsonfeed import json_feed
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
@@ -96,7 +96,9 @@ def stylesheet_url(config: Config, folder: str = "") -> str | None:
     return "../" * folder.count("/") + STYLESHEET_FILE
 
 
-def _meta(config: Config, folder: str, title: str, description: str, home: str, author: str | None = None) -> FeedMeta:
+def _meta(
+    config: Config, folder: str, title: str, description: str, home: str, author: Author | None = None
+) -> FeedMeta:
     return FeedMeta(
         folder=folder,
         title=title,
@@ -106,7 +108,9 @@ def _meta(config: Config, folder: str, title: str, description: str, home: str, 
         language=config.site.language,
         ttl=config.feeds.ttl,
         stylesheet_url=stylesheet_url(config, folder),
-        author_name=author,
+        author_name=author.name if author else None,
+        author_url=(author.url or home) if author else None,
+        image_url=author.avatar if author else None,
         full_content=config.feeds.full_content,
         publisher=config.site.title,
         hubs=tuple(config.feeds.websub_hubs),
@@ -156,9 +160,9 @@ def site_feed_sets(
                         config,
                         f"authors/{slug}/",
                         f"{site.title}: {author.name}",
-                        f"Stories by {author.name} on {site.title}",
+                        author.bio or f"Stories by {author.name} on {site.title}",
                         author.url or f"{site.base_url}/authors/{slug}/",
-                        author=author.name,
+                        author=author,
                     ),
                     items(articles),
                 )

@@ -56,15 +56,12 @@ def _article_entry(entry: FeedEntry, article: Article, meta: FeedMeta, related: 
     entry.description(summary)
     entry.summary(summary, type="html")
     entry.content(article.content_html if meta.full_content else f"<p>{summary}</p>", type="html")
-    if article.author is not None:
-        author = {
-            "name": article.author.name,
-            "uri": article.author.url or f"{meta.base_url}/authors/{article.author.slug}/",
-        }
-        if article.author.email:
-            author["email"] = article.author.email
+    for person in article.authors:
+        author = {"name": person.name, "uri": person.url or f"{meta.base_url}/authors/{person.slug}/"}
+        if person.email and person.show_email:
+            author["email"] = person.email
         entry.author(author)
-        entry.dc.dc_creator(article.author.name)
+        entry.dc.dc_creator(person.name)
     for tag in article.tags:
         entry.category(term=tag.slug, label=tag.name, scheme=f"{meta.base_url}/tags/")
     if article.image is not None:
@@ -135,7 +132,14 @@ def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
     # publication stands in (feedgen writes feed authors to Atom only when no
     # email is given, so RSS keeps its per-item authors).
     if meta.author_name or meta.publisher:
-        feed.author({"name": meta.author_name or meta.publisher})
+        feed_author = {"name": meta.author_name or meta.publisher}
+        if meta.author_name and meta.author_url:
+            feed_author["uri"] = meta.author_url
+        feed.author(feed_author)
+    if meta.image_url:
+        # The author's avatar on an author feed: readers show it beside the feed's name.
+        feed.logo(meta.image_url)
+        feed.image(url=meta.image_url, title=meta.title, link=meta.home_url)
     return feed
 
 
