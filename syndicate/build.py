@@ -30,6 +30,14 @@ from .atomicfile import write_atomic
 from .collection import Collection, load_bodies, load_collection, render_bodies_ahead
 from .collection.authors import author_files
 from .collection.context import PARSER_VERSION
+from .collection.identity import (
+    REDIRECTS_NETLIFY,
+    REDIRECTS_NGINX,
+    assign_identities,
+    netlify_redirects,
+    nginx_redirect_map,
+    redirects,
+)
 from .collection.loader import article_files, stat_signature
 from .config import CONFIG_FILE, Config
 from .errors import SourceError
@@ -278,7 +286,7 @@ def _feed_step(
     # Imported here: a build with nothing to do never loads the related engine (numpy, scipy).
     from .related import RELATED_JSON, related_json, related_links
 
-    collection = loaded()
+    collection = assign_identities(loaded(), state.identities, moment)
     result = BuildResult(out_dir=target, articles=len(collection), problems=list(collection.problems))
     result.published = len(collection.published(moment))
     # The feeds' items do not depend on the related stories (only their Atom links do), so
@@ -319,6 +327,13 @@ def _feed_step(
     if config.feeds.stylesheet:
         result.written.extend(write_stylesheet(target))
         outputs.extend(target / name for name in STYLESHEET_FILES)
+    moved = redirects(state.identities, collection)
+    # Only once a permalink has moved; the manifest removes them again if none is left.
+    documents = ((REDIRECTS_NETLIFY, netlify_redirects(moved)), (REDIRECTS_NGINX, nginx_redirect_map(moved)))
+    for name, document in documents if moved else ():
+        if write_atomic(target / name, document):
+            result.written.append(target / name)
+        outputs.append(target / name)
     if config.feeds.subscribe_page:
         page = subscribe_page_path(target)
         if write_atomic(page, subscribe_page(config, listings([s.meta for s in feed_sets], FILM_NEWS_FOLDER))):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .build import BuildResult, build_site
 from .collection import Collection, load_collection
+from .collection.identity import assign_identities
 from .config import Config, load_config
 from .feeds.subscribe import FeedListing, site_listings
 from .store import Store
@@ -41,8 +42,12 @@ class Site:
 
     @cached_property
     def collection(self) -> Collection:
-        """Every article of the site, parsed through the cache."""
-        return load_collection(self.config, self.store.article_cache)
+        """Every article of the site, parsed through the cache, with the GUIDs the identity ledger keeps.
+
+        Reading it changes nothing in the state database; ``build`` records new identities.
+        """
+        loaded = load_collection(self.config, self.store.article_cache)
+        return assign_identities(loaded, self.store.identities, datetime.now(UTC), record=False)
 
     def reload(self) -> Collection:
         """Read the content folder again (after files changed)."""

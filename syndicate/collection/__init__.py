@@ -7,6 +7,7 @@ resolves editor references (slugs or headlines) to articles.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -60,6 +61,23 @@ class Collection:
         self._by_slug = {slug: self._link_more(a) for slug, a in by_slug.items()}
         self.articles: list[Article] = sorted(self._by_slug.values(), key=_newest_first)
         self._check_references()
+
+    def with_ids(self, ids: dict[str, str], problems: Iterable[Problem] = ()) -> Collection:
+        """This collection with the GUIDs in ``ids`` (by source path) and ``problems`` added.
+
+        The identity ledger's answer (see :mod:`.identity`): nothing else about the articles changes.
+        """
+        changed = copy.copy(self)
+        changed.problems = [*self.problems, *problems]
+
+        def renamed(article: Article) -> Article:
+            guid = ids.get(article.source_path)
+            return article if guid is None or guid == article.id else replace(article, id=guid)
+
+        changed._by_slug = {slug: renamed(a) for slug, a in self._by_slug.items()}
+        changed._by_title = {key: changed._by_slug[a.slug] for key, a in self._by_title.items()}
+        changed.articles = [changed._by_slug[a.slug] for a in self.articles]
+        return changed
 
     # -- lookups -----------------------------------------------------------
     def __len__(self) -> int:
@@ -170,9 +188,9 @@ class Collection:
                 self.problems.append(
                     Problem(
                         article.source_path,
-                        "no 'id' in front matter: the feed GUID is derived from the slug, so renaming "
-                        "the slug would show the story twice in readers (run `syndicate import` or add "
-                        f"'id: {article.id}')",
+                        "no 'id' in front matter: the feed GUID is kept only by the identity ledger in "
+                        "the state database, so losing it could show the story twice in readers "
+                        f"(add 'id: {article.id}')",
                         Severity.WARNING,
                     )
                 )

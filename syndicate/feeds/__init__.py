@@ -72,7 +72,12 @@ class FeedSet:
 
     def with_articles(self, whole: dict[str, Article]) -> FeedSet:
         """This set with its articles replaced by the ones in ``whole`` (by slug), where given."""
-        articles = tuple(whole.get(a.slug, a) for a in self.items.articles)
+        # The set's article keeps its identity: a body read from a cache or another process carries
+        # the GUID its file alone gives, not the one the identity ledger keeps.
+        articles = tuple(
+            a if (found := whole.get(a.slug)) is None else found if found.id == a.id else replace(found, id=a.id)
+            for a in self.items.articles
+        )
         return replace(self, items=replace(self.items, articles=articles))
 
 

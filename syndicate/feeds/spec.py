@@ -49,6 +49,7 @@ class PrebuiltEntry:
     atom: bytes
     base_url: str
     full_content: bool
+    guid: str = ""  # the article's id it was built with: useless once the identity ledger gave another
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,7 @@ def prebuild_entries(articles: Iterable[Article], meta: FeedMeta) -> dict[str, P
     for article in articles:
         rss_item, atom_entry = _feedgen_entries(article, meta, ())
         out[article.slug] = PrebuiltEntry(
-            etree.tostring(rss_item), etree.tostring(atom_entry), meta.base_url, meta.full_content
+            etree.tostring(rss_item), etree.tostring(atom_entry), meta.base_url, meta.full_content, article.id
         )
     return out
 
@@ -183,7 +183,7 @@ def _entries(
     if (
         prebuilt is not None
         and isinstance(item, Article)
-        and (prebuilt.base_url, prebuilt.full_content) == (meta.base_url, meta.full_content)
+        and (prebuilt.base_url, prebuilt.full_content, prebuilt.guid) == (meta.base_url, meta.full_content, item.id)
     ):
         rss_item, atom_entry = etree.fromstring(prebuilt.rss), etree.fromstring(prebuilt.atom)
         if related:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from . import articles, entries, ledger, outputs, related, sources, subscribers
+from . import articles, entries, identities, ledger, outputs, related, sources, subscribers
 from .articles import ArticleCache
 from .database import Database, Migration
 from .entries import OutsideEntries, StoredEntry
+from .identities import IdentityLedger, IdentityRecord
 from .ledger import SendLedger
 from .outputs import OutputFingerprints
 from .related import RelatedFeatureCache
@@ -29,6 +30,7 @@ ALL_MIGRATIONS: list[Migration] = [
     *related.MIGRATIONS,
     *subscribers.MIGRATIONS,
     *ledger.MIGRATIONS,
+    *identities.MIGRATIONS,
 ]
 
 
@@ -66,6 +68,10 @@ class Store:
     def outside_entries(self) -> OutsideEntries:
         return OutsideEntries(self.db)
 
+    @cached_property
+    def identities(self) -> IdentityLedger:
+        return IdentityLedger(self.db)
+
     def close(self) -> None:
         self.db.close()
 
@@ -79,6 +85,8 @@ class Store:
 __all__ = [
     "ArticleCache",
     "Database",
+    "IdentityLedger",
+    "IdentityRecord",
     "OutputFingerprints",
     "OutsideEntries",
     "RelatedFeatureCache",
