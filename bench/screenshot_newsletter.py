@@ -90,7 +90,7 @@ def as_received(document: str, name: str = "Sample Reader", email: str = "reader
     return Personaliser(document).fill(values)
 
 
-def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
+def run_chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
     binary = chromium_path()
     if binary is None:
         raise FileNotFoundError("chromium is not installed (apt-get install chromium)")
@@ -131,7 +131,7 @@ def measure(document: str, width: int, workdir: Path) -> dict[str, Any]:
     page.write_text(offline_copy(document), encoding="utf-8")
     harness = workdir / f"harness-{width}.html"
     harness.write_text(_HARNESS.format(src=page.name, width=width, marker=MARKER_ID), encoding="utf-8")
-    done = _chromium(
+    done = run_chromium(
         ["--window-size=800,1200", "--virtual-time-budget=5000", "--dump-dom", harness.as_uri()],
         workdir / f"profile-{width}",
     )
@@ -145,7 +145,7 @@ def measure(document: str, width: int, workdir: Path) -> dict[str, Any]:
 def screenshot(document: str, width: int, target: Path, workdir: Path, height: int = 3200) -> Path:
     page = workdir / f"shot-{width}.html"
     page.write_text(offline_copy(document, measure_script=False), encoding="utf-8")
-    _chromium(
+    run_chromium(
         [f"--window-size={width},{height}", "--virtual-time-budget=3000", f"--screenshot={target}", page.as_uri()],
         workdir / f"profile-shot-{width}",
     )

@@ -28,12 +28,22 @@ from pathlib import Path
 from . import __version__
 from .atomicfile import write_atomic
 from .collection import Collection, load_bodies, load_collection, render_bodies_ahead
+from .collection.authors import author_files
 from .collection.context import PARSER_VERSION
+from .collection.identity import (
+    REDIRECTS_NETLIFY,
+    REDIRECTS_NGINX,
+    assign_identities,
+    netlify_redirects,
+    nginx_redirect_map,
+    redirects,
+)
 from .collection.loader import article_files, stat_signature
-from .config import Config
+from .config import CONFIG_FILE, Config
 from .errors import SourceError
 from .feeds import (
-    STYLESHEET_FILE,
+    FEED_FILES,
+    STYLESHEET_FILES,
     FeedSet,
     PrebuiltEntry,
     prebuild_entries,
@@ -41,8 +51,11 @@ from .feeds import (
     write_feed_sets,
     write_stylesheet,
 )
+from .feeds.subscribe import listings, subscribe_page, subscribe_page_path
+from .feeds.websub import WebSubPing
+from .feeds.websub import publish as publish_to_hubs
 from .model import Problem, RelatedPick, Severity
-from .sources import film_news_feed_set, merged_stream
+from .sources import FILM_NEWS_FOLDER, film_news_feed_set, merged_stream
 from .store import Store
 from .store.outputs import BuildManifest
 
@@ -68,6 +81,7 @@ class BuildResult:
     skipped_sets: int = 0
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    websub: list[WebSubPing] = field(default_factory=list)  # hubs told about the feeds this build changed
     up_to_date: bool = False
     removed: list[Path] = field(default_factory=list)
 
@@ -116,7 +130,8 @@ def input_signature(config: Config, salt: str) -> str:
     digest.update(str(config.content_dir).encode())
     if config.content_dir.is_dir():
         listing = "\0".join(
-            f"{path}\0{info.st_size}:{info.st_mtime_ns}" for path, info in article_files(config.content_dir)
+            f"{path}\0{info.st_size}:{info.st_mtime_ns}"
+            for path, info in [*article_files(config.content_dir), *author_files(config.content_dir)]
         )
         digest.update(listing.encode())
     return digest.hexdigest()
@@ -235,6 +250,22 @@ def _related_picks(
     return index.all_picks()
 
 
+def _ping_hubs(config: Config, target: Path, written: list[Path], problems: list[Problem]) -> list[WebSubPing]:
+    """Tell the WebSub hubs about each feed file this build changed; failures become warnings."""
+    urls = [
+        f"{config.site.base_url}/{path.relative_to(target).as_posix()}" for path in written if path.name in FEED_FILES
+    ]
+    pings = publish_to_hubs(config.feeds.websub_hubs, urls, f"syndicate/{__version__} (+{config.site.base_url}/)")
+    for hub in config.feeds.websub_hubs:
+        failed = [p for p in pings if p.hub == hub and not p.ok]
+        if failed:
+            first = failed[0]
+            reason = f"HTTP {first.status}" if first.status is not None else first.error
+            message = f"WebSub hub {hub}: {len(failed)} of {len(urls)} pings failed ({reason})"
+            problems.append(Problem(CONFIG_FILE, message, Severity.WARNING))
+    return pings
+
+
 def _feed_step(
     config: Config,
     target: Path,
@@ -255,7 +286,7 @@ def _feed_step(
     # Imported here: a build with nothing to do never loads the related engine (numpy, scipy).
     from .related import RELATED_JSON, related_json, related_links
 
-    collection = loaded()
+    collection = assign_identities(loaded(), state.identities, moment)
     result = BuildResult(out_dir=target, articles=len(collection), problems=list(collection.problems))
     result.published = len(collection.published(moment))
     # The feeds' items do not depend on the related stories (only their Atom links do), so
@@ -288,13 +319,26 @@ def _feed_step(
         # Fingerprints are per output file: building into another folder must not skip.
         report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)
     result.written.extend(report.written)
+    if config.feeds.websub_hubs:
+        result.websub = _ping_hubs(config, target, report.written, result.problems)
     result.unchanged = len(report.unchanged)
     result.skipped_sets = report.skipped_sets
     outputs = [*report.written, *report.unchanged, target / RELATED_JSON]
     if config.feeds.stylesheet:
-        if write_stylesheet(target):
-            result.written.append(target / STYLESHEET_FILE)
-        outputs.append(target / STYLESHEET_FILE)
+        result.written.extend(write_stylesheet(target))
+        outputs.extend(target / name for name in STYLESHEET_FILES)
+    moved = redirects(state.identities, collection)
+    # Only once a permalink has moved; the manifest removes them again if none is left.
+    documents = ((REDIRECTS_NETLIFY, netlify_redirects(moved)), (REDIRECTS_NGINX, nginx_redirect_map(moved)))
+    for name, document in documents if moved else ():
+        if write_atomic(target / name, document):
+            result.written.append(target / name)
+        outputs.append(target / name)
+    if config.feeds.subscribe_page:
+        page = subscribe_page_path(target)
+        if write_atomic(page, subscribe_page(config, listings([s.meta for s in feed_sets], FILM_NEWS_FOLDER))):
+            result.written.append(page)
+        outputs.append(page)
     if manifest is not None:
         result.removed = _remove_stale_outputs(target, json.loads(manifest.summary)["outputs"], outputs)
     if use_manifest:

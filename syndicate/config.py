@@ -51,6 +51,14 @@ def _http_url(value: Any) -> str | None:
     return None
 
 
+def _hub_urls(value: Any) -> str | None:
+    for url in value:
+        problem = _http_url(url)
+        if problem:
+            return f"{url!r}: {problem}"
+    return None
+
+
 def _optional_http_url(value: Any) -> str | None:
     return _http_url(value) if value else None
 
@@ -153,7 +161,19 @@ class FeedsConfig:
     full_content: bool = field(default=True, metadata=_doc("Put the whole article in feeds."))
     tag_feeds: bool = field(default=True, metadata=_doc("Write tags/<tag>/ feeds."))
     author_feeds: bool = field(default=True, metadata=_doc("Write authors/<author>/ feeds."))
-    stylesheet: bool = field(default=True, metadata=_doc("Link an XSL stylesheet so browsers show a page."))
+    stylesheet: bool = field(
+        default=True,
+        metadata=_doc(
+            "Link stylesheets (XSL, and CSS where a browser has no XSLT) so a feed opened in a browser reads."
+        ),
+    )
+    websub_hubs: list[str] = field(
+        default_factory=list,
+        metadata=_doc("WebSub hubs: advertised in every feed, and told after a build which feeds changed.", _hub_urls),
+    )
+    subscribe_page: bool = field(
+        default=True, metadata=_doc("Write feeds/index.html: every feed in its three formats, to subscribe from.")
+    )
 
 
 @dataclass(frozen=True)
@@ -216,9 +236,7 @@ class RelatedConfig:
     )
     candidates: int = field(default=40, metadata=_doc("Candidates per article scored exactly.", _positive))
     feed_links: int = field(default=3, metadata=_doc("Related links per Atom entry (0: none).", _not_negative))
-    workers: int = field(
-        default=0, metadata=_doc("Processes for large collections (0: one per core).", _not_negative)
-    )
+    workers: int = field(default=0, metadata=_doc("Processes for large collections (0: one per core).", _not_negative))
 
 
 @dataclass(frozen=True)

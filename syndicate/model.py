@@ -41,6 +41,9 @@ class Author:
     bio: str = ""
     email: str | None = None
     url: str | None = None
+    avatar: str | None = None  # absolute URL of a square picture: the author feed's image, JSON Feed's avatar
+    handles: tuple[str, ...] = ()  # social handles as written: "@janedoe", "@jane@film.social"
+    show_email: bool = False  # feeds are public: the address goes into Atom only when the author opted in
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,9 @@ class Image:
     url: str
     alt: str = ""
     mime_type: str = "image/jpeg"
+    # Pixels, when the front matter gives them: feed readers size thumbnails by them (Media RSS).
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +90,17 @@ class Article:
     tags: tuple[Tag, ...] = ()
     image: Image | None = None
     related: tuple[str, ...] = ()
+    coauthors: tuple[Author, ...] = ()  # a second byline (desk copy by two people), after ``author``
     more: tuple[str, ...] = ()
     draft: bool = False
     featured: bool = False
     has_permanent_id: bool = False
     content_hash: str = ""
+
+    @property
+    def authors(self) -> tuple[Author, ...]:
+        """Every byline: ``author`` first, then the co-authors."""
+        return (self.author, *self.coauthors) if self.author is not None else self.coauthors
 
     @property
     def modified(self) -> datetime:

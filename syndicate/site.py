@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
 from .build import BuildResult, build_site
 from .collection import Collection, load_collection
+from .collection.identity import assign_identities
 from .config import Config, load_config
+from .feeds.subscribe import FeedListing, site_listings
 from .store import Store
 
 
@@ -40,8 +42,12 @@ class Site:
 
     @cached_property
     def collection(self) -> Collection:
-        """Every article of the site, parsed through the cache."""
-        return load_collection(self.config, self.store.article_cache)
+        """Every article of the site, parsed through the cache, with the GUIDs the identity ledger keeps.
+
+        Reading it changes nothing in the state database; ``build`` records new identities.
+        """
+        loaded = load_collection(self.config, self.store.article_cache)
+        return assign_identities(loaded, self.store.identities, datetime.now(UTC), record=False)
 
     def reload(self) -> Collection:
         """Read the content folder again (after files changed)."""
@@ -56,6 +62,14 @@ class Site:
         """
         self.__dict__.pop("collection", None)
         return build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
+
+    def feed_listings(self, now: datetime | None = None) -> list[FeedListing]:
+        """Every feed the site publishes (the site, the merged feed, each tag and author), with its addresses.
+
+        >>> for feed in Site.open("path/to/site").feed_listings():   # doctest: +SKIP
+        ...     print(feed.title, feed.main_url)
+        """
+        return site_listings(self.config, self.collection, now or datetime.now(UTC))
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -95,7 +95,7 @@ def test_build_json_and_out_folder(make_site: SiteFactory, tmp_path: Path) -> No
             for folder in ("", "tags/festivals/", "authors/jane-doe/", "film-news/")
             for name in ("rss.xml", "atom.xml", "feed.json")
         ]
-        + ["feed.xsl", "related.json"]
+        + ["feed.xsl", "feed.css", "related.json", "feeds/index.html"]
     )
     assert not (site / "public").exists()
     code, stdout, _ = _run("build", "--site", str(site), "--out", str(out), "--json")
@@ -118,18 +118,23 @@ def test_import_cli_writes_markdown_with_front_matter(make_site: SiteFactory, tm
     )
     code, out, err = _run("import", "--site", str(site), str(source), "--date", "2026-11-20 08:00")
     assert code == ExitCode.OK, err
-    written = site / "content" / "wrap.md"
-    assert f"-> {written}" in out
+    # The slug comes from the headline, not the CMS's file name; the original moves out of the way.
+    written = site / "content" / "festival-wrap.md"
+    moved = site / "content" / ".imported" / "wrap.txt"
+    assert f"-> {written}" in out and not source.exists() and moved.is_file()
     text = written.read_text()
-    assert "id: tag:test.example.org,2026-11-20:wrap" in text and "date: 2026-11-20T08:00+00:00" in text
-    assert "author: Omar Haddad" in text
+    assert "id: tag:test.example.org,2026-11-20:festival-wrap" in text and "date: 2026-11-20T08:00+00:00" in text
+    assert "author: Omar Haddad" in text and "author_bio" not in text
+    record = (site / "content" / "authors" / "omar-haddad.md").read_text()
+    assert "name: Omar Haddad" in record and "Based in Leeds, Omar Haddad writes about restorations." in record
     # Again without --overwrite: refused, named, exit 1; with --json and no --date: the mtime warning.
-    code, out, _ = _run("import", "--site", str(site), str(source), "--json")
+    code, out, _ = _run("import", "--site", str(site), str(moved), "--keep", "--json")
     assert code == ExitCode.PROBLEMS
     [report] = json.loads(out)
     messages = [p["message"] for p in report["problems"]]
     assert any("using the file's modification time" in m for m in messages)
     assert any("exists already (use --overwrite)" in m for m in messages)
+    source = moved
     code, _, err = _run("import", "--site", str(site), str(source), "--date", "yesterday-ish")
     assert code == ExitCode.USAGE and "--date" in err
 

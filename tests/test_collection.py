@@ -215,7 +215,12 @@ def test_import_writes_markdown_that_loads_back_the_same(make_site: SiteFactory,
         direct = syndicate.Site.open(direct_site).collection.get("ninth-lamp")
         when = datetime(2026, 11, 20, 8, 0, tzinfo=ZoneInfo("Europe/London"))
         [result] = import_plaintext(
-            [source], opened.config.content_dir, ArticleContext.from_config(opened.config), opened.collection, date=when
+            [source],
+            opened.config.content_dir,
+            ArticleContext.from_config(opened.config),
+            opened.collection,
+            date=when,
+            slug="ninth-lamp",
         )
     assert result.written == site / "content" / "ninth-lamp.md"
     assert [p.message for p in result.problems if "no --date" in p.message] == []
@@ -256,7 +261,7 @@ def test_import_without_date_uses_mtime_and_warns(make_site: SiteFactory, tmp_pa
     expected = datetime.fromtimestamp(1_790_000_000, ZoneInfo("Europe/London"))
     assert any("no --date given; using the file's modification time" in p.message for p in result.problems)
     assert any("no author bio" in p.message for p in result.problems)
-    article = syndicate.Site.open(site).collection.get("story")
+    article = syndicate.Site.open(site).collection.get("a-headline")  # the slug comes from the headline
     assert article is not None and article.published == expected.replace(second=0)
 
 

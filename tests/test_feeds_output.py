@@ -336,11 +336,18 @@ def test_xsl_stylesheet_renders_feeds_as_pages_with_item_links(built: BuiltSite)
         assert html.findtext(".//h1") == built.config.site.title
 
 
-def test_stylesheet_href_is_the_sites_path(sample_site: Path) -> None:
+def test_stylesheet_hrefs_are_relative_so_feeds_work_under_any_sub_path(sample_site: Path) -> None:
     built = _build(sample_site, SAMPLE_NOW)
-    head = (built.out / "rss.xml").read_text(encoding="utf-8").splitlines()[1]
-    # The sample site lives under /news: browsers only apply same-origin stylesheets.
-    assert head == '<?xml-stylesheet type="text/xsl" href="/news/feed.xsl"?>'
+    # The sample site lives under /news, but is served wherever the publisher puts public/: a
+    # root-absolute href would miss the stylesheet (and browsers only apply same-origin ones).
+    for folder, prefix in (("", ""), ("tags/festivals/", "../../"), ("authors/jane-doe/", "../../")):
+        for name in ("rss.xml", "atom.xml"):
+            head = (built.out / folder / name).read_text(encoding="utf-8").splitlines()[1:3]
+            assert head == [
+                f'<?xml-stylesheet type="text/xsl" href="{prefix}feed.xsl"?>',
+                f'<?xml-stylesheet type="text/css" href="{prefix}feed.css"?>',
+            ], (folder, name)
+            assert (built.out / folder / prefix / "feed.css").is_file()
 
 
 def test_naive_dates_take_the_site_timezone(make_site: SiteFactory) -> None:

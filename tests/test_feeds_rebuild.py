@@ -103,7 +103,9 @@ def test_without_id_the_guid_is_a_tag_uri_and_check_warns(make_site: SiteFactory
 def test_no_change_rebuild_writes_no_file_and_keeps_mtimes(make_site: SiteFactory, parses: list[str]) -> None:
     site = make_site({"festival-opens.md": WITH_ID, "archive.md": WITHOUT_ID})
     first = _build(site)
-    assert len(first.written) == 3 * 6 + 2  # site, 2 tags, 2 authors, film-news; feed.xsl and related.json
+    assert (
+        len(first.written) == 3 * 6 + 4
+    )  # site, 2 tags, 2 authors, film-news; feed.xsl, feed.css, related.json, feeds/index.html
     # Each file is read twice at most: its front matter for all, its body when it is published.
     assert sorted(set(parses)) == ["content/archive.md", "content/festival-opens.md"]
     mtimes = _mtimes(site)

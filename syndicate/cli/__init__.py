@@ -45,6 +45,7 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     lazy_commands={
         "bounces": ".bounces:bounces",
+        "feeds": ".feeds:feeds",
         "newsletter": ".newsletter:newsletter",
         "related": ".related:related",
         "subscribers": ".subscribers:subscribers",

@@ -103,6 +103,7 @@ def build(
                 "up_to_date": result.up_to_date,
                 "seconds": round(result.seconds, 3),
                 "problems": [_problem_json(p) for p in result.problems],
+                "websub": [{"hub": p.hub, "url": p.url, "status": p.status, "error": p.error} for p in result.websub],
                 "fetch": None
                 if fetch_report is None
                 else {
@@ -135,6 +136,9 @@ def build(
                 f"into {result.out_dir}: {len(result.written)} files written, {result.unchanged} unchanged "
                 f"({result.seconds:.2f} s)."
             )
+        if result.websub:
+            told = len({p.url for p in result.websub if p.ok})
+            console.print(f"WebSub: told {len({p.hub for p in result.websub})} hub(s) about {told} changed feed(s).")
         if errors:
             console.print(f"{len(errors)} article(s) skipped because of errors (see above).")
         if warnings:
@@ -191,11 +195,13 @@ def check(site_dir: str, as_json: bool, strict: bool) -> None:
     "import",
     epilog=examples(
         "syndicate import desk/festival-wrap.txt --date '2026-11-20 08:00'",
+        "syndicate import desk/ --date '2026-11-20 08:00'      # every .txt in the folder",
+        "syndicate import desk/wrap.txt --slug lakeshore-wrap --keep",
         "syndicate import desk/*.txt --overwrite",
     ),
 )
 @site_option
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--date",
     "date_text",
@@ -203,14 +209,28 @@ def check(site_dir: str, as_json: bool, strict: bool) -> None:
     help="Publication date (site timezone unless it has an offset). Default: each file's mtime, with a warning.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing content/<slug>.md.")
+@click.option("--slug", help="The new article's slug (one file only). Default: made from the headline.")
+@click.option(
+    "--keep", is_flag=True, help="Leave the originals where they are instead of moving them to content/.imported/."
+)
 @json_option
 @handle_errors
-def import_(site_dir: str, files: tuple[Path, ...], date_text: str | None, overwrite: bool, as_json: bool) -> None:
-    """Convert plain-text CMS articles into Markdown articles with front matter in content/.
+def import_(
+    site_dir: str,
+    files: tuple[Path, ...],
+    date_text: str | None,
+    overwrite: bool,
+    slug: str | None,
+    keep: bool,
+    as_json: bool,
+) -> None:
+    """Convert plain-text CMS articles (files, or folders of .txt files) into Markdown articles in content/.
 
-    Each file's headline, paragraphs, MORE: pointers, related headlines and the
-    author bio become front matter and body; a permanent id is written so the
-    feed GUID survives later slug edits.
+    Each file's headline, paragraphs, MORE: pointers and related headlines
+    become front matter and body, with a permanent id so the feed GUID survives
+    later edits; the slug comes from the headline. The closing desk bio becomes
+    the author's record in content/authors/<slug>.md (bio, e-mail, handles).
+    The original moves to content/.imported/ unless --keep is given.
     """
     with open_site(site_dir) as site:
         config = site.config
@@ -218,9 +238,20 @@ def import_(site_dir: str, files: tuple[Path, ...], date_text: str | None, overw
             date: datetime | None = parse_date(date_text, config.site.tz) if date_text else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--date") from None
-        results = import_plaintext(
-            list(files), config.content_dir, ArticleContext.from_config(config), site.collection, date, overwrite
-        )
+        try:
+            results = import_plaintext(
+                list(files),
+                config.content_dir,
+                ArticleContext.from_config(config),
+                site.collection,
+                date,
+                overwrite,
+                slug=slug,
+                keep=keep,
+                root=config.root,
+            )
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--slug") from None
     failed = [r for r in results if r.written is None]
     if as_json:
         print_json(
@@ -229,6 +260,8 @@ def import_(site_dir: str, files: tuple[Path, ...], date_text: str | None, overw
                     "source": str(r.source),
                     "written": str(r.written) if r.written else None,
                     "slug": r.slug,
+                    "moved_to": str(r.moved_to) if r.moved_to else None,
+                    "authors": [str(p) for p in r.authors],
                     "problems": [_problem_json(p) for p in r.problems],
                 }
                 for r in results
@@ -238,6 +271,9 @@ def import_(site_dir: str, files: tuple[Path, ...], date_text: str | None, overw
         for r in results:
             _print_problems(r.problems)
             if r.written:
-                console.print(f"{r.source} -> {r.written}")
+                moved = f" (original moved to {r.moved_to})" if r.moved_to else ""
+                console.print(f"{r.source} -> {r.written}{moved}")
+            for record in r.authors:
+                console.print(f"  author record: {record}")
     if failed:
         sys.exit(ExitCode.PROBLEMS)

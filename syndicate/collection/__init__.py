@@ -7,6 +7,7 @@ resolves editor references (slugs or headlines) to articles.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from ..model import Article, Author, Problem, Severity, Tag
 from ..slugs import headline_key, slugify
 from ..store import ArticleCache
 from .ahead import BodiesAhead, FollowUp
+from .authors import load_author_registry
 from .context import ArticleContext
 from .loader import load_bodies as read_bodies
 from .loader import read_articles
@@ -59,6 +61,23 @@ class Collection:
         self._by_slug = {slug: self._link_more(a) for slug, a in by_slug.items()}
         self.articles: list[Article] = sorted(self._by_slug.values(), key=_newest_first)
         self._check_references()
+
+    def with_ids(self, ids: dict[str, str], problems: Iterable[Problem] = ()) -> Collection:
+        """This collection with the GUIDs in ``ids`` (by source path) and ``problems`` added.
+
+        The identity ledger's answer (see :mod:`.identity`): nothing else about the articles changes.
+        """
+        changed = copy.copy(self)
+        changed.problems = [*self.problems, *problems]
+
+        def renamed(article: Article) -> Article:
+            guid = ids.get(article.source_path)
+            return article if guid is None or guid == article.id else replace(article, id=guid)
+
+        changed._by_slug = {slug: renamed(a) for slug, a in self._by_slug.items()}
+        changed._by_title = {key: changed._by_slug[a.slug] for key, a in self._by_title.items()}
+        changed.articles = [changed._by_slug[a.slug] for a in self.articles]
+        return changed
 
     # -- lookups -----------------------------------------------------------
     def __len__(self) -> int:
@@ -138,8 +157,8 @@ class Collection:
         """Every author of a published article: ``{slug: (author, articles newest first)}``."""
         out: dict[str, tuple[Author, list[Article]]] = {}
         for article in self.published(now):
-            if article.author is not None:
-                out.setdefault(article.author.slug, (article.author, []))[1].append(article)
+            for author in article.authors:
+                out.setdefault(author.slug, (author, []))[1].append(article)
         return out
 
     # -- building ----------------------------------------------------------
@@ -169,9 +188,9 @@ class Collection:
                 self.problems.append(
                     Problem(
                         article.source_path,
-                        "no 'id' in front matter: the feed GUID is derived from the slug, so renaming "
-                        "the slug would show the story twice in readers (run `syndicate import` or add "
-                        f"'id: {article.id}')",
+                        "no 'id' in front matter: the feed GUID is kept only by the identity ledger in "
+                        "the state database, so losing it could show the story twice in readers "
+                        f"(add 'id: {article.id}')",
                         Severity.WARNING,
                     )
                 )
@@ -191,7 +210,8 @@ def load_collection(config: Config, cache: ArticleCache | None = None, *, with_b
     """
     context = ArticleContext.from_config(config)
     articles, problems = read_articles(config.content_dir, config.root, context, cache, with_bodies=with_bodies)
-    return Collection(articles, problems)
+    _, registry_problems = load_author_registry(config.content_dir, config.root, config.site.base_url)
+    return Collection(articles, [*registry_problems, *problems])
 
 
 def load_bodies(

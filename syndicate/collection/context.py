@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 from ..config import Config
 from ..model import Author, Image, Tag
 from ..slugs import slugify
+from .authors import load_author_registry, merged_authors
 
 # Bump when a loader's output changes, so cached articles are parsed again.
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class ArticleContext:
             )
             for slug, details in config.authors.items()
         }
+        registry, _ = load_author_registry(config.content_dir, config.root, config.site.base_url)
+        authors = merged_authors(authors, registry)
         return cls(
             base_url=config.site.base_url,
             domain=config.site.domain,
@@ -55,7 +58,9 @@ class ArticleContext:
 
     def fingerprint(self) -> str:
         """A string that changes whenever parsed output would change."""
-        authors = sorted((a.slug, a.name, a.bio, a.email, a.url) for a in self.authors.values())
+        authors = sorted(
+            (a.slug, a.name, a.bio, a.email, a.url, a.avatar, a.handles, a.show_email) for a in self.authors.values()
+        )
         return repr((PARSER_VERSION, self.base_url, self.timezone, self.permalink, authors))
 
     def article_url(self, slug: str, published: datetime) -> str:
@@ -81,14 +86,30 @@ class ArticleContext:
         slug = slugify(name)
         known = self.authors.get(slug)
         if known is not None:
-            return known if known.bio or not bio else Author(known.name, slug, bio, known.email, known.url)
+            return known if known.bio or not bio else replace(known, bio=bio)
         return Author(name=name, slug=slug, bio=bio)
 
-    def image(self, url: str, alt: str, page_url: str) -> Image:
-        """An :class:`Image` with an absolute URL and a MIME type guessed from its name."""
+    def image(self, url: str, alt: str, page_url: str, width: object = None, height: object = None) -> Image:
+        """An :class:`Image` with an absolute URL, a MIME type guessed from its name, and its size if sane."""
         absolute = self.absolute(url, page_url)
         mime, _ = mimetypes.guess_type(absolute.split("?")[0])
-        return Image(url=absolute, alt=alt, mime_type=mime or "image/jpeg")
+        return Image(
+            url=absolute, alt=alt, mime_type=mime or "image/jpeg", width=_pixels(width), height=_pixels(height)
+        )
+
+
+_MAX_PIXELS = 20_000
+
+
+def _pixels(value: object) -> int | None:
+    """A width or height from front matter: a whole number of pixels within reason, else unknown."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if 0 < number <= _MAX_PIXELS else None
 
 
 @lru_cache(maxsize=8192)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..model import Article, Problem, Severity
 from ..store import ArticleCache
 from ..store.articles import dump_parse, load_parse
+from .authors import AUTHORS_FOLDER
 from .context import ArticleContext
 from .markdown import complete_markdown, load_markdown
 from .plaintext import load_plaintext
@@ -64,13 +65,16 @@ def article_files(content_dir: Path) -> list[tuple[str, os.stat_result]]:
     stat-ing the files, and this runs on every build, changed or not.
     """
     found: list[tuple[str, os.stat_result]] = []
-    stack = [str(content_dir)]
+    top = str(content_dir)
+    stack = [top]
     while stack:
         folder = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.name.startswith((".", "_")):
                     continue
+                if folder == top and entry.name == AUTHORS_FOLDER:
+                    continue  # the author registry: records of people, not articles
                 if entry.is_dir():
                     stack.append(entry.path)
                 elif entry.name.endswith(ARTICLE_SUFFIXES) and entry.is_file():

@@ -26,6 +26,7 @@ KNOWN_KEYS = frozenset(
         "slug",
         "author",
         "author_bio",
+        "coauthors",
         "tags",
         "summary",
         "image",
@@ -150,6 +151,11 @@ def load_markdown(
     if author_name is not None and not isinstance(author_name, str):
         error(f"'author' must be a name, not {author_name!r}", "author")
         author_name = None
+    try:
+        coauthor_names = _string_list(meta.get("coauthors"), "coauthors")
+    except ValueError as exc:
+        error(str(exc), "coauthors")
+        coauthor_names = []
     if any(p.severity is Severity.ERROR for p in problems) or published is None:
         return None, problems
     assert isinstance(title, str)
@@ -162,7 +168,9 @@ def load_markdown(
     image = meta.get("image")
     image_obj = None
     if isinstance(image, dict):
-        image_obj = context.image(str(image.get("url", "")), str(image.get("alt", "")), url)
+        image_obj = context.image(
+            str(image.get("url", "")), str(image.get("alt", "")), url, image.get("width"), image.get("height")
+        )
     elif isinstance(image, str) and image:
         image_obj = context.image(image, str(meta.get("image_alt", title)), url)
     elif rendered is not None and rendered.images:
@@ -180,6 +188,7 @@ def load_markdown(
         text=rendered.text if rendered else "",
         summary=str(summary).strip() if summary else summarise(rendered.first_paragraph) if rendered else "",
         author=context.author(author_name, str(meta.get("author_bio") or "")) if author_name else None,
+        coauthors=tuple(context.author(name) for name in coauthor_names),
         tags=make_tags(tag_names),
         image=image_obj,
         related=tuple(related),

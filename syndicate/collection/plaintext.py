@@ -23,26 +23,18 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
 
 from ..model import Article, Problem, Severity
 from ..slugs import slugify
+from .bios import Contact, DeskBio, is_contact_line, looks_like_bio, read_bio, read_contact
 from .context import ArticleContext
 from .render import summarise
 
 MORE_PREFIX = "MORE:"
 _RELATED_MARKER = re.compile(r"^\s*Related\s+Stories\s+on\s+.+:\s*$", re.I)
-_WORD = r"[A-Z\u00c0-\u00de][\w'\u2019.-]+"
-_PARTICLE = r"(?:de|da|del|van|von|der|le|la|di|du|bin|al)"
-# A person's name: two to four capitalised words, with particles such as "van" or "de".
-_NAME = rf"(?P<name>{_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_WORD}){{1,3}})"
-_BIO_PATTERNS = (
-    re.compile(rf"^Based in [^,]+,\s+{_NAME}\s+(?:writes|covers|reports|is|has|reviews|edits)\b"),
-    re.compile(rf"^{_NAME}\s+is (?:a \w+ )?(?:writer |critic |journalist |reporter )?based in\b"),
-    re.compile(rf"^{_NAME}\s+(?:writes|covers|reports)\s+(?:about|on)?\b"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +45,25 @@ class PlainTextStory:
     paragraphs: tuple[str, ...]
     more: tuple[str, ...]
     related: tuple[str, ...]
-    author_name: str
-    author_bio: str
+    bios: tuple[DeskBio, ...] = ()  # the closing bio paragraphs, one per byline (usually one)
+    contact: Contact = field(default_factory=Contact)  # a contact line standing on its own after the bio
+    unrecognised_bio: str = ""  # a closing paragraph that reads like a bio but names nobody we can tell
+
+    @property
+    def author_name(self) -> str:
+        return self.bios[0].name if self.bios else ""
+
+    @property
+    def author_bio(self) -> str:
+        return self.bios[0].text if self.bios else ""
+
+    def people(self) -> list[tuple[str, str, Contact]]:
+        """Each byline: (name, bio, contact); a shared bio or contact line goes to each person it names."""
+        found: list[tuple[str, str, Contact]] = []
+        for bio in self.bios:
+            contact = bio.contact if bio.contact.text else self.contact
+            found.extend((name, bio.text, contact) for name in bio.names)
+        return found
 
 
 def _blocks(text: str) -> list[list[str]]:
@@ -72,16 +81,57 @@ def _blocks(text: str) -> list[list[str]]:
 
 
 def bio_author(paragraph: str) -> str | None:
-    """The author's name if ``paragraph`` reads like a closing author bio."""
-    for pattern in _BIO_PATTERNS:
-        match = pattern.match(paragraph)
-        if match:
-            return match.group("name").strip()
-    return None
+    """The (first) author's name if ``paragraph`` reads like a closing author bio."""
+    bio = read_bio(paragraph)
+    return bio.name if bio is not None else None
 
 
 def _looks_like_headline(line: str) -> bool:
-    return len(line) <= 200 and not line.endswith((".", '?"', '."')) and bio_author(line) is None
+    return len(line) <= 200 and not line.endswith((".", '?"', '."')) and read_bio(line) is None
+
+
+def _closing_bios(rest: list[list[str]]) -> tuple[list[list[str]], tuple[DeskBio, ...], Contact, str]:
+    """Take the bio paragraphs (and a contact line on its own) off the end of the story.
+
+    The bio closes the story but may come before the related block or after
+    it, and two bylines may each have a paragraph; what follows a bio may only
+    be the related block, another bio or a contact line.
+    """
+    bios: list[DeskBio] = []
+    contact = Contact()
+    unrecognised = ""
+    kept = list(rest)
+    index = len(kept) - 1
+    in_tail = True
+    while index >= 0 and in_tail:
+        text = " ".join(kept[index])
+        bio = read_bio(text)
+        if bio is not None:
+            bios.insert(0, bio)
+            del kept[index]
+        elif is_contact_line(text) and not bios and not contact.text:
+            contact = read_contact(text)
+            del kept[index]
+        elif _RELATED_MARKER.match(kept[index][0]) or (
+            all(_looks_like_headline(line) for line in kept[index]) and _related_before(kept, index)
+        ):
+            pass  # the related block: the bio may stand before it
+        else:
+            if not bios and looks_like_bio(text):
+                unrecognised = text
+            in_tail = False
+        index -= 1
+    return kept, tuple(bios), contact, unrecognised
+
+
+def _related_before(blocks: list[list[str]], index: int) -> bool:
+    """Whether a related-stories marker opens a block at or before ``index`` with only headlines since."""
+    for position in range(index, -1, -1):
+        if _RELATED_MARKER.match(blocks[position][0]):
+            return True
+        if not all(_looks_like_headline(line) for line in blocks[position]):
+            return False
+    return False
 
 
 def parse_plaintext(text: str) -> PlainTextStory:
@@ -97,13 +147,7 @@ def parse_plaintext(text: str) -> PlainTextStory:
     paragraphs: list[str] = []
     more: list[str] = []
     related: list[str] = []
-    author_name = author_bio = ""
-    if rest:
-        last = " ".join(rest[-1])
-        name = bio_author(last)
-        if name:
-            author_name, author_bio = name, last
-            rest = rest[:-1]
+    rest, bios, contact, unrecognised = _closing_bios(rest)
     in_related = False
     for block in rest:
         if _RELATED_MARKER.match(block[0]):
@@ -128,7 +172,24 @@ def parse_plaintext(text: str) -> PlainTextStory:
                 prose.append(line)
         if prose:
             paragraphs.append(" ".join(prose))
-    return PlainTextStory(title, tuple(paragraphs), tuple(more), tuple(related), author_name, author_bio)
+    return PlainTextStory(title, tuple(paragraphs), tuple(more), tuple(related), bios, contact, unrecognised)
+
+
+def bio_problems(story: PlainTextStory, path: str) -> list[Problem]:
+    """What ``check`` says about a story's closing bio: missing, or there but not recognised (quoted)."""
+    if story.bios:
+        return []
+    if story.unrecognised_bio:
+        quoted = story.unrecognised_bio if len(story.unrecognised_bio) <= 300 else story.unrecognised_bio[:299] + "…"
+        return [
+            Problem(
+                path,
+                f'the closing paragraph reads like an author bio but names no author it can tell: "{quoted}" '
+                "(write it as 'Jane Doe covers …', 'Jane Doe is a … based in …' or 'Based in <place>, Jane Doe …')",
+                Severity.WARNING,
+            )
+        ]
+    return [Problem(path, "no author bio paragraph found at the end", Severity.WARNING)]
 
 
 def more_paragraph_html(headline: str, url: str | None = None) -> str:
@@ -175,10 +236,10 @@ def load_plaintext(
                 Severity.WARNING,
             )
         )
-    if not story.author_name:
-        problems.append(Problem(path, "no author bio paragraph found at the end", Severity.WARNING))
+    problems.extend(bio_problems(story, path))
     slug = slugify(PurePath(path).stem)
     url = context.article_url(slug, published)
+    authors = [context.author(name, bio) for name, bio, _ in story.people()]
     body_text = "\n".join(p for p in story.paragraphs if not p.startswith(MORE_PREFIX + " "))
     first = next((p for p in story.paragraphs if not p.startswith(MORE_PREFIX + " ")), "")
     article = Article(
@@ -191,7 +252,8 @@ def load_plaintext(
         content_html=story_html(story),
         text=body_text,
         summary=summarise(first),
-        author=context.author(story.author_name, story.author_bio) if story.author_name else None,
+        author=authors[0] if authors else None,
+        coauthors=tuple(authors[1:]),
         related=story.related,
         more=story.more,
     )

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ..atomicfile import write_atomic
 from ..collection import Collection
 from ..collection.loader import MARKDOWN_SUFFIXES
 from ..config import Config
-from ..model import Article
+from ..model import Article, Author
 from ..store import OutputFingerprints
 from .jsonfeed import json_feed
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
@@ -30,6 +29,8 @@ from .xmlfeeds import prebuild_entries, rss_and_atom
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
 STYLESHEET_FILE = "feed.xsl"
+CSS_STYLESHEET_FILE = "feed.css"
+STYLESHEET_FILES = (STYLESHEET_FILE, CSS_STYLESHEET_FILE)
 # Below this many feed sets to render, forking workers costs more than it saves.
 PARALLEL_SETS = 24
 
@@ -71,7 +72,12 @@ class FeedSet:
 
     def with_articles(self, whole: dict[str, Article]) -> FeedSet:
         """This set with its articles replaced by the ones in ``whole`` (by slug), where given."""
-        articles = tuple(whole.get(a.slug, a) for a in self.items.articles)
+        # The set's article keeps its identity: a body read from a cache or another process carries
+        # the GUID its file alone gives, not the one the identity ledger keeps.
+        articles = tuple(
+            a if (found := whole.get(a.slug)) is None else found if found.id == a.id else replace(found, id=a.id)
+            for a in self.items.articles
+        )
         return replace(self, items=replace(self.items, articles=articles))
 
 
@@ -84,14 +90,20 @@ class WriteReport:
     skipped_sets: int = 0
 
 
-def stylesheet_url(config: Config) -> str | None:
-    """The path of the XSL stylesheet on the site (same origin, as browsers require)."""
+def stylesheet_url(config: Config, folder: str = "") -> str | None:
+    """The XSL stylesheet's address relative to a feed in ``folder`` (``""``, ``"tags/horror/"``).
+
+    Relative, so a feed served under any sub-path or host finds it (browsers
+    only apply same-origin stylesheets); the CSS fallback sits beside it.
+    """
     if not config.feeds.stylesheet:
         return None
-    return urlsplit(config.site.base_url).path + "/" + STYLESHEET_FILE
+    return "../" * folder.count("/") + STYLESHEET_FILE
 
 
-def _meta(config: Config, folder: str, title: str, description: str, home: str, author: str | None = None) -> FeedMeta:
+def _meta(
+    config: Config, folder: str, title: str, description: str, home: str, author: Author | None = None
+) -> FeedMeta:
     return FeedMeta(
         folder=folder,
         title=title,
@@ -100,10 +112,13 @@ def _meta(config: Config, folder: str, title: str, description: str, home: str, 
         base_url=config.site.base_url,
         language=config.site.language,
         ttl=config.feeds.ttl,
-        stylesheet_url=stylesheet_url(config),
-        author_name=author,
+        stylesheet_url=stylesheet_url(config, folder),
+        author_name=author.name if author else None,
+        author_url=(author.url or home) if author else None,
+        image_url=author.avatar if author else None,
         full_content=config.feeds.full_content,
         publisher=config.site.title,
+        hubs=tuple(config.feeds.websub_hubs),
     )
 
 
@@ -150,9 +165,9 @@ def site_feed_sets(
                         config,
                         f"authors/{slug}/",
                         f"{site.title}: {author.name}",
-                        f"Stories by {author.name} on {site.title}",
+                        author.bio or f"Stories by {author.name} on {site.title}",
                         author.url or f"{site.base_url}/authors/{slug}/",
-                        author=author.name,
+                        author=author,
                     ),
                     items(articles),
                 )
@@ -267,10 +282,19 @@ def _on_disk_matches(path: Path, expected_signature: str) -> bool:
         return False
 
 
-def write_stylesheet(out_dir: Path) -> bool:
-    """Copy the XSL stylesheet that makes feeds readable in a browser."""
-    data = resources.files(__package__).joinpath(STYLESHEET_FILE).read_bytes()
-    return write_atomic(out_dir / STYLESHEET_FILE, data)
+def write_stylesheet(out_dir: Path) -> list[Path]:
+    """Copy the stylesheets that make feeds readable in a browser; return the ones (re)written.
+
+    The XSL one turns a feed into a page where the browser still runs XSLT;
+    the CSS one makes the raw feed readable where it does not (Chromium is
+    removing XSLT).
+    """
+    written = []
+    for name in STYLESHEET_FILES:
+        data = resources.files(__package__).joinpath(name).read_bytes()
+        if write_atomic(out_dir / name, data):
+            written.append(out_dir / name)
+    return written
 
 
 __all__ = [

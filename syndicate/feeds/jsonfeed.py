@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..model import Article, OutsideEntry
+from ..model import Article, Author, OutsideEntry
 from .itemcache import ItemCache
 from .spec import FeedItems, FeedMeta
 
@@ -25,14 +25,18 @@ def _article_item(article: Article, meta: FeedMeta) -> dict[str, Any]:
         item["date_modified"] = article.updated.isoformat()
     if article.image:
         item["image"] = article.image.url
-    if article.author:
-        author: dict[str, str] = {"name": article.author.name}
-        author_url = article.author.url or f"{meta.base_url}/authors/{article.author.slug}/"
-        author["url"] = author_url
-        item["authors"] = [author]
+    if article.authors:
+        item["authors"] = [_person(person, meta) for person in article.authors]
     if article.tags:
         item["tags"] = [tag.name for tag in article.tags]
     return item
+
+
+def _person(person: Author, meta: FeedMeta) -> dict[str, str]:
+    found = {"name": person.name, "url": person.url or f"{meta.base_url}/authors/{person.slug}/"}
+    if person.avatar:
+        found["avatar"] = person.avatar
+    return found
 
 
 def _outside_item(entry: OutsideEntry) -> dict[str, Any]:
@@ -71,7 +75,16 @@ def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
         "language": meta.language,
     }
     if meta.author_name:
-        document["authors"] = [{"name": meta.author_name}]
+        feed_author = {"name": meta.author_name}
+        if meta.author_url:
+            feed_author["url"] = meta.author_url
+        if meta.image_url:
+            feed_author["avatar"] = meta.image_url
+        document["authors"] = [feed_author]
+    if meta.image_url:
+        document["icon"] = meta.image_url
+    if meta.hubs:
+        document["hubs"] = [{"type": "WebSub", "url": hub} for hub in meta.hubs]
     # The items go last, each encoded once per process and spliced in: an article
     # sits in several feeds. No indent: json's C encoder only runs without one.
     head = _dumps(document)[:-1]

@@ -23,6 +23,9 @@ class FeedMeta:
     author_name: str | None = None
     full_content: bool = True
     publisher: str = ""  # the site's name: the Atom feed author when the feed has no author of its own
+    hubs: tuple[str, ...] = ()  # WebSub hubs the feeds advertise
+    author_url: str | None = None  # an author feed's author page
+    image_url: str | None = None  # an author feed's avatar: RSS <image>, Atom <logo>, JSON Feed icon
 
     def feed_url(self, filename: str) -> str:
         """The absolute URL of one of this set's files, e.g. ``feed_url("atom.xml")``."""
@@ -46,6 +49,7 @@ class PrebuiltEntry:
     atom: bytes
     base_url: str
     full_content: bool
+    guid: str = ""  # the article's id it was built with: useless once the identity ledger gave another
 
 
 @dataclass(frozen=True)

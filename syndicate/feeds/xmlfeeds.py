@@ -24,15 +24,17 @@ from datetime import UTC, datetime
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.dc import DcEntryExtension
+from feedgen.ext.media import MediaEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .. import __version__
-from ..model import Article, OutsideEntry
+from ..model import Article, Image, OutsideEntry
 from .itemcache import ItemCache
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
 
 GENERATOR = "syndicate"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +56,25 @@ def _article_entry(entry: FeedEntry, article: Article, meta: FeedMeta, related: 
     entry.description(summary)
     entry.summary(summary, type="html")
     entry.content(article.content_html if meta.full_content else f"<p>{summary}</p>", type="html")
-    if article.author is not None:
-        author = {
-            "name": article.author.name,
-            "uri": article.author.url or f"{meta.base_url}/authors/{article.author.slug}/",
-        }
-        if article.author.email:
-            author["email"] = article.author.email
+    for person in article.authors:
+        author = {"name": person.name, "uri": person.url or f"{meta.base_url}/authors/{person.slug}/"}
+        if person.email and person.show_email:
+            author["email"] = person.email
         entry.author(author)
-        entry.dc.dc_creator(article.author.name)
+        entry.dc.dc_creator(person.name)
     for tag in article.tags:
         entry.category(term=tag.slug, label=tag.name, scheme=f"{meta.base_url}/tags/")
     if article.image is not None:
         entry.enclosure(article.image.url, "0", article.image.mime_type)
+        _media(entry, article.image)
     return _article_links(article, related)
+
+
+def _media(entry: FeedEntry, image: Image) -> None:
+    """Media RSS for the item's image, so readers that show thumbnails show ours (sized when known)."""
+    size = {key: str(value) for key, value in (("width", image.width), ("height", image.height)) if value}
+    entry.media.content(url=image.url, medium="image", type=image.mime_type, group=None, **size)
+    entry.media.thumbnail(url=image.url, group=None, **size)
 
 
 def _article_links(article: Article, related: tuple[str, ...]) -> _EntryLinks:
@@ -90,6 +97,8 @@ def _outside_entry(entry: FeedEntry, outside: OutsideEntry) -> _EntryLinks:
     entry.summary(summary, type="html")
     if outside.author:
         entry.dc.dc_creator(outside.author)
+    if outside.image is not None:
+        _media(entry, outside.image)
     entry.source(url=outside.source_url, title=outside.source_title)
     links = [{"href": outside.url, "rel": "alternate", "type": "text/html"}]
     links.extend({"href": url, "rel": "related", "type": "text/html"} for url in outside.also_at)
@@ -106,6 +115,7 @@ def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
     """The feed-level part of both documents, without entries."""
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)
+    feed.load_extension("media", atom=True, rss=True)
     feed.id(meta.feed_id)
     feed.title(meta.title)
     feed.description(meta.description or meta.title)
@@ -122,7 +132,14 @@ def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
     # publication stands in (feedgen writes feed authors to Atom only when no
     # email is given, so RSS keeps its per-item authors).
     if meta.author_name or meta.publisher:
-        feed.author({"name": meta.author_name or meta.publisher})
+        feed_author = {"name": meta.author_name or meta.publisher}
+        if meta.author_name and meta.author_url:
+            feed_author["uri"] = meta.author_url
+        feed.author(feed_author)
+    if meta.image_url:
+        # The author's avatar on an author feed: readers show it beside the feed's name.
+        feed.logo(meta.image_url)
+        feed.image(url=meta.image_url, title=meta.title, link=meta.home_url)
     return feed
 
 
@@ -132,6 +149,7 @@ def _feedgen_entries(
     """The RSS <item> and Atom <entry> of one item, as feedgen builds them (Atom links repaired)."""
     entry = FeedEntry()
     entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
+    entry.register_extension("media", MediaEntryExtension, atom=True, rss=True)
     links = _article_entry(entry, item, meta, related) if isinstance(item, Article) else _outside_entry(entry, item)
     atom_entry = entry.atom_entry()
     _fix_atom_entry_links(atom_entry, links)
@@ -149,7 +167,7 @@ def prebuild_entries(articles: Iterable[Article], meta: FeedMeta) -> dict[str, P
     for article in articles:
         rss_item, atom_entry = _feedgen_entries(article, meta, ())
         out[article.slug] = PrebuiltEntry(
-            etree.tostring(rss_item), etree.tostring(atom_entry), meta.base_url, meta.full_content
+            etree.tostring(rss_item), etree.tostring(atom_entry), meta.base_url, meta.full_content, article.id
         )
     return out
 
@@ -165,7 +183,7 @@ def _entries(
     if (
         prebuilt is not None
         and isinstance(item, Article)
-        and (prebuilt.base_url, prebuilt.full_content) == (meta.base_url, meta.full_content)
+        and (prebuilt.base_url, prebuilt.full_content, prebuilt.guid) == (meta.base_url, meta.full_content, item.id)
     ):
         rss_item, atom_entry = etree.fromstring(prebuilt.rss), etree.fromstring(prebuilt.atom)
         if related:
@@ -177,7 +195,10 @@ def _entries(
 
 def _serialise(root: etree._Element, meta: FeedMeta) -> bytes:
     if meta.stylesheet_url:
+        # XSLT first, where the browser still has it; the CSS beside it styles the raw feed where it does not.
+        css_url = meta.stylesheet_url.removesuffix(".xsl") + ".css"
         root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{meta.stylesheet_url}"'))
+        root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/css" href="{css_url}"'))
     document = etree.ElementTree(root)
     return bytes(etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
@@ -214,6 +235,10 @@ def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
         roots.append(build()[0])
     rss_root, atom_root = roots
     channel = rss_root.find("channel")
+    for hub in meta.hubs:
+        # After the self link feedgen wrote, as WebSub (section 4) discovery expects beside it.
+        etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=hub, rel="hub")
+        etree.SubElement(atom_root, "link", href=hub, rel="hub")
     rows: list[tuple[float, str, Article | OutsideEntry]] = [
         (a.published.timestamp(), a.id, a) for a in items.articles
     ] + [(e.published.timestamp(), e.id, e) for e in items.outside]

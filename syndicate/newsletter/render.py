@@ -184,12 +184,18 @@ def _story_view(
         url=links.link(article.url),
         canonical_url=article.url,
         summary=single_line(article.summary),
-        author=article.author.name if article.author else "",
+        author=_byline(article),
         kicker=article.tags[0].name if article.tags else "",
         published=_day(article.published),
         image=image,
         related=tuple(RelatedView(single_line(p.title), links.link(p.url)) for p in related),
     )
+
+
+def _byline(article: Article) -> str:
+    """Every author's name from the registry record: "Jane Doe", "Jane Doe and Sam Lee"."""
+    names = [single_line(person.name) for person in article.authors]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
 
 
 def _source_home(entry: OutsideEntry) -> str:

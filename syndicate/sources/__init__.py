@@ -77,6 +77,23 @@ def _feed_id(entry: OutsideEntry) -> OutsideEntry:
     return dataclasses.replace(entry, id=entry.url)
 
 
+def film_news_meta(config: Config) -> FeedMeta:
+    """The merged feed set's channel data (its items need the store: see :func:`film_news_feed_set`)."""
+    site = config.site
+    return FeedMeta(
+        folder=FILM_NEWS_FOLDER,
+        title=f"{site.title}: film news",
+        description=f"Stories from {site.title} and film news from around the web",
+        home_url=f"{site.base_url}/{FILM_NEWS_FOLDER}",
+        base_url=site.base_url,
+        language=site.language,
+        ttl=config.feeds.ttl,
+        stylesheet_url=stylesheet_url(config, FILM_NEWS_FOLDER),
+        full_content=config.feeds.full_content,
+        hubs=tuple(config.feeds.websub_hubs),
+    )
+
+
 def film_news_feed_set(
     config: Config, collection: Collection, store: Store, now: datetime, problems: list[Problem] | None = None
 ) -> FeedSet:
@@ -87,7 +104,6 @@ def film_news_feed_set(
     build: the set then holds the site's own articles, and the problem is
     added to ``problems``.
     """
-    site = config.site
     limit = config.sources.merged_limit
     since = now - timedelta(days=config.sources.retention_days)
     try:
@@ -103,17 +119,7 @@ def film_news_feed_set(
     rows += [(e.published, e) for e in outside]
     rows.sort(key=lambda row: row[0], reverse=True)
     chosen = [item for _, item in rows[:limit]]
-    meta = FeedMeta(
-        folder=FILM_NEWS_FOLDER,
-        title=f"{site.title}: film news",
-        description=f"Stories from {site.title} and film news from around the web",
-        home_url=f"{site.base_url}/{FILM_NEWS_FOLDER}",
-        base_url=site.base_url,
-        language=site.language,
-        ttl=config.feeds.ttl,
-        stylesheet_url=stylesheet_url(config),
-        full_content=config.feeds.full_content,
-    )
+    meta = film_news_meta(config)
     items = FeedItems(
         articles=tuple(i for i in chosen if isinstance(i, Article)),
         outside=tuple(i for i in chosen if isinstance(i, OutsideEntry)),
@@ -127,6 +133,7 @@ __all__ = [
     "SourceResult",
     "fetch_sources",
     "film_news_feed_set",
+    "film_news_meta",
     "list_sources",
     "merge_stream",
     "merged_stream",

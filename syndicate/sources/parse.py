@@ -117,7 +117,12 @@ def looks_like_html(body: bytes, content_type: str) -> bool:
 
 
 def parse_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
-    """Parse one feed document. Raises :class:`SourceError` naming ``url``."""
+    """Parse one feed document (RSS, Atom, RDF or JSON Feed). Raises :class:`SourceError` naming ``url``."""
+    from .jsonfeed import looks_like_json_feed, parse_json_feed  # a module of its own, which imports this one
+
+    content_type = next((value for key, value in headers.items() if key.lower() == "content-type"), "")
+    if looks_like_json_feed(body, content_type):
+        return parse_json_feed(body, url)
     problems: list[str] = []
     try:
         body, stripped = strip_entity_declarations(body)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from . import articles, bounces, entries, ledger, outputs, related, sources, subscribers
+from . import articles, bounces, entries, identities, ledger, outputs, related, sources, subscribers
 from .articles import ArticleCache
 from .bounces import BounceEventTable
 from .database import Database, Migration
 from .entries import OutsideEntries, StoredEntry
+from .identities import IdentityLedger, IdentityRecord
 from .ledger import SendLedger
 from .outputs import OutputFingerprints
 from .related import RelatedFeatureCache
@@ -31,6 +32,7 @@ ALL_MIGRATIONS: list[Migration] = [
     *subscribers.MIGRATIONS,
     *ledger.MIGRATIONS,
     *bounces.MIGRATIONS,
+    *identities.MIGRATIONS,
 ]
 
 
@@ -72,6 +74,10 @@ class Store:
     def outside_entries(self) -> OutsideEntries:
         return OutsideEntries(self.db)
 
+    @cached_property
+    def identities(self) -> IdentityLedger:
+        return IdentityLedger(self.db)
+
     def close(self) -> None:
         self.db.close()
 
@@ -85,6 +91,8 @@ class Store:
 __all__ = [
     "ArticleCache",
     "Database",
+    "IdentityLedger",
+    "IdentityRecord",
     "OutputFingerprints",
     "OutsideEntries",
     "RelatedFeatureCache",
