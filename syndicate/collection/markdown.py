@@ -15,6 +15,7 @@ from ..model import Article, Problem, Severity
 from ..slugs import slugify
 from .context import ArticleContext, make_tags
 from .render import render_markdown, summarise
+from .textcheck import cleaned_file_text, cleaned_value
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
@@ -73,6 +74,27 @@ def _key_line(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
+def _cleaned_meta(meta: dict[Any, Any], text: str, path: str, problems: list[Problem]) -> dict[Any, Any]:
+    """Front matter without XML-forbidden characters (YAML escapes make them), each removal reported."""
+    cleaned: dict[Any, Any] = {}
+    for key, value in meta.items():
+        clean_key, gone_key = cleaned_value(key)
+        clean, gone = cleaned_value(value)
+        cleaned[clean_key] = clean
+        removed = gone_key + gone
+        if removed:
+            codes = ", ".join(f"U+{code:04X}" for code in removed)
+            problems.append(
+                Problem(
+                    path,
+                    f"'{clean_key}': removed characters that XML cannot carry ({codes})",
+                    Severity.WARNING,
+                    _key_line(text, str(clean_key)) or 2,
+                )
+            )
+    return cleaned
+
+
 def _string_list(value: Any, key: str) -> list[str]:
     if value is None:
         return []
@@ -96,7 +118,7 @@ def load_markdown(
     front matter), so a build can choose feed items from such stubs and render
     only the bodies it will publish.
     """
-    problems: list[Problem] = []
+    text, problems = cleaned_file_text(text, path)
 
     def error(message: str, key: str | None = None, line: int | None = None) -> None:
         problems.append(Problem(path, message, Severity.ERROR, line or (key and _key_line(text, key)) or None))
@@ -104,7 +126,8 @@ def load_markdown(
     try:
         meta, body, _ = split_front_matter(text)
     except FrontMatterError as exc:
-        return None, [Problem(path, str(exc), Severity.ERROR, exc.line)]
+        return None, [*problems, Problem(path, str(exc), Severity.ERROR, exc.line)]
+    meta = _cleaned_meta(meta, text, path, problems)
 
     for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
         problems.append(

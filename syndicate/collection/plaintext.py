@@ -31,6 +31,7 @@ from ..model import Article, Problem, Severity
 from ..slugs import slugify
 from .context import ArticleContext
 from .render import summarise
+from .textcheck import cleaned_file_text
 
 MORE_PREFIX = "MORE:"
 _RELATED_MARKER = re.compile(r"^\s*Related\s+Stories\s+on\s+.+:\s*$", re.I)
@@ -161,11 +162,11 @@ def load_plaintext(
     ``date_is_guess`` (the date came from the file's mtime) adds a warning, so
     a missing date is never silently replaced.
     """
+    text, problems = cleaned_file_text(text, path)
     try:
         story = parse_plaintext(text)
     except ValueError as exc:
-        return None, [Problem(path, str(exc), Severity.ERROR, 1)]
-    problems = []
+        return None, [*problems, Problem(path, str(exc), Severity.ERROR, 1)]
     if date_is_guess:
         problems.append(
             Problem(

@@ -1,0 +1,177 @@
+"""Hostile own content (issue 10): control characters, symlinks, YAML bombs, in-place edits.
+
+Each case is a real file in a real site folder, built and checked through the
+CLI; the feeds written are read back by feedparser.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+from click.testing import CliRunner
+from conftest import BASIC_CONFIG as BASIC
+from conftest import SiteFactory
+
+from syndicate.build import build_site
+from syndicate.cli import main
+from syndicate.collection import Collection
+from syndicate.config import load_config
+from syndicate.feeds.jsonfeed import json_feed
+from syndicate.feeds.spec import FeedItems, FeedMeta
+from syndicate.feeds.xmlfeeds import rss_and_atom
+from syndicate.model import Article, Author, Tag
+
+HEAD = "---\nid: urn:uuid:0b6c9a8e-1d1f-4c1e-8a57-5d1c1a0000{n:02d}\ndate: 2026-10-14 09:30\n"
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout
+
+
+def _check(site: Path) -> dict[str, object]:
+    _, out = _run("check", "--site", str(site), "--json")
+    report: dict[str, object] = json.loads(out)
+    return report
+
+
+def _build(site: Path) -> dict[str, object]:
+    code, out = _run("build", "--site", str(site), "--json")
+    assert code in (0, 1), out
+    report: dict[str, object] = json.loads(out)
+    return report
+
+
+def _feeds_parse(site: Path) -> list[feedparser.FeedParserDict]:
+    parsed = []
+    for name in ("rss.xml", "atom.xml"):
+        feed = feedparser.parse((site / "public" / name).read_bytes())
+        assert not feed.bozo, (name, feed.get("bozo_exception"))
+        parsed.append(feed)
+    json.loads((site / "public" / "feed.json").read_text(encoding="utf-8"))
+    return parsed
+
+
+CONTROL_ARTICLES = {
+    # A form feed and a vertical tab pasted into the body.
+    "form-feed.md": HEAD.format(n=1) + "title: Form Feed\n---\nFirst page.\x0cSecond page.\x0bThird.\n",
+    # \x01 in the title, a tag, the author and the summary (YAML's own escapes reach the value).
+    "escaped.md": HEAD.format(n=2)
+    + 'title: "Bell\\x01 Title"\nauthor: "Jane\\x01 Doe"\ntags: ["ok", "ba\\x01d"]\n'
+    + 'summary: "Sum\\x1bmary"\nimage_alt: "alt\\x02"\n---\nBody.\n',
+    # U+FFFE through a YAML escape (YAML itself refuses a lone surrogate escape: an error, below).
+    "nonchar.md": HEAD.format(n=3) + 'title: "Half \\uFFFE pair"\n---\nBody &#1; and &#xFFFE;.\n',
+    # A raw control character in the front matter, which YAML itself refuses.
+    "raw-in-yaml.md": HEAD.format(n=4) + "title: Raw \x01 Title\n---\nBody.\n",
+    "desk.txt": "Desk \x01 Headline\n\nA paragraph\x0cwith a form feed.\n\n"
+    "Based in Chicago, Jane Doe covers festivals.\n",
+}
+
+
+def test_control_characters_in_own_articles_are_cleaned_reported_and_built(make_site: SiteFactory) -> None:
+    site = make_site(CONTROL_ARTICLES)
+    report = _check(site)
+    problems = [p for p in report["problems"] if "XML cannot carry" in p["message"]]  # type: ignore[attr-defined]
+    named = {p["path"] for p in problems}
+    assert named == {f"content/{name}" for name in CONTROL_ARTICLES}, report
+    assert all(p["line"] for p in problems)
+    assert report["articles"] == len(CONTROL_ARTICLES)
+    built = _build(site)
+    assert built["articles"] == len(CONTROL_ARTICLES)
+    rss, atom = _feeds_parse(site)
+    titles = {entry.title for entry in atom.entries}
+    assert {"Bell Title", "Raw Title", "Half pair"} <= titles
+    for feed in (rss, atom):
+        text = json.dumps(feed.entries, default=str)
+        assert "\\u0001" not in text and "\\u000c" not in text
+    body = (site / "public" / "atom.xml").read_text(encoding="utf-8")
+    assert "First page. Second page. Third." in body
+
+
+def test_check_finds_what_build_would_choke_on(make_site: SiteFactory) -> None:
+    """On main, check said 0 errors while build died in lxml; now both agree and nothing dies."""
+    site = make_site({"bell.md": HEAD.format(n=5) + 'title: "Bell\\x01"\ntags: ["a\\x07b"]\n---\nBody\x0c.\n'})
+    report = _check(site)
+    assert report["warnings"] >= 1  # type: ignore[operator]
+    messages = " ".join(p["message"] for p in report["problems"])  # type: ignore[attr-defined]
+    assert "U+0001" in messages and "U+0007" in messages and "U+000C" in messages
+    _build(site)
+    _feeds_parse(site)
+
+
+def test_lone_surrogates_and_bad_utf8_are_problems_not_crashes(make_site: SiteFactory) -> None:
+    site = make_site(
+        {
+            "ok.md": HEAD.format(n=6) + "title: Fine\n---\nBody.\n",
+            "surrogate.md": HEAD.format(n=7) + 'title: "Half \\ud800"\n---\nBody.\n',
+        }
+    )
+    (site / "content" / "bytes.md").write_bytes(HEAD.format(n=8).encode() + b"title: Bad\n---\nBad \xff\xfe bytes\n")
+    (site / "content" / "encoded-surrogate.md").write_bytes(
+        HEAD.format(n=9).encode() + b"title: Bad\n---\nA \xed\xa0\x80 surrogate\n"
+    )
+    report = _check(site)
+    errors = {p["path"]: p for p in report["problems"] if p["severity"] == "error"}  # type: ignore[attr-defined]
+    assert set(errors) == {"content/surrogate.md", "content/bytes.md", "content/encoded-surrogate.md"}
+    assert errors["content/bytes.md"]["line"] == 6 and "UTF-8" in errors["content/bytes.md"]["message"]
+    built = _build(site)
+    assert built["articles"] == 1
+    _feeds_parse(site)
+
+
+def test_direct_loader_calls_clean_lone_surrogates() -> None:
+    from zoneinfo import ZoneInfo
+
+    from syndicate.collection import ArticleContext
+    from syndicate.collection.markdown import load_markdown
+    from syndicate.collection.plaintext import load_plaintext
+
+    context = ArticleContext("https://x.example", "x.example", "UTC")
+    article, problems = load_markdown(HEAD.format(n=10) + "title: A \ud800 B\n---\nC\udfff D\n", "a.md", context)
+    assert article is not None and article.title == "A B" and "\udfff" not in article.content_html
+    assert [p.line for p in problems if "XML" in p.message] == [4, 6]
+    moment = datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))
+    story, problems = load_plaintext("Head\ud800line\n\nBody\n", "a.txt", context, moment, date_is_guess=False)
+    assert story is not None and story.title == "Headline"
+
+
+def _hostile_article(bad: str) -> Article:
+    return Article(
+        id="urn:x" + bad,
+        slug="bad",
+        title="Title " + bad,
+        url="https://test.example.org/bad/",
+        published=datetime(2026, 10, 1, tzinfo=UTC),
+        source_path="content/bad.md",
+        content_html="<p>" + bad + "</p>",
+        summary=bad,
+        author=Author(name="Jane " + bad, slug="jane-doe", bio=bad),
+        tags=(Tag(name="Tag " + bad, slug="tag"),),
+    )
+
+
+def test_feed_writers_never_pass_a_forbidden_character_to_lxml(make_site: SiteFactory) -> None:
+    """An Article made in code (past every loader) with forbidden characters in every string still builds."""
+    config = BASIC.replace('title = "Test Reel"', 'title = "Test \\u0001 Reel"')
+    site = make_site({}, config=config)
+    article = _hostile_article("x\x01\x0c\ufffey")
+    build_site(load_config(site), collection=Collection([article]), now=datetime(2026, 11, 1, tzinfo=UTC))
+    _, atom = _feeds_parse(site)
+    assert atom.entries[0].title == "Title x y"
+    assert atom.feed.title == "Test  Reel"
+    assert json.loads((site / "public" / "feed.json").read_text(encoding="utf-8"))["items"][0]["summary"] == "x y"
+
+
+def test_feed_writers_drop_lone_surrogates() -> None:
+    meta = FeedMeta("", "Site \ud800", "d\x01", "https://x.example/", "https://x.example", "en", 60)
+    items = FeedItems(articles=(_hostile_article("a\ud800\x02b"),))
+    rss, atom = rss_and_atom(meta, items)
+    document = json_feed(meta, items)
+    for raw in (rss, atom):
+        assert not feedparser.parse(raw).bozo
+    assert json.loads(document)["items"][0]["title"] == "Title ab"
