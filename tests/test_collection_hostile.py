@@ -175,3 +175,52 @@ def test_feed_writers_drop_lone_surrogates() -> None:
     for raw in (rss, atom):
         assert not feedparser.parse(raw).bozo
     assert json.loads(document)["items"][0]["title"] == "Title ab"
+
+
+BOMB = (
+    "---\ntitle: Laughs\ndate: 2026-10-14\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    + "tags: *i\n---\nBody\n"
+)
+
+
+def test_yaml_alias_bomb_is_a_quick_problem_that_never_prints_the_expansion(make_site: SiteFactory) -> None:
+    import time
+    import tracemalloc
+
+    site = make_site({"ok.md": HEAD.format(n=11) + "title: Fine\n---\nBody.\n", "bomb.md": BOMB})
+    tracemalloc.start()
+    started = time.perf_counter()
+    report = _check(site)
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert seconds < 2 and peak < 50_000_000
+    [error] = [p for p in report["problems"] if p["severity"] == "error"]  # type: ignore[attr-defined]
+    assert error["path"] == "content/bomb.md" and "alias" in error["message"] and error["line"] == 5
+    assert "lol" not in error["message"]
+    assert report["articles"] == 1
+    assert _build(site)["articles"] == 1
+
+
+def test_an_alias_free_star_still_uses_yaml_and_anchors_alone_are_fine(make_site: SiteFactory) -> None:
+    site = make_site({"star.md": HEAD.format(n=12) + 'title: "5 * 5 stars"\nsummary: &s Good\n---\nBody.\n'})
+    report = _check(site)
+    assert report["errors"] == 0
+
+
+def test_oversized_front_matter_and_huge_values_give_short_messages(make_site: SiteFactory) -> None:
+    huge = "x" * 70_000
+    site = make_site(
+        {
+            "big.md": HEAD.format(n=13) + f"title: Big\nsummary: {huge}\n---\nBody.\n",
+            "long-date.md": "---\ntitle: Long\ndate: " + "9" * 60_000 + "\n---\nBody.\n",
+            "long-tags.md": HEAD.format(n=14) + "title: T\ntags: {a: " + "y" * 60_000 + "}\n---\nBody.\n",
+        }
+    )
+    report = _check(site)
+    errors = {p["path"]: p for p in report["problems"] if p["severity"] == "error"}  # type: ignore[attr-defined]
+    assert set(errors) == {"content/big.md", "content/long-date.md", "content/long-tags.md"}
+    assert "more than the 65,536 allowed" in errors["content/big.md"]["message"]
+    assert all(len(p["message"]) <= 300 for p in report["problems"])  # type: ignore[attr-defined]

@@ -13,11 +13,35 @@ import yaml
 from ..dates import parse_date
 from ..model import Article, Problem, Severity
 from ..slugs import slugify
+from ..textguard import capped, xml_safe
 from .context import ArticleContext, make_tags
 from .render import render_markdown, summarise
-from .textcheck import cleaned_file_text, cleaned_value
+from .textcheck import cleaned_file_text, cleaned_value, quoted
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Front matter is a few hundred bytes of keys; anything past this is not front matter but an attack or a mistake.
+MAX_FRONT_MATTER = 64 * 1024
+_MESSAGE_LIMIT = 300
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe loader that refuses YAML aliases (``*name``).
+
+    An alias bomb ("billion laughs") expands a few lines into gigabytes; front
+    matter never needs an alias, so the first one is an error, before any
+    expansion. Used only when the text holds a ``*`` (the fast C loader, which
+    cannot be told this, reads everything else).
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in front matter", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
 
 KNOWN_KEYS = frozenset(
@@ -54,13 +78,23 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     match = _FENCE.match(text)
     if not match:
         raise FrontMatterError("no front matter: the file must start with a '---' line", 1)
+    front = match.group(1)
+    if len(front) > MAX_FRONT_MATTER:
+        raise FrontMatterError(
+            f"front matter is {len(front):,} characters, more than the {MAX_FRONT_MATTER:,} allowed", 1
+        )
     try:
-        data = yaml.load(match.group(1), Loader=_YAML_LOADER)
+        data = yaml.load(front, Loader=_NoAliasLoader if "*" in front else _YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise FrontMatterError(f"bad YAML in front matter: {problem}", line) from None
+        raise FrontMatterError(capped(f"bad YAML in front matter: {problem}", _MESSAGE_LIMIT)[0], line) from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise these for values they cannot build: a 60,000-digit
+        # integer, a date like 2026-13-45, lists nested thousands deep.
+        message = capped(f"bad value in front matter: {xml_safe(str(exc))}", _MESSAGE_LIMIT)[0]
+        raise FrontMatterError(message, None) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -103,7 +137,7 @@ def _string_list(value: Any, key: str) -> list[str]:
     if isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
         return [str(item) for item in value]
     raise ValueError(
-        f"'{key}' must be a list of strings (or a comma-separated string), not {type(value).__name__}: {value!r}"
+        f"'{key}' must be a list of strings (or a comma-separated string), not {type(value).__name__}: {quoted(value)}"
     )
 
 
@@ -121,6 +155,8 @@ def load_markdown(
     text, problems = cleaned_file_text(text, path)
 
     def error(message: str, key: str | None = None, line: int | None = None) -> None:
+        # Capped: a message may quote a value (a date), and a hostile value must not flood the report.
+        message = capped(message, _MESSAGE_LIMIT)[0]
         problems.append(Problem(path, message, Severity.ERROR, line or (key and _key_line(text, key)) or None))
 
     try:
@@ -168,10 +204,10 @@ def load_markdown(
         more = []
     for flag in ("draft", "featured"):
         if flag in meta and not isinstance(meta[flag], bool):
-            error(f"'{flag}' must be true or false, not {meta[flag]!r}", flag)
+            error(f"'{flag}' must be true or false, not {quoted(meta[flag])}", flag)
     author_name = meta.get("author")
     if author_name is not None and not isinstance(author_name, str):
-        error(f"'author' must be a name, not {author_name!r}", "author")
+        error(f"'author' must be a name, not {quoted(author_name)}", "author")
         author_name = None
     if any(p.severity is Severity.ERROR for p in problems) or published is None:
         return None, problems
