@@ -224,3 +224,32 @@ def test_oversized_front_matter_and_huge_values_give_short_messages(make_site: S
     assert set(errors) == {"content/big.md", "content/long-date.md", "content/long-tags.md"}
     assert "more than the 65,536 allowed" in errors["content/big.md"]["message"]
     assert all(len(p["message"]) <= 300 for p in report["problems"])  # type: ignore[attr-defined]
+
+
+def test_symlinks_out_of_the_content_folder_publish_nothing(make_site: SiteFactory, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "passwd.txt").write_text("Root Secret Headline\n\nroot:x:0:0:SECRET-MARKER:/root:/bin/bash\n")
+    (secret / "story.md").write_text(HEAD.format(n=15) + "title: Outside Story\n---\nSECRET-MARKER body\n")
+    site = make_site({"ok.md": HEAD.format(n=16) + "title: Fine\n---\nBody.\n"})
+    content = site / "content"
+    (content / "leak.txt").symlink_to(secret / "passwd.txt")
+    (content / "leak.md").symlink_to(secret / "story.md")
+    (content / "outside-folder").symlink_to(secret, target_is_directory=True)
+    (content / "sub").mkdir()
+    (content / "sub" / "loop").symlink_to(content / "sub", target_is_directory=True)
+    (content / "self.md").symlink_to(content / "self.md")
+    (content / "alias.md").symlink_to(content / "ok.md")  # inside: allowed (a duplicate slug, reported as such)
+    report = _check(site)
+    problems = {p["path"]: p for p in report["problems"]}  # type: ignore[attr-defined]
+    for link in ("leak.txt", "leak.md", "outside-folder"):
+        assert problems[f"content/{link}"]["severity"] == "error"
+        assert "outside the content folder" in problems[f"content/{link}"]["message"]
+    assert "not walked" in problems["content/sub/loop"]["message"]
+    assert "looping" in problems["content/self.md"]["message"]
+    built = _build(site)
+    assert built["articles"] == 2  # ok.md and its in-folder alias
+    for name in ("rss.xml", "atom.xml", "feed.json"):
+        text = (site / "public" / name).read_text(encoding="utf-8")
+        assert "SECRET-MARKER" not in text and "Root Secret" not in text and "Outside Story" not in text
+    _feeds_parse(site)

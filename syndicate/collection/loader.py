@@ -57,13 +57,22 @@ _FORK_RUN: Callable[[Any, ArticleContext], tuple[str, bytes]] | None = None
 _FORK_CONTEXT: ArticleContext | None = None
 
 
-def article_files(content_dir: Path) -> list[tuple[str, os.stat_result]]:
+def article_files(
+    content_dir: Path, refused: list[tuple[str, str, Severity]] | None = None
+) -> list[tuple[str, os.stat_result]]:
     """Article files under ``content_dir`` (as path strings) with their stat, sorted, skipping hidden ones.
 
     Strings, not ``Path`` objects: building 100,000 of those costs more than
     stat-ing the files, and this runs on every build, changed or not.
+
+    The walk stays inside the content folder: a symlink whose target resolves
+    outside it (``leak.txt -> /etc/passwd``) is refused, a symlinked folder is
+    never walked (one pointing inside would read its articles twice, and a
+    loop would never end), and a broken or looping link is skipped. Each is
+    added to ``refused`` as ``(path, reason, severity)`` when a list is given.
     """
     found: list[tuple[str, os.stat_result]] = []
+    root = os.path.realpath(content_dir)
     stack = [str(content_dir)]
     while stack:
         folder = stack.pop()
@@ -71,12 +80,35 @@ def article_files(content_dir: Path) -> list[tuple[str, os.stat_result]]:
             for entry in entries:
                 if entry.name.startswith((".", "_")):
                     continue
+                # is_symlink() comes from the directory listing: no extra system call for ordinary files.
+                if entry.is_symlink():
+                    reason = _refused_link(entry.path, root, entry.name.endswith(ARTICLE_SUFFIXES))
+                    if reason is not None:
+                        if refused is not None and reason[0]:
+                            refused.append((entry.path, *reason))
+                        continue
                 if entry.is_dir():
                     stack.append(entry.path)
                 elif entry.name.endswith(ARTICLE_SUFFIXES) and entry.is_file():
                     found.append((entry.path, entry.stat()))
     found.sort(key=lambda item: item[0])
     return found
+
+
+def _refused_link(link: str, root: str, is_article: bool) -> tuple[str, Severity] | None:
+    """Why the symlink ``link`` is not followed (an empty reason: skipped without a word), or ``None``."""
+    target = os.path.realpath(link)
+    if os.path.isdir(target):
+        if os.path.commonpath((target, root)) != root:
+            return f"symlinked folder points outside the content folder (to {target}): not read", Severity.ERROR
+        return "symlinked folder is not walked: its articles are read where they really are", Severity.WARNING
+    if not is_article:
+        return None if os.path.commonpath((target, root)) == root else ("", Severity.WARNING)
+    if not os.path.isfile(target):
+        return "broken or looping symlink: skipped", Severity.WARNING
+    if os.path.commonpath((target, root)) != root:
+        return f"symlink points outside the content folder (to {target}): not published", Severity.ERROR
+    return None
 
 
 def stat_signature(info: os.stat_result) -> str:
@@ -203,12 +235,14 @@ def read_articles(
     known = cache.index() if cache is not None else {}
     prefix = os.path.relpath(content_dir, site_root)
     content_root = str(content_dir)
+    refused: list[tuple[str, str, Severity]] = []
+    listed = article_files(content_dir, refused)
     keys: dict[str, str] = {}
     stats: dict[str, str] = {}
     jobs: list[_ParseJob] = []
     stubbed: dict[str, bool] = {}
     touched: list[tuple[str, str]] = []
-    for absolute, info in article_files(content_dir):
+    for absolute, info in listed:
         relative = os.path.join(prefix, absolute[len(content_root) + 1 :])
         stat = stat_signature(info)
         # A plain-text file's date comes from its mtime, so the mtime is part of its key.
@@ -251,7 +285,10 @@ def read_articles(
     cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
 
     articles: list[Article] = []
-    problems: list[Problem] = []
+    problems = [
+        Problem(os.path.join(prefix, link[len(content_root) + 1 :]), reason, severity)
+        for link, reason, severity in refused
+    ]
     for path in keys:
         article, found = parsed.get(path) or cached[path]
         problems.extend(found)
