@@ -20,6 +20,7 @@ from .ahead import BodiesAhead, FollowUp
 from .context import ArticleContext
 from .loader import load_bodies as read_bodies
 from .loader import read_articles
+from .names import distinct_names
 from .plaintext import more_paragraph_html
 
 
@@ -41,6 +42,8 @@ class Collection:
 
     def __init__(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> None:
         self.problems: list[Problem] = list(problems)
+        articles, renamed = distinct_names(articles)
+        self.problems.extend(renamed)
         by_slug: dict[str, Article] = {}
         # On a clash, the file named after the slug keeps it; then the first by path.
         for article in sorted(articles, key=lambda a: (PurePath(a.source_path).stem != a.slug, a.source_path)):
@@ -120,8 +123,11 @@ class Collection:
         return [
             a
             for a in pool
-            if (tag_slug is None or any(t.slug == tag_slug for t in a.tags))
-            and (author_slug is None or (a.author is not None and a.author.slug == author_slug))
+            if (tag_slug is None or any(t.slug == tag_slug or t.name == tag for t in a.tags))
+            and (
+                author_slug is None
+                or (a.author is not None and (a.author.slug == author_slug or a.author.name == author))
+            )
             and (since is None or a.published >= since)
             and (until is None or a.published < until)
         ]

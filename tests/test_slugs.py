@@ -1,0 +1,99 @@
+"""Slugs (issue 10, finding 10): capped, never empty, never shared by two different names, never reordered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import feedparser
+from click.testing import CliRunner
+from conftest import SiteFactory
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syndicate.cli import main
+from syndicate.slugs import MAX_SLUG, slugify
+
+HEAD = "---\nid: urn:uuid:00000000-0000-4000-8000-0000000000{n:02d}\ndate: 2026-10-{day:02d} 09:30\n"
+
+
+def test_ordinary_names_keep_their_published_slugs() -> None:
+    assert slugify("Almodóvar & Co.") == "almodovar-and-co"
+    assert slugify("Q&A: A Composer on Scoring Silence") == "q-and-a-a-composer-on-scoring-silence"
+    assert slugify("Silent Film") == "silent-film"
+    assert slugify("box-office") == "box-office"
+    assert slugify("Tomás Ferreira") == "tomas-ferreira"
+    assert slugify("Don't Look Now") == "dont-look-now"
+
+
+def test_non_latin_names_are_transliterated() -> None:
+    assert slugify("東京") == "dongjing"
+    assert slugify("Москва") == "moskva"
+    assert slugify("Straße") == "strasse"
+    assert slugify("🎬") == "clapper"
+
+
+def test_symbols_that_carry_meaning_get_a_stable_hash() -> None:
+    assert slugify("C++") != slugify("C#") != slugify("C")
+    assert slugify("C++").startswith("c-") and slugify("C++") == slugify("c++")
+    assert slugify("!!!") != "untitled" and slugify("!!!") != slugify("???")
+    assert slugify("") != "untitled"
+
+
+def test_a_long_name_is_cut_with_a_hash() -> None:
+    long = "word " * 80
+    slug = slugify(long)
+    assert len(slug) <= MAX_SLUG
+    assert slug != slugify(long + "more")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=500))
+def test_any_text_gives_a_short_ascii_slug(text: str) -> None:
+    slug = slugify(text)
+    assert 0 < len(slug) <= MAX_SLUG
+    assert slug.isascii() and slug == slug.lower() and "/" not in slug and not slug.startswith(".")
+    assert slugify(text) == slug
+
+
+HOSTILE_TAGS = ["C++", "C#", "!!!", "🎬", "東京", "x" * 400, "Festivals"]
+
+
+def _site(make_site: SiteFactory, name: str, order: list[int]) -> Path:
+    articles = {}
+    authors = ["José Ruiz", "Jose Ruiz"]
+    for position, index in enumerate(order):
+        tag = HOSTILE_TAGS[index]
+        author = authors[index % 2]
+        articles[f"a{position}-{index}.md"] = (
+            HEAD.format(n=index, day=index + 1)
+            + f'title: Story {index}\nauthor: "{author}"\ntags: ["{tag}"]\n---\nB.\n'
+        )
+    return make_site(articles, name=name)
+
+
+def _built_folders(site: Path) -> tuple[set[str], dict[str, object]]:
+    result = CliRunner().invoke(main, ["build", "--site", str(site), "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    report = json.loads(result.stdout)
+    public = site / "public"
+    folders = {f"{kind}/{p.name}" for kind in ("tags", "authors") for p in (public / kind).iterdir()}
+    for kind in folders:
+        assert not feedparser.parse((public / kind / "atom.xml").read_bytes()).bozo
+    return folders, report
+
+
+def test_hostile_tags_and_authors_get_distinct_folders_in_any_order(make_site: SiteFactory) -> None:
+    forward, report = _built_folders(_site(make_site, "forward", list(range(len(HOSTILE_TAGS)))))
+    backward, _ = _built_folders(_site(make_site, "backward", list(reversed(range(len(HOSTILE_TAGS))))))
+    assert forward == backward
+    tags = {f for f in forward if f.startswith("tags/")}
+    assert len(tags) == len(HOSTILE_TAGS)
+    assert "tags/untitled" not in tags and "tags/festivals" in tags and "tags/dongjing" in tags
+    assert "authors/jose-ruiz" in forward and len([f for f in forward if f.startswith("authors/jose-ruiz")]) == 2
+    warnings = [p["message"] for p in report["problems"] if "same slug" in p["message"]]  # type: ignore[index]
+    assert len(warnings) == 1 and "José Ruiz" in warnings[0]
+    # The plain-ASCII spelling keeps the plain slug, whatever the file order.
+    for name in ("forward", "backward"):
+        feed = Path(str(report["out_dir"])).parent.parent / name / "public" / "authors" / "jose-ruiz" / "atom.xml"
+        assert feedparser.parse(feed.read_bytes()).feed.title.endswith("Jose Ruiz")
