@@ -7,17 +7,19 @@ CLI; the feeds written are read back by feedparser.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import pytest
 from click.testing import CliRunner
 from conftest import BASIC_CONFIG as BASIC
 from conftest import SiteFactory
 
 from syndicate.build import build_site
 from syndicate.cli import main
-from syndicate.collection import Collection
+from syndicate.collection import Collection, loader
 from syndicate.config import load_config
 from syndicate.feeds.jsonfeed import json_feed
 from syndicate.feeds.spec import FeedItems, FeedMeta
@@ -253,3 +255,83 @@ def test_symlinks_out_of_the_content_folder_publish_nothing(make_site: SiteFacto
         text = (site / "public" / name).read_text(encoding="utf-8")
         assert "SECRET-MARKER" not in text and "Root Secret" not in text and "Outside Story" not in text
     _feeds_parse(site)
+
+
+# -- finding 8: an in-place edit during a build is never lost -------------------------------
+
+EDITABLE = HEAD.format(n=20) + "title: Before The Edit\n---\nThe first version.\n"
+EDITED = HEAD.format(n=20) + "title: Edited In Place\n---\nThe later version.\n"
+assert len(EDITABLE) == len(EDITED)
+
+
+def _site_build(site: Path) -> object:
+    import syndicate
+
+    with syndicate.Site.open(site) as opened:
+        return opened.build(now=datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def _titles(site: Path) -> list[str]:
+    return [e.title for e in feedparser.parse((site / "public" / "atom.xml").read_bytes()).entries]
+
+
+def _rewrite_keeping_stat(path: Path, text: str) -> None:
+    """An edit the file system cannot tell apart: same size, and the mtime put back as it was.
+
+    That is what an edit within one tick of the file system's clock looks like
+    (or a copy that preserves mtimes), right after the build read the file.
+    """
+    before = path.stat()
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_an_edit_keeping_size_and_mtime_is_picked_up_by_the_next_build(make_site: SiteFactory) -> None:
+    site = make_site({"story.md": EDITABLE})
+    _site_build(site)
+    assert _titles(site) == ["Before The Edit"]
+    _rewrite_keeping_stat(site / "content" / "story.md", EDITED)
+    result = _site_build(site)
+    assert not result.up_to_date  # type: ignore[attr-defined]
+    assert _titles(site) == ["Edited In Place"]
+    assert _site_build(site).up_to_date  # type: ignore[attr-defined]
+
+
+def test_the_edit_is_picked_up_even_when_the_next_build_comes_much_later(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site({"story.md": EDITABLE})
+    _site_build(site)  # the file was written a moment ago: its stat is not trusted
+    _rewrite_keeping_stat(site / "content" / "story.md", EDITED)
+    # Much later: the same stat is now old enough to be trusted by itself.
+    monkeypatch.setattr(loader, "RACY_WINDOW_NS", 0, raising=False)
+    _site_build(site)
+    assert _titles(site) == ["Edited In Place"]
+
+
+def test_an_edit_right_after_the_body_was_read_is_not_recorded_with_the_old_text(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body is read, then the file is edited before the parse cache records its stat."""
+    monkeypatch.setattr(loader, "RACY_WINDOW_NS", 0, raising=False)  # only the order of read and stat is under test
+    site = make_site({"story.md": EDITABLE})
+    path = site / "content" / "story.md"
+    original = loader._complete_job
+    edits: list[str] = []
+
+    def read_then_edit(job: object, context: object) -> object:
+        result = original(job, context)  # type: ignore[arg-type]
+        if not edits:
+            edits.append(str(path))
+            later = path.stat().st_mtime_ns + 1_000_000_000
+            path.write_text(EDITED, encoding="utf-8")
+            os.utime(path, ns=(later, later))
+        return result
+
+    monkeypatch.setattr(loader, "_complete_job", read_then_edit)
+    _site_build(site)
+    assert edits and _titles(site) == ["Before The Edit"]  # this build read the old text
+    monkeypatch.setattr(loader, "_complete_job", original)
+    _site_build(site)
+    assert _titles(site) == ["Edited In Place"]

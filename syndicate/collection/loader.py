@@ -18,6 +18,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -114,6 +115,27 @@ def _refused_link(link: str, root: str, is_article: bool) -> tuple[str, Severity
 def stat_signature(info: os.stat_result) -> str:
     """Size and mtime: any edit of the file changes them."""
     return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+# How recent an mtime must be, relative to when it was read, for the stat not to be trusted:
+# file systems keep mtimes at coarse granularity (a clock tick on Linux, a second or two on
+# some network and FAT file systems), so an edit made within this of our read can leave the
+# size and mtime exactly as recorded. A module constant so a test can say "much later".
+RACY_WINDOW_NS = 2_000_000_000
+
+
+def is_racy(info: os.stat_result, now_ns: int) -> bool:
+    """Whether ``info`` was taken too close to the file's last change to prove later edits (git's racy rule)."""
+    return info.st_mtime_ns >= now_ns - RACY_WINDOW_NS
+
+
+def trusted_stat(info: os.stat_result, now_ns: int) -> str:
+    """The stat to record for a file stat-ed at ``now_ns``: its signature, or ``""`` when racy.
+
+    An empty recorded stat matches no file, so the next build hashes the file's
+    bytes instead of trusting a size and mtime that an edit might have kept.
+    """
+    return "" if is_racy(info, now_ns) else stat_signature(info)
 
 
 def parse_article_bytes(
@@ -236,6 +258,7 @@ def read_articles(
     prefix = os.path.relpath(content_dir, site_root)
     content_root = str(content_dir)
     refused: list[tuple[str, str, Severity]] = []
+    walked_at = time.time_ns()
     listed = article_files(content_dir, refused)
     keys: dict[str, str] = {}
     stats: dict[str, str] = {}
@@ -244,7 +267,7 @@ def read_articles(
     touched: list[tuple[str, str]] = []
     for absolute, info in listed:
         relative = os.path.join(prefix, absolute[len(content_root) + 1 :])
-        stat = stat_signature(info)
+        stat = trusted_stat(info, walked_at)
         # A plain-text file's date comes from its mtime, so the mtime is part of its key.
         mtime = info.st_mtime if absolute.endswith(".txt") else 0.0
         stub = not with_bodies and absolute.endswith(MARKDOWN_SUFFIXES)
@@ -253,10 +276,10 @@ def read_articles(
         stored_key, stored_stat = known.get(relative, ("", ""))
         if stored_key:
             key = f"{stored_key.split(':', 1)[0]}:{mtime}:{context_key}"
-            if stored_stat == stat and _usable(stored_key, key, stub):
+            if stat and stored_stat == stat and _usable(stored_key, key, stub):
                 keys[relative] = stored_key
                 continue
-            if stored_stat != stat:
+            if stored_stat != stat or not stat:
                 # Touched, or edited? Hash it: a file saved without change keeps its parse.
                 key = f"{_digest(Path(absolute).read_bytes())}:{mtime}:{context_key}"
                 if _usable(stored_key, key, stub):
@@ -341,14 +364,16 @@ def load_bodies(
     ready = [(job, done[job[0].source_path][1:]) for job in jobs if _rendered_for(done, job[0])]
     todo = [job for job in jobs if not _rendered_for(done, job[0])]
     results = chain(ready, zip(todo, _run(todo, _complete_job, context, workers), strict=True))
+    # The stat recorded when the stub's bytes were read: it belongs to those bytes. A stat taken
+    # now, after the body was read, could be that of an edit made since, recorded with the old
+    # content, and every later build would trust it (the in-place edit lost for good).
+    recorded = cache.index() if cache is not None else {}
     batch: list[tuple[str, str, str, bytes]] = []
-    for (stub, absolute), (digest, payload) in results:
+    for (stub, _), (digest, payload) in results:
         whole[stub.source_path] = load_parse(payload)
         if cache is not None and digest:
-            try:
-                stat = stat_signature(os.stat(absolute))
-            except OSError:
-                continue
+            # Bytes other than the stub's (edited meanwhile): no stat is known to match them.
+            stat = recorded.get(stub.source_path, ("", ""))[1] if digest == stub.content_hash else ""
             batch.append((stub.source_path, f"{digest}:0.0:{context_key}", stat, payload))
     if cache is not None:
         cache.put_many(batch)
