@@ -335,3 +335,22 @@ def test_an_edit_right_after_the_body_was_read_is_not_recorded_with_the_old_text
     monkeypatch.setattr(loader, "_complete_job", original)
     _site_build(site)
     assert _titles(site) == ["Edited In Place"]
+
+
+def test_dates_feeds_cannot_carry_are_problems_or_made_writable() -> None:
+    """Found by the property tests: PyYAML crashed on an offset with seconds; pre-1883 Chicago has one."""
+    from syndicate.collection import ArticleContext
+    from syndicate.collection.markdown import load_markdown
+
+    context = ArticleContext("https://x.example", "x.example", "America/Chicago")
+    article, problems = load_markdown(
+        "---\ntitle: !!timestamp 1914-01-01 00:00:00-03:13:56\ndate: 2026-01-01\n---\n", "a.md", context
+    )
+    assert article is None and problems
+    for when, ok in (("1914-01-01 00:00:00-03:13:56", True), ("0001-01-01", False), ("1850-12-31", True)):
+        article, problems = load_markdown(f"---\ntitle: T\ndate: {when}\n---\nB\n", "a.md", context)
+        assert (article is not None) == ok, problems
+        if article is not None:
+            meta = FeedMeta("", "S", "d", "https://x.example/", "https://x.example", "en", 60)
+            _, atom = rss_and_atom(meta, FeedItems(articles=(article,)))
+            assert "-05:50:36" not in atom.decode() and not feedparser.parse(atom).bozo

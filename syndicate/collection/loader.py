@@ -30,7 +30,7 @@ from ..model import Article, Problem, Severity
 from ..store import ArticleCache
 from ..store.articles import dump_parse, load_parse
 from .context import ArticleContext
-from .markdown import complete_markdown, load_markdown
+from .markdown import complete_markdown, feed_date, load_markdown
 from .plaintext import load_plaintext
 
 if TYPE_CHECKING:
@@ -151,7 +151,10 @@ def parse_article_bytes(
         ]
     if path.endswith(".txt"):
         # Whole seconds: RSS dates cannot carry fractions, and a date must survive a round trip.
-        published = datetime.fromtimestamp(int(mtime), context.tz)
+        try:
+            published = feed_date(datetime.fromtimestamp(int(mtime), context.tz))
+        except (ValueError, OverflowError, OSError) as exc:
+            return None, [Problem(path, f"file modification time unusable as a date: {exc}", Severity.ERROR)]
         return load_plaintext(text, path, context, published, date_is_guess=True)
     return load_markdown(text, path, context, with_body)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -90,9 +90,9 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
         line = mark.line + 2 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise FrontMatterError(capped(f"bad YAML in front matter: {problem}", _MESSAGE_LIMIT)[0], line) from None
-    except (ValueError, OverflowError, RecursionError) as exc:
-        # PyYAML's constructors raise these for values they cannot build: a 60,000-digit
-        # integer, a date like 2026-13-45, lists nested thousands deep.
+    except Exception as exc:  # hostile text: whatever PyYAML raises is this file's problem
+        # PyYAML's constructors raise more than YAMLError for values they cannot build: ValueError
+        # for a 60,000-digit integer or month 13, AttributeError for an offset with seconds.
         message = capped(f"bad value in front matter: {xml_safe(str(exc))}", _MESSAGE_LIMIT)[0]
         raise FrontMatterError(message, None) from None
     if data is None:
@@ -101,6 +101,27 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
         raise FrontMatterError("front matter must be a mapping of keys to values", 2)
     body_line = text.count("\n", 0, match.end()) + 1
     return data, text[match.end() :], body_line
+
+
+# Dates a feed can carry: RFC 3339 offsets are whole minutes, and a year near 1 or 9999 overflows
+# once moved to another offset. Older than this is a typo, not an archive.
+EARLIEST_YEAR = 1800
+LATEST_YEAR = 9000
+
+
+def feed_date(moment: datetime) -> datetime:
+    """``moment`` as a feed can write it; ``ValueError`` for a year outside the range feeds can carry.
+
+    Before standard time (1883 in Chicago, 1972 in Monrovia) zones have
+    offsets with seconds (-05:50:36), which RFC 3339 cannot write: such a
+    date is given in UTC instead.
+    """
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"date {moment.date().isoformat()} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    offset = moment.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        return moment.astimezone(UTC)
+    return moment
 
 
 def _key_line(text: str, key: str) -> int | None:
@@ -178,13 +199,13 @@ def load_markdown(
         error("missing date: front matter needs 'date: YYYY-MM-DD HH:MM'", line=2)
     else:
         try:
-            published = parse_date(meta["date"], context.tz)
+            published = feed_date(parse_date(meta["date"], context.tz))
         except ValueError as exc:
             error(str(exc), "date")
     updated = None
     if meta.get("updated") is not None:
         try:
-            updated = parse_date(meta["updated"], context.tz)
+            updated = feed_date(parse_date(meta["updated"], context.tz))
         except ValueError as exc:
             error(f"updated: {exc}", "updated")
     try:
