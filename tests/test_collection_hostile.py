@@ -219,6 +219,7 @@ def test_oversized_front_matter_and_huge_values_give_short_messages(make_site: S
             "big.md": HEAD.format(n=13) + f"title: Big\nsummary: {huge}\n---\nBody.\n",
             "long-date.md": "---\ntitle: Long\ndate: " + "9" * 60_000 + "\n---\nBody.\n",
             "long-tags.md": HEAD.format(n=14) + "title: T\ntags: {a: " + "y" * 60_000 + "}\n---\nBody.\n",
+            "long-key.md": HEAD.format(n=17) + "title: T\n" + "k" * 1000 + ': "v\\x01"\n---\nBody.\n',
         }
     )
     report = _check(site)

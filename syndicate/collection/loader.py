@@ -284,8 +284,11 @@ def read_articles(
                 continue
             if stored_stat != stat or not stat:
                 # Touched, or edited? Hash it: a file saved without change keeps its parse.
-                key = f"{_digest(Path(absolute).read_bytes())}:{mtime}:{context_key}"
-                if _usable(stored_key, key, stub):
+                try:
+                    key = f"{_digest(Path(absolute).read_bytes())}:{mtime}:{context_key}"
+                except OSError:
+                    key = ""  # unreadable now: the parse job reports it, naming the file
+                if key and _usable(stored_key, key, stub):
                     keys[relative] = stored_key
                     touched.append((stat, relative))
                     continue

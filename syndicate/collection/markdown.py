@@ -142,7 +142,7 @@ def _cleaned_meta(meta: dict[Any, Any], text: str, path: str, problems: list[Pro
             problems.append(
                 Problem(
                     path,
-                    f"'{clean_key}': removed characters that XML cannot carry ({codes})",
+                    f"{quoted(clean_key)}: removed characters that XML cannot carry ({codes})",
                     Severity.WARNING,
                     _key_line(text, str(clean_key)) or 2,
                 )
@@ -188,7 +188,7 @@ def load_markdown(
 
     for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
         problems.append(
-            Problem(path, f"unknown front-matter key '{key}' (ignored)", Severity.WARNING, _key_line(text, key))
+            Problem(path, f"unknown front-matter key {quoted(key)} (ignored)", Severity.WARNING, _key_line(text, key))
         )
 
     title = meta.get("title")
@@ -277,6 +277,8 @@ def complete_markdown(stub: Article, text: str, context: ArticleContext) -> Arti
     Only the body is rendered (the front matter was read already); summary and
     image fall back to the body exactly as :func:`load_markdown` does.
     """
+    # Cleaned as load_markdown cleaned it (the stub's problems already say what was removed).
+    text = xml_safe(text)
     match = _FENCE.match(text)
     rendered = render_markdown(text[match.end() :] if match else text, stub.url)
     image = stub.image
