@@ -97,3 +97,20 @@ def test_hostile_tags_and_authors_get_distinct_folders_in_any_order(make_site: S
     for name in ("forward", "backward"):
         feed = Path(str(report["out_dir"])).parent.parent / name / "public" / "authors" / "jose-ruiz" / "atom.xml"
         assert feedparser.parse(feed.read_bytes()).feed.title.endswith("Jose Ruiz")
+
+
+def test_filter_by_name_finds_the_right_one_of_two_names_sharing_a_slug(make_site: SiteFactory) -> None:
+    import syndicate
+
+    site = make_site(
+        {
+            "a.md": HEAD.format(n=1, day=1) + 'title: A\nauthor: "José Ruiz"\ntags: ["C++"]\n---\nB.\n',
+            "b.md": HEAD.format(n=2, day=2) + 'title: B\nauthor: "Jose Ruiz"\ntags: ["C#"]\n---\nB.\n',
+        }
+    )
+    with syndicate.Site.open(site) as opened:
+        collection = opened.collection
+        assert [a.title for a in collection.filter(author="José Ruiz", include_unpublished=True)] == ["A"]
+        assert [a.title for a in collection.filter(author="Jose Ruiz", include_unpublished=True)] == ["B"]
+        assert [a.title for a in collection.filter(author="jose-ruiz", include_unpublished=True)] == ["B"]
+        assert [a.title for a in collection.filter(tag="C#", include_unpublished=True)] == ["B"]

@@ -118,19 +118,32 @@ class Collection:
         and ``until`` exclusive.
         """
         pool = self.articles if include_unpublished else self.published(now)
-        tag_slug = slugify(tag) if tag else None
-        author_slug = slugify(author) if author else None
+        tag_slug = self._slug_of(tag, (t for a in self.articles for t in a.tags)) if tag else None
+        authors = (a.author for a in self.articles if a.author is not None)
+        author_slug = self._slug_of(author, authors) if author else None
         return [
             a
             for a in pool
-            if (tag_slug is None or any(t.slug == tag_slug or t.name == tag for t in a.tags))
-            and (
-                author_slug is None
-                or (a.author is not None and (a.author.slug == author_slug or a.author.name == author))
-            )
+            if (tag_slug is None or any(t.slug == tag_slug for t in a.tags))
+            and (author_slug is None or (a.author is not None and a.author.slug == author_slug))
             and (since is None or a.published >= since)
             and (until is None or a.published < until)
         ]
+
+    @staticmethod
+    def _slug_of(wanted: str, named: Iterable[Tag | Author]) -> str:
+        """The slug this collection gives the tag or author ``wanted`` (a name or a slug).
+
+        By exact name first: ``José Ruiz`` may have been given a hashed slug to
+        keep it apart from ``Jose Ruiz`` (see :mod:`.names`).
+        """
+        by_slug = None
+        for item in named:
+            if item.name == wanted:
+                return item.slug
+            if item.slug == wanted:
+                by_slug = item.slug
+        return by_slug or slugify(wanted)
 
     def tags(self, now: datetime | None = None) -> dict[str, tuple[Tag, list[Article]]]:
         """Every tag of a published article: ``{slug: (tag, articles newest first)}``."""
