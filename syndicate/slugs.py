@@ -17,6 +17,8 @@ always gets the same slug, whatever the file order):
   sluggable at all (``!!!``) is that hash alone, never ``untitled``.
 * A slug longer than :data:`MAX_SLUG` is cut and ends in the hash, so a
   400-character tag still makes a folder the file system accepts.
+* Article slugs (URLs already published) follow :func:`article_slug`: as
+  before, except never empty and never too long.
 * Two different names that still share a slug (``José Ruiz`` and ``Jose
   Ruiz``) are told apart by :class:`~syndicate.collection.Collection`, which
   gives all but one of them a hash suffix and warns (see :func:`name_key`).
@@ -82,17 +84,35 @@ def with_hash(slug: str, text: str) -> str:
     return f"{head}-{name_hash(text)}" if head else name_hash(text)
 
 
-def slugify(text: str) -> str:
-    """A lowercase ASCII slug: ``"Almodóvar & Co."`` -> ``"almodovar-and-co"`` (see the module's rules)."""
+def _spelled(text: str, transliterate: bool) -> str:
     folded = _ascii_fold(text.translate(_PUNCT_TRANSLATION))
-    if not folded.isascii():
+    if transliterate and not folded.isascii():
         # Only what the accent fold could not spell: an accented Latin name keeps its old slug.
         folded = anyascii(folded)
     folded = folded.lower().replace("'", "")
     slug = _NON_WORD.sub("-", folded).strip("-")
     slug = re.sub(r"[^a-z0-9-]", "", slug)
-    slug = re.sub(r"-{2,}", "-", slug).strip("-")
+    return re.sub(r"-{2,}", "-", slug).strip("-")
+
+
+def slugify(text: str) -> str:
+    """A tag's or author's slug: ``"Almodóvar & Co."`` -> ``"almodovar-and-co"`` (see the module's rules)."""
+    slug = _spelled(text, transliterate=True)
     if not slug or _MEANINGFUL_SYMBOL.search(text) or len(slug) > MAX_SLUG:
+        return with_hash(slug, text)
+    return slug
+
+
+def article_slug(text: str) -> str:
+    """An article's slug (from its file name or front matter ``slug``): its URL, so it changes least.
+
+    Exactly the slug it always had, unless that was empty (``untitled`` once:
+    then transliterated, else the hash) or too long (cut, with the hash).
+    Articles need no symbol rule: two articles on one slug are reported as a
+    duplicate already, and an existing article's URL must not move.
+    """
+    slug = _spelled(text, transliterate=False) or _spelled(text, transliterate=True)
+    if not slug or len(slug) > MAX_SLUG:
         return with_hash(slug, text)
     return slug
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syndicate.cli import main
-from syndicate.slugs import MAX_SLUG, slugify
+from syndicate.slugs import MAX_SLUG, article_slug, slugify
 
 HEAD = "---\nid: urn:uuid:00000000-0000-4000-8000-0000000000{n:02d}\ndate: 2026-10-{day:02d} 09:30\n"
 
@@ -114,3 +114,22 @@ def test_filter_by_name_finds_the_right_one_of_two_names_sharing_a_slug(make_sit
         assert [a.title for a in collection.filter(author="Jose Ruiz", include_unpublished=True)] == ["B"]
         assert [a.title for a in collection.filter(author="jose-ruiz", include_unpublished=True)] == ["B"]
         assert [a.title for a in collection.filter(tag="C#", include_unpublished=True)] == ["B"]
+
+
+def test_article_slugs_keep_their_published_urls_but_are_never_empty_or_too_long() -> None:
+    assert article_slug("c++-guide") == "c-guide"  # a published URL: no hash added
+    assert article_slug("Straße") == "strae"
+    assert article_slug("festival-opens") == "festival-opens"
+    assert article_slug("東京") == "dongjing"  # was 'untitled'
+    assert article_slug("!!!") != "untitled" and article_slug("!!!") != article_slug("???")
+    assert len(article_slug("a" * 400)) <= MAX_SLUG
+
+
+def test_a_400_character_slug_or_tag_builds(make_site: SiteFactory) -> None:
+    site = make_site(
+        {"long.md": HEAD.format(n=3, day=3) + f"title: Long\nslug: {'s' * 400}\ntags: [{'t' * 400}]\n---\nB.\n"}
+    )
+    result = CliRunner().invoke(main, ["build", "--site", str(site), "--json"])
+    assert result.exit_code == 0, result.output
+    [tag] = list((site / "public" / "tags").iterdir())
+    assert len(tag.name) <= MAX_SLUG and feedparser.parse((tag / "atom.xml").read_bytes()).entries

@@ -14,7 +14,7 @@ from ..model import Author, Image, Tag
 from ..slugs import slugify
 
 # Bump when a loader's output changes, so cached articles are parsed again.
-PARSER_VERSION = "9"
+PARSER_VERSION = "10"
 
 
 @dataclass(frozen=True)

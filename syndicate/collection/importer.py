@@ -19,7 +19,7 @@ import yaml
 
 from ..atomicfile import write_atomic
 from ..model import Problem, Severity
-from ..slugs import slugify
+from ..slugs import article_slug
 from . import Collection
 from .context import ArticleContext
 from .plaintext import MORE_PREFIX, parse_plaintext
@@ -55,7 +55,7 @@ def plaintext_to_markdown(
 ) -> tuple[str, str, list[Problem]]:
     """Convert one plain-text article; return (slug, Markdown document, problems)."""
     story = parse_plaintext(text)
-    slug = slugify(Path(source).stem)
+    slug = article_slug(Path(source).stem)
     problems: list[Problem] = []
 
     def resolve(headline: str) -> tuple[str, str | None]:

@@ -12,7 +12,7 @@ import yaml
 
 from ..dates import parse_date
 from ..model import Article, Problem, Severity
-from ..slugs import slugify
+from ..slugs import article_slug
 from ..textguard import capped, xml_safe
 from .context import ArticleContext, make_tags
 from .render import render_markdown, summarise
@@ -234,7 +234,7 @@ def load_markdown(
         return None, problems
     assert isinstance(title, str)
 
-    slug = slugify(str(meta.get("slug") or PurePath(path).stem))
+    slug = article_slug(str(meta.get("slug") or PurePath(path).stem))
     url = context.article_url(slug, published)
     rendered = render_markdown(body, url) if with_body else None
     permanent = meta.get("id")

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import PurePath
 
 from ..model import Article, Problem, Severity
-from ..slugs import slugify
+from ..slugs import article_slug
 from .context import ArticleContext
 from .render import summarise
 from .textcheck import cleaned_file_text
@@ -178,7 +178,7 @@ def load_plaintext(
         )
     if not story.author_name:
         problems.append(Problem(path, "no author bio paragraph found at the end", Severity.WARNING))
-    slug = slugify(PurePath(path).stem)
+    slug = article_slug(PurePath(path).stem)
     url = context.article_url(slug, published)
     body_text = "\n".join(p for p in story.paragraphs if not p.startswith(MORE_PREFIX + " "))
     first = next((p for p in story.paragraphs if not p.startswith(MORE_PREFIX + " ")), "")
