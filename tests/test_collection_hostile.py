@@ -355,3 +355,27 @@ def test_dates_feeds_cannot_carry_are_problems_or_made_writable() -> None:
             meta = FeedMeta("", "S", "d", "https://x.example/", "https://x.example", "en", 60)
             _, atom = rss_and_atom(meta, FeedItems(articles=(article,)))
             assert "-05:50:36" not in atom.decode() and not feedparser.parse(atom).bozo
+
+
+def test_an_unreadable_folder_is_a_problem_and_the_rest_loads(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests run as root, whom permissions do not stop: the refusal is injected at the walk's scandir."""
+    import syndicate
+
+    site = make_site({"ok.md": HEAD.format(n=18) + "title: Fine\n---\nBody.\n"})
+    (site / "content" / "locked").mkdir()
+    (site / "content" / "locked" / "x.md").write_text(HEAD.format(n=19) + "title: Locked\n---\nB.\n")
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(loader.os, "scandir", scandir)
+    with syndicate.Site.open(site) as opened:
+        collection = opened.collection
+    assert [a.title for a in collection] == ["Fine"]
+    [problem] = [p for p in collection.problems if "cannot read folder" in p.message]
+    assert problem.path == "content/locked" and "Permission denied" in problem.message

@@ -77,7 +77,14 @@ def article_files(
     stack = [str(content_dir)]
     while stack:
         folder = stack.pop()
-        with os.scandir(folder) as entries:
+        try:
+            listing = os.scandir(folder)
+        except OSError as exc:
+            # An unreadable folder (permissions, removed meanwhile) is that folder's problem, not the build's.
+            if refused is not None:
+                refused.append((folder, f"cannot read folder: {exc.strerror or exc}", Severity.ERROR))
+            continue
+        with listing as entries:
             for entry in entries:
                 if entry.name.startswith((".", "_")):
                     continue
