@@ -379,3 +379,11 @@ def test_an_unreadable_folder_is_a_problem_and_the_rest_loads(
     assert [a.title for a in collection] == ["Fine"]
     [problem] = [p for p in collection.problems if "cannot read folder" in p.message]
     assert problem.path == "content/locked" and "Permission denied" in problem.message
+
+
+def test_a_title_of_nothing_but_control_characters_is_an_error(make_site: SiteFactory) -> None:
+    site = make_site({"blank.md": HEAD.format(n=21) + 'title: "\\x01\\x02\\x0c"\n---\nBody.\n'})
+    report = _check(site)
+    errors = [p for p in report["problems"] if p["severity"] == "error"]  # type: ignore[attr-defined]
+    assert [e["message"] for e in errors] == ["missing title: front matter needs 'title: ...'"]
+    assert report["articles"] == 0

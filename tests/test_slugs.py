@@ -133,3 +133,33 @@ def test_a_400_character_slug_or_tag_builds(make_site: SiteFactory) -> None:
     assert result.exit_code == 0, result.output
     [tag] = list((site / "public" / "tags").iterdir())
     assert len(tag.name) <= MAX_SLUG and feedparser.parse((tag / "atom.xml").read_bytes()).entries
+
+
+NAMES = st.sampled_from(["José Ruiz", "Jose Ruiz", "JOSE RUIZ", "C++", "C#", "c", "!!!", "???", "東京", "Box Office"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(NAMES, min_size=1, max_size=8), st.randoms(use_true_random=False))
+def test_distinct_names_do_not_depend_on_order_and_never_share_a_slug(names: list[str], rng: object) -> None:
+    from datetime import UTC, datetime
+
+    from syndicate.collection.names import distinct_names
+    from syndicate.model import Article, Tag
+    from syndicate.slugs import name_key
+
+    def articles(order: list[str]) -> list[Article]:
+        moment = datetime(2026, 1, 1, tzinfo=UTC)
+        return [
+            Article(f"id{i}", f"s{i}", "T", "u", moment, f"content/{i}.md", tags=(Tag(name, slugify(name)),))
+            for i, name in enumerate(order)
+        ]
+
+    shuffled = list(names)
+    rng.shuffle(shuffled)  # type: ignore[attr-defined]
+    first = {t.name: t.slug for a in distinct_names(articles(names))[0] for t in a.tags}
+    second = {t.name: t.slug for a in distinct_names(articles(shuffled))[0] for t in a.tags}
+    assert first == second
+    by_slug: dict[str, set[str]] = {}
+    for name, slug in first.items():
+        by_slug.setdefault(slug, set()).add(name_key(name) or name)
+    assert all(len(keys) == 1 for keys in by_slug.values()), by_slug
