@@ -38,7 +38,7 @@ from .collection.identity import (
     nginx_redirect_map,
     redirects,
 )
-from .collection.loader import article_files, stat_signature
+from .collection.loader import article_files, is_racy, stat_signature
 from .config import CONFIG_FILE, Config
 from .errors import SourceError
 from .feeds import (
@@ -124,17 +124,33 @@ def build_salt(config: Config) -> str:
     return f"{code_fingerprint()}:{PARSER_VERSION}:{config.source_hash}:{templates_fingerprint(config)}"
 
 
-def input_signature(config: Config, salt: str) -> str:
-    """A hash of every input of a build, by file stat (no article is read)."""
+def input_signature(config: Config, salt: str) -> tuple[str, dict[str, str]]:
+    """A hash of every input of a build, by file stat (no article is read), and the racy files' digests.
+
+    A file changed too recently for its stat to prove anything (see
+    :func:`~syndicate.collection.loader.is_racy`) is hashed as well: an edit
+    that keeps its size and mtime (made within the file system's clock tick
+    of this build) is then caught by the next build, which compares those
+    digests before trusting the manifest. They are kept apart from the
+    signature, so a file merely ageing out of the window does not rebuild.
+    """
     digest = hashlib.blake2b(salt.encode(), digest_size=16)
     digest.update(str(config.content_dir).encode())
+    racy: dict[str, str] = {}
     if config.content_dir.is_dir():
-        listing = "\0".join(
-            f"{path}\0{info.st_size}:{info.st_mtime_ns}"
-            for path, info in [*article_files(config.content_dir), *author_files(config.content_dir)]
-        )
+        now_ns = time.time_ns()
+        listed = [*article_files(config.content_dir), *author_files(config.content_dir)]
+        listing = "\0".join(f"{path}\0{info.st_size}:{info.st_mtime_ns}" for path, info in listed)
         digest.update(listing.encode())
-    return digest.hexdigest()
+        racy = {path: _file_digest(path) for path, info in listed if is_racy(info, now_ns)}
+    return digest.hexdigest(), racy
+
+
+def _file_digest(path: str) -> str:
+    try:
+        return hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
+    except OSError as exc:
+        return f"unreadable: {exc.errno}"
 
 
 def _outside_signature(config: Config, state: Store, moment: datetime) -> str:
@@ -175,6 +191,10 @@ def _skipped_build(manifest: BuildManifest, target: Path, moment: datetime) -> B
     summary = json.loads(manifest.summary)
     outputs: dict[str, str] = summary["outputs"]
     if not _outputs_intact(target, outputs):
+        return None
+    # Files whose stat was too fresh to trust when the manifest was made: their bytes must still match.
+    racy: dict[str, str] = summary.get("racy", {})
+    if any(_file_digest(path) != recorded for path, recorded in racy.items()):
         return None
     return BuildResult(
         out_dir=target,
@@ -276,7 +296,7 @@ def _feed_step(
 ) -> BuildResult:
     """Write every feed set and the stylesheet, or nothing when the manifest shows nothing changed."""
     salt = build_salt(config)
-    signature = input_signature(config, salt + _outside_signature(config, state, moment))
+    signature, racy = input_signature(config, salt + _outside_signature(config, state, moment))
     manifest = state.outputs.manifest(str(target))
     if use_manifest and manifest is not None and manifest.signature == signature:
         skipped = _skipped_build(manifest, target, moment)
@@ -349,6 +369,7 @@ def _feed_step(
             "feed_sets": result.feed_sets,
             "problems": [_problem_record(p) for p in result.problems],
             "outputs": {str(p.relative_to(target)): stat_signature(p.stat()) for p in outputs},
+            "racy": racy,
         }
         state.outputs.record_manifest(
             BuildManifest(str(target), signature, valid_from, valid_until, json.dumps(summary))

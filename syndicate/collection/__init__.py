@@ -22,6 +22,7 @@ from .authors import load_author_registry
 from .context import ArticleContext
 from .loader import load_bodies as read_bodies
 from .loader import read_articles
+from .names import distinct_names
 from .plaintext import more_paragraph_html
 
 
@@ -43,6 +44,8 @@ class Collection:
 
     def __init__(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> None:
         self.problems: list[Problem] = list(problems)
+        articles, renamed = distinct_names(articles)
+        self.problems.extend(renamed)
         by_slug: dict[str, Article] = {}
         # On a clash, the file named after the slug keeps it; then the first by path.
         for article in sorted(articles, key=lambda a: (PurePath(a.source_path).stem != a.slug, a.source_path)):
@@ -134,8 +137,9 @@ class Collection:
         and ``until`` exclusive.
         """
         pool = self.articles if include_unpublished else self.published(now)
-        tag_slug = slugify(tag) if tag else None
-        author_slug = slugify(author) if author else None
+        tag_slug = self._slug_of(tag, (t for a in self.articles for t in a.tags)) if tag else None
+        authors = (a.author for a in self.articles if a.author is not None)
+        author_slug = self._slug_of(author, authors) if author else None
         return [
             a
             for a in pool
@@ -144,6 +148,21 @@ class Collection:
             and (since is None or a.published >= since)
             and (until is None or a.published < until)
         ]
+
+    @staticmethod
+    def _slug_of(wanted: str, named: Iterable[Tag | Author]) -> str:
+        """The slug this collection gives the tag or author ``wanted`` (a name or a slug).
+
+        By exact name first: ``José Ruiz`` may have been given a hashed slug to
+        keep it apart from ``Jose Ruiz`` (see :mod:`.names`).
+        """
+        by_slug = None
+        for item in named:
+            if item.name == wanted:
+                return item.slug
+            if item.slug == wanted:
+                by_slug = item.slug
+        return by_slug or slugify(wanted)
 
     def tags(self, now: datetime | None = None) -> dict[str, tuple[Tag, list[Article]]]:
         """Every tag of a published article: ``{slug: (tag, articles newest first)}``."""

@@ -49,7 +49,13 @@ def author_files(content_dir: Path) -> list[tuple[str, os.stat_result]]:
     found = []
     with os.scandir(folder) as entries:
         for entry in entries:
-            if entry.name.endswith(".md") and not entry.name.startswith((".", "_")) and entry.is_file():
+            # No symlinks: a record must not read a file from outside the site into a public bio.
+            if (
+                entry.name.endswith(".md")
+                and not entry.name.startswith((".", "_"))
+                and not entry.is_symlink()
+                and entry.is_file()
+            ):
                 found.append((entry.path, entry.stat()))
     return sorted(found)
 

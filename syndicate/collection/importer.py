@@ -27,7 +27,7 @@ import yaml
 
 from ..atomicfile import write_atomic
 from ..model import Problem, Severity
-from ..slugs import slugify
+from ..slugs import article_slug
 from . import Collection
 from .authors import record_desk_authors
 from .context import ArticleContext
@@ -72,7 +72,7 @@ def plaintext_to_markdown(
     The slug is ``slug`` when given, else made from the headline.
     """
     story = parse_plaintext(text)
-    slug = slugify(slug or story.title)
+    slug = article_slug(slug or story.title)
     problems: list[Problem] = []
 
     def resolve(headline: str) -> tuple[str, str | None]:

@@ -18,6 +18,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -30,7 +31,7 @@ from ..store import ArticleCache
 from ..store.articles import dump_parse, load_parse
 from .authors import AUTHORS_FOLDER
 from .context import ArticleContext
-from .markdown import complete_markdown, load_markdown
+from .markdown import complete_markdown, feed_date, load_markdown
 from .plaintext import load_plaintext
 
 if TYPE_CHECKING:
@@ -58,23 +59,46 @@ _FORK_RUN: Callable[[Any, ArticleContext], tuple[str, bytes]] | None = None
 _FORK_CONTEXT: ArticleContext | None = None
 
 
-def article_files(content_dir: Path) -> list[tuple[str, os.stat_result]]:
+def article_files(
+    content_dir: Path, refused: list[tuple[str, str, Severity]] | None = None
+) -> list[tuple[str, os.stat_result]]:
     """Article files under ``content_dir`` (as path strings) with their stat, sorted, skipping hidden ones.
 
     Strings, not ``Path`` objects: building 100,000 of those costs more than
     stat-ing the files, and this runs on every build, changed or not.
+
+    The walk stays inside the content folder: a symlink whose target resolves
+    outside it (``leak.txt -> /etc/passwd``) is refused, a symlinked folder is
+    never walked (one pointing inside would read its articles twice, and a
+    loop would never end), and a broken or looping link is skipped. Each is
+    added to ``refused`` as ``(path, reason, severity)`` when a list is given.
     """
     found: list[tuple[str, os.stat_result]] = []
     top = str(content_dir)
+    root = os.path.realpath(content_dir)
     stack = [top]
     while stack:
         folder = stack.pop()
-        with os.scandir(folder) as entries:
+        try:
+            listing = os.scandir(folder)
+        except OSError as exc:
+            # An unreadable folder (permissions, removed meanwhile) is that folder's problem, not the build's.
+            if refused is not None:
+                refused.append((folder, f"cannot read folder: {exc.strerror or exc}", Severity.ERROR))
+            continue
+        with listing as entries:
             for entry in entries:
                 if entry.name.startswith((".", "_")):
                     continue
                 if folder == top and entry.name == AUTHORS_FOLDER:
                     continue  # the author registry: records of people, not articles
+                # is_symlink() comes from the directory listing: no extra system call for ordinary files.
+                if entry.is_symlink():
+                    reason = _refused_link(entry.path, root, entry.name.endswith(ARTICLE_SUFFIXES))
+                    if reason is not None:
+                        if refused is not None and reason[0]:
+                            refused.append((entry.path, *reason))
+                        continue
                 if entry.is_dir():
                     stack.append(entry.path)
                 elif entry.name.endswith(ARTICLE_SUFFIXES) and entry.is_file():
@@ -83,9 +107,46 @@ def article_files(content_dir: Path) -> list[tuple[str, os.stat_result]]:
     return found
 
 
+def _refused_link(link: str, root: str, is_article: bool) -> tuple[str, Severity] | None:
+    """Why the symlink ``link`` is not followed (an empty reason: skipped without a word), or ``None``."""
+    target = os.path.realpath(link)
+    if os.path.isdir(target):
+        if os.path.commonpath((target, root)) != root:
+            return f"symlinked folder points outside the content folder (to {target}): not read", Severity.ERROR
+        return "symlinked folder is not walked: its articles are read where they really are", Severity.WARNING
+    if not is_article:
+        return None if os.path.commonpath((target, root)) == root else ("", Severity.WARNING)
+    if not os.path.isfile(target):
+        return "broken or looping symlink: skipped", Severity.WARNING
+    if os.path.commonpath((target, root)) != root:
+        return f"symlink points outside the content folder (to {target}): not published", Severity.ERROR
+    return None
+
+
 def stat_signature(info: os.stat_result) -> str:
     """Size and mtime: any edit of the file changes them."""
     return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+# How recent an mtime must be, relative to when it was read, for the stat not to be trusted:
+# file systems keep mtimes at coarse granularity (a clock tick on Linux, a second or two on
+# some network and FAT file systems), so an edit made within this of our read can leave the
+# size and mtime exactly as recorded. A module constant so a test can say "much later".
+RACY_WINDOW_NS = 2_000_000_000
+
+
+def is_racy(info: os.stat_result, now_ns: int) -> bool:
+    """Whether ``info`` was taken too close to the file's last change to prove later edits (git's racy rule)."""
+    return info.st_mtime_ns >= now_ns - RACY_WINDOW_NS
+
+
+def trusted_stat(info: os.stat_result, now_ns: int) -> str:
+    """The stat to record for a file stat-ed at ``now_ns``: its signature, or ``""`` when racy.
+
+    An empty recorded stat matches no file, so the next build hashes the file's
+    bytes instead of trusting a size and mtime that an edit might have kept.
+    """
+    return "" if is_racy(info, now_ns) else stat_signature(info)
 
 
 def parse_article_bytes(
@@ -101,7 +162,10 @@ def parse_article_bytes(
         ]
     if path.endswith(".txt"):
         # Whole seconds: RSS dates cannot carry fractions, and a date must survive a round trip.
-        published = datetime.fromtimestamp(int(mtime), context.tz)
+        try:
+            published = feed_date(datetime.fromtimestamp(int(mtime), context.tz))
+        except (ValueError, OverflowError, OSError) as exc:
+            return None, [Problem(path, f"file modification time unusable as a date: {exc}", Severity.ERROR)]
         return load_plaintext(text, path, context, published, date_is_guess=True)
     return load_markdown(text, path, context, with_body)
 
@@ -207,14 +271,17 @@ def read_articles(
     known = cache.index() if cache is not None else {}
     prefix = os.path.relpath(content_dir, site_root)
     content_root = str(content_dir)
+    refused: list[tuple[str, str, Severity]] = []
+    walked_at = time.time_ns()
+    listed = article_files(content_dir, refused)
     keys: dict[str, str] = {}
     stats: dict[str, str] = {}
     jobs: list[_ParseJob] = []
     stubbed: dict[str, bool] = {}
     touched: list[tuple[str, str]] = []
-    for absolute, info in article_files(content_dir):
+    for absolute, info in listed:
         relative = os.path.join(prefix, absolute[len(content_root) + 1 :])
-        stat = stat_signature(info)
+        stat = trusted_stat(info, walked_at)
         # A plain-text file's date comes from its mtime, so the mtime is part of its key.
         mtime = info.st_mtime if absolute.endswith(".txt") else 0.0
         stub = not with_bodies and absolute.endswith(MARKDOWN_SUFFIXES)
@@ -223,13 +290,16 @@ def read_articles(
         stored_key, stored_stat = known.get(relative, ("", ""))
         if stored_key:
             key = f"{stored_key.split(':', 1)[0]}:{mtime}:{context_key}"
-            if stored_stat == stat and _usable(stored_key, key, stub):
+            if stat and stored_stat == stat and _usable(stored_key, key, stub):
                 keys[relative] = stored_key
                 continue
-            if stored_stat != stat:
+            if stored_stat != stat or not stat:
                 # Touched, or edited? Hash it: a file saved without change keeps its parse.
-                key = f"{_digest(Path(absolute).read_bytes())}:{mtime}:{context_key}"
-                if _usable(stored_key, key, stub):
+                try:
+                    key = f"{_digest(Path(absolute).read_bytes())}:{mtime}:{context_key}"
+                except OSError:
+                    key = ""  # unreadable now: the parse job reports it, naming the file
+                if key and _usable(stored_key, key, stub):
                     keys[relative] = stored_key
                     touched.append((stat, relative))
                     continue
@@ -255,7 +325,10 @@ def read_articles(
     cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
 
     articles: list[Article] = []
-    problems: list[Problem] = []
+    problems = [
+        Problem(os.path.join(prefix, link[len(content_root) + 1 :]), reason, severity)
+        for link, reason, severity in refused
+    ]
     for path in keys:
         article, found = parsed.get(path) or cached[path]
         problems.extend(found)
@@ -308,14 +381,16 @@ def load_bodies(
     ready = [(job, done[job[0].source_path][1:]) for job in jobs if _rendered_for(done, job[0])]
     todo = [job for job in jobs if not _rendered_for(done, job[0])]
     results = chain(ready, zip(todo, _run(todo, _complete_job, context, workers), strict=True))
+    # The stat recorded when the stub's bytes were read: it belongs to those bytes. A stat taken
+    # now, after the body was read, could be that of an edit made since, recorded with the old
+    # content, and every later build would trust it (the in-place edit lost for good).
+    recorded = cache.index() if cache is not None else {}
     batch: list[tuple[str, str, str, bytes]] = []
-    for (stub, absolute), (digest, payload) in results:
+    for (stub, _), (digest, payload) in results:
         whole[stub.source_path] = load_parse(payload)
         if cache is not None and digest:
-            try:
-                stat = stat_signature(os.stat(absolute))
-            except OSError:
-                continue
+            # Bytes other than the stub's (edited meanwhile): no stat is known to match them.
+            stat = recorded.get(stub.source_path, ("", ""))[1] if digest == stub.content_hash else ""
             batch.append((stub.source_path, f"{digest}:0.0:{context_key}", stat, payload))
     if cache is not None:
         cache.put_many(batch)

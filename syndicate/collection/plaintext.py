@@ -28,10 +28,11 @@ from datetime import datetime
 from pathlib import PurePath
 
 from ..model import Article, Problem, Severity
-from ..slugs import slugify
+from ..slugs import article_slug
 from .bios import Contact, DeskBio, is_contact_line, looks_like_bio, read_bio, read_contact
 from .context import ArticleContext
 from .render import summarise
+from .textcheck import cleaned_file_text
 
 MORE_PREFIX = "MORE:"
 _RELATED_MARKER = re.compile(r"^\s*Related\s+Stories\s+on\s+.+:\s*$", re.I)
@@ -222,11 +223,11 @@ def load_plaintext(
     ``date_is_guess`` (the date came from the file's mtime) adds a warning, so
     a missing date is never silently replaced.
     """
+    text, problems = cleaned_file_text(text, path)
     try:
         story = parse_plaintext(text)
     except ValueError as exc:
-        return None, [Problem(path, str(exc), Severity.ERROR, 1)]
-    problems = []
+        return None, [*problems, Problem(path, str(exc), Severity.ERROR, 1)]
     if date_is_guess:
         problems.append(
             Problem(
@@ -237,7 +238,7 @@ def load_plaintext(
             )
         )
     problems.extend(bio_problems(story, path))
-    slug = slugify(PurePath(path).stem)
+    slug = article_slug(PurePath(path).stem)
     url = context.article_url(slug, published)
     authors = [context.author(name, bio) for name, bio, _ in story.people()]
     body_text = "\n".join(p for p in story.paragraphs if not p.startswith(MORE_PREFIX + " "))

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from ..model import Article, Author, OutsideEntry
 from .itemcache import ItemCache
+from .scrub import xml_safe_copy
 from .spec import FeedItems, FeedMeta
 
 
@@ -59,6 +60,7 @@ def _outside_item(entry: OutsideEntry) -> dict[str, Any]:
 
 def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
     """The JSON Feed document as UTF-8 bytes, keys in a stable order."""
+    meta = xml_safe_copy(meta)
     rows: list[tuple[float, str, str]] = [
         (a.published.timestamp(), a.id, _encoded(a, meta, _article_item)) for a in items.articles
     ]
@@ -99,7 +101,7 @@ _Item = TypeVar("_Item", Article, OutsideEntry)
 def _encoded(item: _Item, meta: FeedMeta, build: Callable[[_Item, FeedMeta], dict[str, Any]]) -> str:
     shape = (meta.base_url, meta.full_content)
     cached = _item_cache.get(item, shape)
-    return cached if cached is not None else _item_cache.put(item, shape, _dumps(build(item, meta)))
+    return cached if cached is not None else _item_cache.put(item, shape, _dumps(build(xml_safe_copy(item), meta)))
 
 
 def _dumps(value: Any) -> str:

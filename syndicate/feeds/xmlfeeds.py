@@ -31,6 +31,7 @@ from lxml import etree
 from .. import __version__
 from ..model import Article, Image, OutsideEntry
 from .itemcache import ItemCache
+from .scrub import xml_safe_copy
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
 
 GENERATOR = "syndicate"
@@ -113,6 +114,7 @@ _entry_cache: ItemCache[tuple[etree._Element, etree._Element]] = ItemCache(limit
 
 def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
     """The feed-level part of both documents, without entries."""
+    meta = xml_safe_copy(meta)
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)
     feed.load_extension("media", atom=True, rss=True)
@@ -147,6 +149,8 @@ def _feedgen_entries(
     item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...]
 ) -> tuple[etree._Element, etree._Element]:
     """The RSS <item> and Atom <entry> of one item, as feedgen builds them (Atom links repaired)."""
+    item, meta = xml_safe_copy(item), xml_safe_copy(meta)
+    related = xml_safe_copy(related)
     entry = FeedEntry()
     entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
     entry.register_extension("media", MediaEntryExtension, atom=True, rss=True)
@@ -223,6 +227,7 @@ def _fix_atom_entry_links(element: etree._Element, wanted: _EntryLinks) -> None:
 
 def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
     """The RSS 2.0 and Atom 1.0 documents of one feed set."""
+    meta = xml_safe_copy(meta)
     feed = _channel(meta, items)
     roots = []
     for filename, build in (("rss.xml", feed._create_rss), ("atom.xml", feed._create_atom)):

@@ -1,0 +1,40 @@
+"""The writers' last line of defence: no string reaches lxml or the JSON encoder unless XML can carry it.
+
+The loaders (own articles) and the source normaliser (outside entries) are
+where such characters are found and reported; this only makes sure that a
+string which slipped past them (a new field, a config value written with a
+TOML escape) cannot stop a build with lxml's "All strings must be XML
+compatible", or the JSON Feed with an unencodable lone surrogate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass, replace
+from typing import Any, TypeVar
+
+from ..textguard import xml_safe
+
+_T = TypeVar("_T")
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, tuple):
+        items = tuple(_scrubbed(item) for item in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for field in fields(value):
+            old = getattr(value, field.name)
+            new = _scrubbed(old)
+            if new is not old:
+                changes[field.name] = new
+        return replace(value, **changes) if changes else value
+    return value
+
+
+def xml_safe_copy(item: _T) -> _T:
+    """``item`` (an Article, OutsideEntry, FeedMeta) itself when all its strings are XML-safe, else a clean copy."""
+    result: _T = _scrubbed(item)
+    return result
