@@ -9,6 +9,7 @@ report; entries stored before that rule existed are cleaned when read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FETCH_TIME = NOW - timedelta(hours=1)
 TITLE_LIMIT = 1_000  # the documented caps (README, "Outside feeds")
 URL_LIMIT = 2_048
+SOURCE_URL = "https://wire.example.com/feed"
 
 CONTROL_RSS = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'
@@ -226,3 +228,16 @@ def test_default_cap_on_entries_per_fetch_is_a_thousand() -> None:
     from syndicate.config import SourcesConfig
 
     assert SourcesConfig().max_entries_per_fetch == 1000
+
+
+def test_storing_an_entry_with_a_lone_surrogate_does_not_lose_the_batch(tmp_path: Path) -> None:
+    # SQLite cannot encode a lone surrogate: one such field used to fail the whole run's insert.
+    moment = NOW - timedelta(hours=1)
+    good = OutsideEntry("good", "A good story", "https://wire.example.com/good", "Wire", SOURCE_URL, moment, moment)
+    bad = dataclasses.replace(good, id="bad\ud800", title="Bad\ud800 story", url="https://wire.example.com/bad")
+    with Store(tmp_path / "state.db") as store:
+        assert store.outside_entries.add_many([StoredEntry(SOURCE_URL, good), StoredEntry(SOURCE_URL, bad)]) == {
+            SOURCE_URL: 2
+        }
+        titles = [s.entry.title for s in store.outside_entries.in_window(NOW - timedelta(days=1), NOW)]
+    assert sorted(titles) == ["A good story", "Bad story"]

@@ -107,22 +107,24 @@ class OutsideEntries:
         keys: dict[str, set[str]] = {}
         for item in stored:
             e = item.entry
-            keys.setdefault(item.source, set()).add(e.id)
+            keys.setdefault(item.source, set()).add(xml_safe(e.id))
+            # Normalising already cleaned these; xml_safe again (a no-op scan) because one lone
+            # surrogate from any other caller would make SQLite refuse the whole run's batch.
             rows.append(
                 (
                     item.source,
-                    e.id,
-                    e.url,
-                    e.title,
-                    e.summary_html,
-                    e.author,
-                    e.image.url if e.image else "",
-                    e.image.alt if e.image else "",
-                    e.image.mime_type if e.image else "",
+                    xml_safe(e.id),
+                    xml_safe(e.url),
+                    xml_safe(e.title),
+                    xml_safe(e.summary_html),
+                    xml_safe(e.author),
+                    xml_safe(e.image.url) if e.image else "",
+                    xml_safe(e.image.alt) if e.image else "",
+                    xml_safe(e.image.mime_type) if e.image else "",
                     e.published.timestamp() if item.dated else None,
                     e.first_seen.timestamp(),
-                    e.source_title,
-                    e.source_url,
+                    xml_safe(e.source_title),
+                    xml_safe(e.source_url),
                 )
             )
         if not rows:
