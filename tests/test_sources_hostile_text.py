@@ -241,3 +241,27 @@ def test_storing_an_entry_with_a_lone_surrogate_does_not_lose_the_batch(tmp_path
         }
         titles = [s.entry.title for s in store.outside_entries.in_window(NOW - timedelta(days=1), NOW)]
     assert sorted(titles) == ["A good story", "Bad story"]
+
+
+def test_a_five_million_character_title_keeps_the_newsletter_small(server: HTTPServer, make_site) -> None:  # type: ignore[no-untyped-def]
+    from newsletter_samples import AFTER_WEEK, WEEK, newsletter_site
+
+    from syndicate.newsletter import build_issue
+
+    huge = _huge_rss().replace(b"19 Nov 2026", b"12 Nov 2026")  # inside the newsletter's week
+    server.clear()
+    server.expect_request("/huge").respond_with_data(huge, content_type="application/rss+xml")
+    root = newsletter_site(make_site)
+    (root / "feeds").mkdir()
+    (root / "feeds" / "sources.opml").write_bytes(render_opml([Source(server.url_for("/huge"), "Huge")], "t"))
+    config = load_config(root)
+    with Store(config.database_path) as store:
+        assert not fetch_sources(config, store, now=datetime(2026, 11, 13, 9, 0, tzinfo=UTC)).failed
+    with syndicate.Site.open(root) as site:
+        built = build_issue(site, WEEK, now=AFTER_WEEK)
+    assert built is not None
+    assert [e.id for e in built.issue.around_the_web][:1] == ["big-1"]
+    folder = root / "public" / "newsletter" / WEEK
+    for name in ("email.html", "email.txt", "message.eml", "index.html"):
+        size = (folder / name).stat().st_size
+        assert size < 300_000, (name, size)

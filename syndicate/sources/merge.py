@@ -20,9 +20,10 @@ kept entries that share one of its rarer half of tokens, or whose rarer
 half it contains. Two titles whose shared tokens make up less than half of
 both cannot reach a token-set ratio of 90 unless their other words are
 near-identical spellings, so the blocking finds what comparing every pair
-found, in near-linear time. Candidates are tried in the order the old
-all-pairs loop tried them (by day, then by when they were kept), so the
-same copy wins.
+found, with far fewer comparisons (near-linear when titles carry rare words;
+titles made only of common words still meet each other within the window).
+Candidates are tried in the order the old all-pairs loop tried them (by day,
+then by when they were kept), so the same copy wins.
 """
 
 from __future__ import annotations
