@@ -190,6 +190,9 @@ class SourcesConfig:
         metadata=_doc("Keep only entries mentioning one of these (empty: keep all)."),
     )
     max_per_source: int = field(default=10, metadata=_doc("Most entries per source in a window.", _positive))
+    max_entries_per_fetch: int = field(
+        default=1000, metadata=_doc("Most entries kept from one fetch of a source (the newest).", _positive)
+    )
     retention_days: int = field(default=90, metadata=_doc("Days outside entries are kept.", _positive))
     merged_limit: int = field(default=100, metadata=_doc("Items in the film-news feeds.", _positive))
     max_redirects: int = field(default=5, metadata=_doc("Redirects followed per request.", _not_negative))

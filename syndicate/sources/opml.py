@@ -21,6 +21,14 @@ from lxml import etree
 
 from ..errors import SourceError
 from ..model import Source
+from ..textguard import capped
+
+# Bounds on what an imported OPML file can set (``sources import`` reads files from elsewhere).
+TITLE_LIMIT = 1_000
+CATEGORY_LIMIT = 200
+URL_LIMIT = 2_048
+KEYWORDS_LIMIT = 100  # keywords per source
+KEYWORD_LIMIT = 100  # characters per keyword
 
 
 def _number(value: str | None, kind: type[int] | type[float], where: str, attribute: str) -> float | int | None:
@@ -37,6 +45,8 @@ def _number(value: str | None, kind: type[int] | type[float], where: str, attrib
 
 def _source_from_outline(outline: etree._Element, folder: str, where: str) -> Source:
     url = (outline.get("xmlUrl") or "").strip()
+    if len(url) > URL_LIMIT:
+        raise SourceError(f"{where}: outline {url[:80]!r}…", f"xmlUrl is longer than {URL_LIMIT} characters")
     place = f"{where}: outline {url!r}"
     max_items = _number(outline.get("maxItems"), int, place, "maxItems")
     weight = _number(outline.get("weight"), float, place, "weight")
@@ -47,11 +57,16 @@ def _source_from_outline(outline: etree._Element, folder: str, where: str) -> So
         except (ZoneInfoNotFoundError, ValueError):
             raise SourceError(place, f"timezone={timezone!r} is not an IANA timezone name") from None
     keywords = tuple(k.strip() for k in (outline.get("keywords") or "").split(",") if k.strip())
+    if len(keywords) > KEYWORDS_LIMIT or any(len(k) > KEYWORD_LIMIT for k in keywords):
+        raise SourceError(
+            place, f"keywords: at most {KEYWORDS_LIMIT} keywords of at most {KEYWORD_LIMIT} characters each"
+        )
+    html_url = (outline.get("htmlUrl") or "").strip()
     return Source(
         url=url,
-        title=(outline.get("title") or outline.get("text") or url).strip(),
-        html_url=(outline.get("htmlUrl") or "").strip(),
-        category=(outline.get("category") or folder).strip(),
+        title=capped((outline.get("title") or outline.get("text") or url).strip(), TITLE_LIMIT)[0],
+        html_url=html_url if len(html_url) <= URL_LIMIT else "",
+        category=capped((outline.get("category") or folder).strip(), CATEGORY_LIMIT)[0],
         max_items=int(max_items) if max_items is not None else None,
         keywords=keywords,
         weight=float(weight) if weight is not None else 1.0,

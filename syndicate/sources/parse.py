@@ -22,6 +22,23 @@ from ..errors import SourceError
 # laughs" expansion and of external entities (XXE). Feeds have no business
 # declaring entities, so the whole declaration goes before any parser sees it.
 _ENTITY_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?<!ENTITY.*?\]\s*>", re.IGNORECASE | re.DOTALL)
+# A character reference (&#1; &#x1B; &#xD800;) to a code point XML cannot carry:
+# feedparser would decode it into the entry (or, for a surrogate, crash).
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+# Raw control bytes XML forbids. In UTF-8 and the other ASCII-compatible
+# encodings these bytes never occur inside a multi-byte character.
+_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f]")
+_WIDE_ENCODING_START = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\x00<", b"<\x00")
+# feedparser looks for an e-mail address in every author-like element with a
+# regular expression that takes quadratic time on a long run of letters: a
+# 50 KB <author> costs ten seconds, a megabyte hours. Such elements are cut
+# to AUTHOR_BYTES before parsing (normalising caps them far shorter anyway).
+AUTHOR_BYTES = 1024
+_AUTHOR_TEXT = re.compile(
+    rb"(<(?:[\w.-]+:)?(?:author|creator|name|email|managingEditor|webMaster|publisher|contributor)(?:\s[^>]*)?>)"
+    rb"(<!\[CDATA\[)?([^<]{%d,})" % (AUTHOR_BYTES + 1),
+    re.IGNORECASE,
+)
 _HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S)
 
 
@@ -112,6 +129,53 @@ def strip_entity_declarations(body: bytes) -> tuple[bytes, bool]:
     return body[: match.start()] + body[match.end() :], True
 
 
+def _xml_allows(codepoint: int) -> bool:
+    return (
+        codepoint in (0x9, 0xA, 0xD)
+        or 0x20 <= codepoint <= 0xD7FF
+        or 0xE000 <= codepoint <= 0xFFFD
+        or 0x10000 <= codepoint <= 0x10FFFF
+    )
+
+
+def strip_forbidden_characters(body: bytes) -> tuple[bytes, int]:
+    """``body`` without references to, or raw bytes of, characters XML cannot carry; and how many went.
+
+    A UTF-16 or UTF-32 document is left alone (its bytes are not characters);
+    normalising removes whatever such a document still carries.
+    """
+    removed = 0
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        nonlocal removed
+        hexadecimal, decimal = match.groups()
+        codepoint = int(hexadecimal, 16) if hexadecimal else int(decimal)
+        if _xml_allows(codepoint):
+            return match.group(0)
+        removed += 1
+        return b""
+
+    if b"&#" in body:
+        body = _CHARACTER_REFERENCE.sub(replace, body)
+    if not body.startswith(_WIDE_ENCODING_START) and b"\x00" not in body[:4]:
+        body, raw = _CONTROL_BYTES.subn(b"", body)
+        removed += raw
+    return body, removed
+
+
+def cut_author_elements(body: bytes) -> tuple[bytes, int]:
+    """``body`` with each author-like element's text cut to :data:`AUTHOR_BYTES`; and how many were cut."""
+
+    def cut(match: re.Match[bytes]) -> bytes:
+        start, cdata, text = match.groups()
+        end = AUTHOR_BYTES
+        while end > 0 and text[end] & 0xC0 == 0x80:  # never split a UTF-8 character
+            end -= 1
+        return start + (cdata or b"") + text[:end] + (b"]]>" if cdata else b"")
+
+    return _AUTHOR_TEXT.subn(cut, body)
+
+
 def looks_like_html(body: bytes, content_type: str) -> bool:
     return content_type.split(";")[0].strip().lower() == "text/html" or bool(_HTML_START.match(body[:2048]))
 
@@ -130,14 +194,23 @@ def parse_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
         raise SourceError(url, exc.reason) from None
     if stripped:
         problems.append("the DOCTYPE declared XML entities; removed unexpanded (entity expansion / XXE guard)")
+    body, removed = strip_forbidden_characters(body)
+    body, authors_cut = cut_author_elements(body)
+    if authors_cut:
+        problems.append(f"{authors_cut} author elements were longer than {AUTHOR_BYTES} bytes; cut before parsing")
+    if removed:
+        problems.append(f"{removed} characters XML cannot carry (control characters, surrogates) were removed")
     import feedparser  # here, not at the top: only fetching parses feeds (in worker processes)
 
-    parsed = feedparser.parse(
-        body,
-        response_headers={k.lower(): v for k, v in headers.items()},
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            body,
+            response_headers={k.lower(): v for k, v in headers.items()},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser's own bugs on hostile input are this source's failure, not the run's
+        raise SourceError(url, f"feedparser could not read it: {type(exc).__name__}: {exc}") from None
     version = _text(parsed.get("version"))
     entries = parsed.get("entries") or []
     if not version and not entries:

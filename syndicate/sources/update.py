@@ -51,6 +51,7 @@ class ReadJob:
     url: str
     now: datetime
     default_zone: str = "UTC"
+    max_entries: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def read_feed(job: ReadJob) -> FeedReading:
         parsed = parse_feed(job.body, job.headers, job.url)
     except SourceError as exc:
         return FeedReading(error=exc.reason)
-    normal = normalize_feed(parsed, job.source, job.now, job.default_zone)
+    normal = normalize_feed(parsed, job.source, job.now, job.default_zone, job.max_entries)
     stored = tuple(StoredEntry(job.source.url, entry, dated) for entry, dated in normal.entries)
     return FeedReading(stored, parsed.problems + normal.problems)
 
@@ -194,7 +195,14 @@ async def _run(
     total = len(requests)
 
     async def read(response: FetchResponse, result: SourceResult, executor: Executor) -> None:
-        job = ReadJob(result.source, response.body, response.headers, response.final_url or response.request.url, now)
+        job = ReadJob(
+            result.source,
+            response.body,
+            response.headers,
+            response.final_url or response.request.url,
+            now,
+            max_entries=s.max_entries_per_fetch,
+        )
         try:
             reading = await loop.run_in_executor(executor, read_feed, job)
         except Exception as exc:  # a crashed worker, or a parser bug one feed found: that source's failure

@@ -5,16 +5,32 @@ has not seen and keeps their first-seen time; merging and de-duplication
 happen when the stream is read, so changed weights or filters apply at once.
 ``published`` is NULL for an entry whose feed gave no date: its first-seen
 time stands in for it.
+
+Rows are cleaned as they are read (:func:`_readable`): entries stored before
+the text boundary existed may hold characters XML cannot carry or absurd
+lengths, and one such row would stop every build until it aged out.
+Cleaning on read, not by a migration, also covers a database written by an
+older version after this one ran.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..model import Image, OutsideEntry
+from ..textguard import capped, xml_safe
 from .database import Database, Migration
+
+# The same bounds normalising applies to new entries (sources.normalize), for rows stored before it did.
+_TITLE_LIMIT = 1_000
+_AUTHOR_LIMIT = 200
+_SUMMARY_LIMIT = 100_000
+_URL_LIMIT = 2_048
+_TAG = re.compile(r"<[^>]*>")
 
 MIGRATIONS: list[Migration] = [
     (
@@ -55,6 +71,26 @@ def _moment(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
+def _readable(text: str | None, limit: int) -> str:
+    """A stored field fit for a feed: XML-safe and within ``limit`` characters."""
+    return capped(xml_safe(text or ""), limit)[0]
+
+
+def _readable_summary(summary: str | None) -> str:
+    # Cutting markup could leave a tag open, so an oversized summary keeps only its text.
+    summary = xml_safe(summary or "")
+    if len(summary) <= _SUMMARY_LIMIT:
+        return summary
+    text = " ".join(html.unescape(_TAG.sub(" ", summary[: _SUMMARY_LIMIT * 4])).split())
+    return f"<p>{html.escape(capped(text, 300)[0], quote=False)}</p>"
+
+
+def _readable_url(url: str | None) -> str:
+    # A URL is never cut (it would point elsewhere); an oversized one is emptied.
+    url = xml_safe(url or "")
+    return url if len(url) <= _URL_LIMIT else ""
+
+
 class OutsideEntries:
     """Insert new entries, read a window back, prune old ones."""
 
@@ -71,22 +107,24 @@ class OutsideEntries:
         keys: dict[str, set[str]] = {}
         for item in stored:
             e = item.entry
-            keys.setdefault(item.source, set()).add(e.id)
+            keys.setdefault(item.source, set()).add(xml_safe(e.id))
+            # Normalising already cleaned these; xml_safe again (a no-op scan) because one lone
+            # surrogate from any other caller would make SQLite refuse the whole run's batch.
             rows.append(
                 (
                     item.source,
-                    e.id,
-                    e.url,
-                    e.title,
-                    e.summary_html,
-                    e.author,
-                    e.image.url if e.image else "",
-                    e.image.alt if e.image else "",
-                    e.image.mime_type if e.image else "",
+                    xml_safe(e.id),
+                    xml_safe(e.url),
+                    xml_safe(e.title),
+                    xml_safe(e.summary_html),
+                    xml_safe(e.author),
+                    xml_safe(e.image.url) if e.image else "",
+                    xml_safe(e.image.alt) if e.image else "",
+                    xml_safe(e.image.mime_type) if e.image else "",
                     e.published.timestamp() if item.dated else None,
                     e.first_seen.timestamp(),
-                    e.source_title,
-                    e.source_url,
+                    xml_safe(e.source_title),
+                    xml_safe(e.source_url),
                 )
             )
         if not rows:
@@ -120,17 +158,25 @@ class OutsideEntries:
         result = []
         for row in rows:
             first_seen = _moment(row["first_seen"])
-            image = Image(row["image_url"], row["image_alt"], row["image_type"]) if row["image_url"] else None
+            image_url = _readable_url(row["image_url"])
+            image = (
+                Image(image_url, _readable(row["image_alt"], _TITLE_LIMIT), _readable(row["image_type"], 100))
+                if image_url
+                else None
+            )
+            url = _readable_url(row["url"])
+            if not url:
+                continue  # a link too long to publish: nothing to point a reader at
             entry = OutsideEntry(
-                id=row["entry_id"],
-                title=row["title"],
-                url=row["url"],
-                source_title=row["source_title"],
-                source_url=row["source_url"],
+                id=_readable(row["entry_id"], _URL_LIMIT),
+                title=_readable(row["title"], _TITLE_LIMIT),
+                url=url,
+                source_title=_readable(row["source_title"], _TITLE_LIMIT),
+                source_url=_readable_url(row["source_url"]),
                 published=_moment(row["published"]) if row["published"] is not None else first_seen,
                 first_seen=first_seen,
-                summary_html=row["summary_html"],
-                author=row["author"],
+                summary_html=_readable_summary(row["summary_html"]),
+                author=_readable(row["author"], _AUTHOR_LIMIT),
                 image=image,
             )
             result.append(StoredEntry(row["source"], entry, row["published"] is not None))
