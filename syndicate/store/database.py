@@ -7,13 +7,14 @@ so modules can add tables independently without renumbering each other.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import StoreError
+from ..errors import DiskFullError, NotWritableError, StateDamagedError, StoreError, SyndicateError, WriteError
 
 Migration = tuple[str, str]
 
@@ -25,15 +26,42 @@ class Database:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteError.from_os_error(str(self.path.parent), exc) or StoreError(
+                f"{self.path}: cannot open the state database: {exc}"
+            ) from exc
+        try:
             self.connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             self.connection.execute("PRAGMA busy_timeout = 30000")
             self.connection.execute("PRAGMA journal_mode = WAL")
             self.connection.execute("PRAGMA synchronous = NORMAL")
             self.connection.execute("PRAGMA foreign_keys = ON")
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{self.path}: cannot open the state database: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise sqlite_failure(self.path, exc) or StoreError(
+                f"{self.path}: cannot open the state database: {exc}"
+            ) from exc
         self._lock = threading.RLock()
-        self._migrate(migrations)
+        try:
+            self._migrate(migrations)
+        except BaseException:
+            self.connection.close()
+            raise
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Turn SQLite's "malformed", "disk full" and "read-only" into our errors naming this file.
+
+        The damage of a corrupted page shows only in the query that reaches it,
+        in any table module: translating here, where every query passes, gives
+        each command the same one-line error instead of a traceback.
+        """
+        try:
+            yield
+        except sqlite3.Error as exc:
+            error = sqlite_failure(self.path, exc)
+            if error is None:
+                raise
+            raise error from exc
 
     def _migrate(self, migrations: Sequence[Migration]) -> None:
         try:
@@ -54,29 +82,36 @@ class Database:
     def transaction(self) -> Iterator[_Cursor]:
         """Run statements atomically: all of them are committed, or none."""
         with self._lock:
-            self.connection.execute("BEGIN IMMEDIATE")
+            with self._translated():
+                self.connection.execute("BEGIN IMMEDIATE")
             try:
                 yield _Cursor(self.connection)
-            except BaseException:
-                self.connection.execute("ROLLBACK")
+            except BaseException as exc:
+                # On a damaged file the rollback may fail too; the first error is the one to report.
+                with contextlib.suppress(sqlite3.Error):
+                    self.connection.execute("ROLLBACK")
+                error = sqlite_failure(self.path, exc) if isinstance(exc, sqlite3.Error) else None
+                if error is not None:
+                    raise error from exc
                 raise
             else:
-                self.connection.execute("COMMIT")
+                with self._translated():
+                    self.connection.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._translated():
             cursor = self.connection.execute(sql, params)
             cursor.row_factory = sqlite3.Row
             return cursor.fetchall()
 
     def iterate(self, sql: str, params: Sequence[object] = (), batch: int = 500) -> Iterator[sqlite3.Row]:
         """The rows of a query a batch at a time, for results too large to hold at once."""
-        with self._lock:
+        with self._lock, self._translated():
             cursor = self.connection.execute(sql, params)
             cursor.row_factory = sqlite3.Row
         try:
             while True:
-                with self._lock:
+                with self._lock, self._translated():
                     rows = cursor.fetchmany(batch)
                 if not rows:
                     return
@@ -86,11 +121,32 @@ class Database:
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run one statement in its own transaction; return the rows changed."""
-        with self._lock:
+        with self._lock, self._translated():
             return self.connection.execute(sql, params).rowcount
 
     def close(self) -> None:
         self.connection.close()
+
+
+# SQLite's primary result codes (the low byte of an extended code).
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 3, 8, 11, 13, 14, 26
+
+
+def sqlite_failure(path: Path, exc: BaseException) -> SyndicateError | None:
+    """What an SQLite error on the state database means for the operator, or None if it is a bug of ours."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc)
+    if "Could not decode to UTF-8" in text:
+        # The message quotes the garbage itself: name the column, not the bytes.
+        return StateDamagedError(str(path), f"{text.split(' with text ')[0].lower()}: a page holds bytes we never wrote")
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text:
+        return StateDamagedError(str(path), text)
+    if primary == _SQLITE_FULL:
+        return DiskFullError(str(path), "disk full: the state database cannot grow; nothing was half-written")
+    if primary in (_SQLITE_READONLY, _SQLITE_PERM, _SQLITE_CANTOPEN):
+        return NotWritableError(str(path), f"cannot write the state database ({text}): check the folder's permissions")
+    return None
 
 
 class _Cursor:
