@@ -11,6 +11,7 @@ from .build import BuildResult, build_site
 from .collection import Collection, load_collection
 from .config import Config, load_config
 from .store import Store
+from .store.maintenance import BackupResult, StateCheck, backup_state, check_state, restore_state
 
 
 class Site:
@@ -56,6 +57,19 @@ class Site:
         """
         self.__dict__.pop("collection", None)
         return build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
+
+    def check_state(self, *, quick: bool = False) -> StateCheck:
+        """Check the state database file (pages, foreign keys) without opening it for writing."""
+        return check_state(self.config.database_path, quick=quick)
+
+    def backup_state(self, target: str | os.PathLike[str], *, force: bool = False) -> BackupResult:
+        """Copy the state database to ``target`` (safe while cron or serve use it)."""
+        return backup_state(self.config.database_path, target, force=force)
+
+    def restore_state(self, backup: str | os.PathLike[str], *, now: datetime | None = None) -> BackupResult:
+        """Replace the state database with ``backup``; the old file is kept beside it."""
+        self.close()
+        return restore_state(backup, self.config.database_path, now=now)
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -60,6 +60,7 @@ class LazyGroup(click.Group):
         "related": ".related:related",
         "subscribers": ".subscribers:subscribers",
         "serve": ".serve:serve",
+        "state": ".state:state",
     },
     epilog=EXIT_CODES_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},

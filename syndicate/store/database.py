@@ -8,6 +8,8 @@ so modules can add tables independently without renumbering each other.
 from __future__ import annotations
 
 import contextlib
+import os
+import resource
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -129,7 +131,27 @@ class Database:
 
 
 # SQLite's primary result codes (the low byte of an extended code).
-_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 3, 8, 11, 13, 14, 26
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL = 3, 8, 10, 11, 13
+_SQLITE_CANTOPEN, _SQLITE_NOTADB = 14, 26
+# Below this much free space, an I/O error writing the database is taken for a full disk.
+_NEARLY_FULL = 1 << 20
+
+
+def _out_of_space(path: Path) -> bool:
+    """Whether a write to ``path`` most likely failed for lack of room.
+
+    SQLite reports ENOSPC on some paths and EFBIG (a file-size limit) always as
+    a bare "disk I/O error", without the errno: look at the disk and the limit.
+    """
+    try:
+        stats = os.statvfs(path.parent)
+        size = path.stat().st_size if path.exists() else 0
+    except OSError:
+        return False
+    if stats.f_bavail * stats.f_frsize < _NEARLY_FULL:
+        return True
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return soft != resource.RLIM_INFINITY and size + _NEARLY_FULL >= soft
 
 
 def sqlite_failure(path: Path, exc: BaseException) -> SyndicateError | None:
@@ -139,10 +161,11 @@ def sqlite_failure(path: Path, exc: BaseException) -> SyndicateError | None:
     text = str(exc)
     if "Could not decode to UTF-8" in text:
         # The message quotes the garbage itself: name the column, not the bytes.
-        return StateDamagedError(str(path), f"{text.split(' with text ')[0].lower()}: a page holds bytes we never wrote")
+        column = text.split(" with text ")[0].lower()
+        return StateDamagedError(str(path), f"{column}: a page holds bytes we never wrote")
     if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text:
         return StateDamagedError(str(path), text)
-    if primary == _SQLITE_FULL:
+    if primary == _SQLITE_FULL or (primary == _SQLITE_IOERR and _out_of_space(path)):
         return DiskFullError(str(path), "disk full: the state database cannot grow; nothing was half-written")
     if primary in (_SQLITE_READONLY, _SQLITE_PERM, _SQLITE_CANTOPEN):
         return NotWritableError(str(path), f"cannot write the state database ({text}): check the folder's permissions")

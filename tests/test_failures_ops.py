@@ -1,0 +1,261 @@
+"""Finding 11: a damaged state database, a read-only output folder and a full disk end in one line and an exit code.
+
+Real files throughout: the state database is a real SQLite file damaged on
+disk; the read-only folder and the full disk are a read-only and a tiny tmpfs
+mounted in a private mount namespace (``unshare -m``) when the test runs as
+root (where chmod stops nothing), else a chmod 0555 folder; the full disk is
+also a file-size limit (RLIMIT_FSIZE) on the subprocess, which the CLI turns
+from a silent SIGXFSZ kill into EFBIG, reported as "disk full".
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO
+
+from syndicate import Site
+from syndicate.cli import main
+from syndicate.cli.common import ExitCode
+
+PAGE = 4096
+
+
+def _database(site: Path) -> Path:
+    with Site.open(site) as opened:
+        return opened.config.database_path
+
+
+def _built(sample_site: Path) -> Path:
+    """The sample site after one build, with a subscriber: its state database is populated."""
+    result = CliRunner().invoke(main, ["build", "--site", str(sample_site)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["subscribers", "add", "ann@example.org", "--site", str(sample_site)])
+    assert result.exit_code == 0, result.output
+    database = _database(sample_site)
+    # Fold the WAL into the main file, so damaging the file damages what every connection reads.
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return database
+
+
+def _garbage_pages_from_2(database: Path) -> None:
+    size = database.stat().st_size
+    with database.open("r+b") as handle:
+        handle.seek(PAGE)
+        handle.write(bytes([0xA5]) * (size - PAGE))
+
+
+def _truncated(database: Path) -> None:
+    size = database.stat().st_size
+    with database.open("r+b") as handle:
+        handle.truncate(max(PAGE * 2, size // 3))
+
+
+def _not_sqlite(database: Path) -> None:
+    database.write_text("this is a shopping list, not a database\n" * 200, encoding="utf-8")
+
+
+def _table_root_page(database: Path, table: str = "article_cache") -> None:
+    """Damage only one table's pages: the store opens and migrates fine, a later query meets the damage."""
+    with sqlite3.connect(database) as connection:
+        (root,) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    with database.open("r+b") as handle:
+        handle.seek((root - 1) * PAGE)
+        handle.write(bytes([0xA5]) * PAGE)
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "pages-2-to-end": _garbage_pages_from_2,
+    "truncated": _truncated,
+    "not-sqlite": _not_sqlite,
+}
+
+COMMANDS = [
+    ["build"],
+    ["check"],
+    ["fetch"],
+    ["sources", "list"],
+    ["subscribers", "list"],
+    ["subscribers", "add", "bob@example.org"],
+]
+
+
+def _assert_one_line_error(output: str, *needles: str) -> None:
+    assert "Traceback" not in output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    for needle in needles:
+        assert needle in lines[0], output
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_says_the_state_database_is_damaged(sample_site: Path, damage: str, command: list[str]) -> None:
+    database = _built(sample_site)
+    DAMAGE[damage](database)
+    result = CliRunner().invoke(main, [*command, "--site", str(sample_site)])
+    assert result.exit_code == ExitCode.STATE_DAMAGED, result.output
+    _assert_one_line_error(result.stderr, str(database), "is damaged", "syndicate state check", "restore")
+    assert result.stdout == ""
+
+
+def test_damage_met_mid_command_is_the_same_one_line_error(sample_site: Path) -> None:
+    # Migrations pass (schema_migrations is intact); the build meets the bad page while reading its cache.
+    database = _built(sample_site)
+    _table_root_page(database)
+    (sample_site / "content" / "festival-opens.md").touch()
+    result = CliRunner().invoke(main, ["build", "--site", str(sample_site)])
+    assert result.exit_code == ExitCode.STATE_DAMAGED, result.output
+    _assert_one_line_error(result.stderr, str(database), "is damaged")
+
+
+def test_damaged_database_through_a_real_process(sample_site: Path) -> None:
+    database = _built(sample_site)
+    _garbage_pages_from_2(database)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "cli.py"), "build", "--site", str(sample_site)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == ExitCode.STATE_DAMAGED
+    _assert_one_line_error(done.stderr, str(database), "is damaged")
+
+
+def test_the_library_raises_state_damaged_error(sample_site: Path) -> None:
+    import syndicate
+
+    database = _built(sample_site)
+    _not_sqlite(database)
+    with Site.open(sample_site) as site, pytest.raises(syndicate.StateDamagedError) as caught:
+        site.build()
+    assert isinstance(caught.value, syndicate.StoreError)
+    assert caught.value.path == str(database)
+
+
+# --- read-only output and a full disk -------------------------------------------------------------
+
+
+def _can_mount() -> bool:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], capture_output=True)
+    return probe.returncode == 0
+
+
+CAN_MOUNT = _can_mount()
+
+
+def _in_mount_namespace(mount: str, out: Path, command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in a private mount namespace where ``out`` is mounted by ``mount``.
+
+    The mount disappears with the namespace, so nothing is left mounted if the
+    test dies. After the command, the script lists what is left in ``out``
+    (the exit code is printed first), so leftovers are checked where the mount still exists.
+    """
+    quoted = " ".join(f"'{part}'" for part in command)
+    script = textwrap.dedent(
+        f"""
+        set -e
+        {mount}
+        set +e
+        {quoted}
+        echo "exit=$?"
+        find '{out}' -name '*.tmp' | sed 's/^/leftover: /'
+        """
+    )
+    return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
+
+
+def _exit_of(done: subprocess.CompletedProcess[str]) -> int:
+    line = next(line for line in done.stdout.splitlines() if line.startswith("exit="))
+    return int(line.removeprefix("exit="))
+
+
+CLI = [sys.executable, str(REPO / "cli.py")]
+
+
+@pytest.mark.skipif(not CAN_MOUNT, reason="needs root and unshare -m to mount a read-only tmpfs")
+def test_build_into_a_read_only_folder_as_root(sample_site: Path, tmp_path: Path) -> None:
+    # As root chmod 0555 stops nothing; a read-only bind mount of the built folder does (EROFS).
+    out = tmp_path / "public"
+    assert CliRunner().invoke(main, ["build", "--site", str(sample_site), "--out", str(out)]).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (sample_site / "content" / "festival-opens.md").write_text(
+        (sample_site / "content" / "festival-opens.md").read_text().replace("ghost story", "ghost tale")
+    )
+    done = _in_mount_namespace(
+        f"mount --bind '{out}' '{out}'; mount -o remount,ro,bind '{out}'",
+        out,
+        [*CLI, "build", "--site", str(sample_site), "--out", str(out)],
+    )
+    assert _exit_of(done) == ExitCode.NOT_WRITABLE, done
+    _assert_one_line_error(done.stderr, str(out), "cannot write")
+    assert "leftover" not in done.stdout
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_build_into_a_folder_that_cannot_be(sample_site: Path, tmp_path: Path) -> None:
+    # Works as any user: the output "folder" lies under a regular file (ENOTDIR).
+    blocker = tmp_path / "public"
+    blocker.write_text("a file where the output folder should be\n")
+    result = CliRunner().invoke(main, ["build", "--site", str(sample_site), "--out", str(blocker / "feeds")])
+    assert result.exit_code == ExitCode.NOT_WRITABLE, result.output
+    _assert_one_line_error(result.stderr, str(blocker), "cannot write")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file modes (see the read-only mount test)")
+def test_build_into_a_chmod_read_only_folder(sample_site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        result = CliRunner().invoke(main, ["build", "--site", str(sample_site), "--out", str(out)])
+    finally:
+        out.chmod(0o755)
+    assert result.exit_code == ExitCode.NOT_WRITABLE, result.output
+    _assert_one_line_error(result.stderr, str(out), "cannot write")
+    assert not list(out.rglob("*.tmp"))
+
+
+@pytest.mark.skipif(not CAN_MOUNT, reason="needs root and unshare -m to mount a tiny tmpfs")
+def test_build_onto_a_full_disk(sample_site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    out.mkdir()
+    done = _in_mount_namespace(
+        f"mount -t tmpfs -o size=12k tmpfs '{out}'",
+        out,
+        [*CLI, "build", "--site", str(sample_site), "--out", str(out)],
+    )
+    assert _exit_of(done) == ExitCode.DISK_FULL, done
+    _assert_one_line_error(done.stderr, str(out), "disk full")
+    assert "leftover" not in done.stdout, done.stdout
+
+
+def test_build_past_a_file_size_limit_is_disk_full(sample_site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+
+    def limit_file_size() -> None:  # SIGXFSZ is left at its default: the CLI itself must ignore it
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    done = subprocess.run(
+        [*CLI, "build", "--site", str(sample_site), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_file_size,
+    )
+    assert done.returncode == ExitCode.DISK_FULL, done
+    _assert_one_line_error(done.stderr, "disk full")
+    assert not list(out.rglob("*.tmp")) if out.exists() else True
