@@ -271,7 +271,7 @@ def test_build_past_a_file_size_limit_is_disk_full(sample_site: Path, tmp_path: 
 def test_full_disk_in_forked_feed_writers_is_the_same_error(make_site: SiteFactory, tmp_path: Path) -> None:
     # Forty tags make forty feed sets: written by forked workers, whose error must cross back intact.
     articles = {
-        f"story-{n}.md": f"---\ntitle: Story {n}\ndate: 2026-10-{1 + n % 28:02d} 09:00\ntags: [topic-{n}]\n---\nBody {n}.\n"
+        f"story-{n}.md": f"---\ntitle: Story {n}\ndate: 2026-10-{1 + n % 28:02d} 09:00\ntags: [topic-{n}]\n---\n{n}\n"
         for n in range(40)
     }
     site = make_site(articles)
