@@ -297,3 +297,32 @@ def test_write_errors_cross_process_boundaries_intact() -> None:
     ):
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error)
+
+
+@pytest.mark.skipif(not CAN_MOUNT, reason="needs root and unshare -m to mount a tiny tmpfs")
+def test_after_a_full_disk_the_next_build_writes_everything(sample_site: Path, tmp_path: Path) -> None:
+    # Built once with room; the article changes; the disk fills up; space is freed; the edit must get out.
+    out = tmp_path / "public"
+    article = sample_site / "content" / "festival-opens.md"
+    build = " ".join(f"'{part}'" for part in [*CLI, "build", "--site", str(sample_site), "--out", str(out)])
+    script = textwrap.dedent(
+        f"""
+        mount -t tmpfs -o size=10m tmpfs '{out}' || exit 99
+        {build} >/dev/null 2>&1 || exit 98
+        sed -i 's/ghost story/phantom tale/' '{article}'
+        dd if=/dev/zero of='{out}/filler' bs=1k count=10240 2>/dev/null
+        {build} >/dev/null 2>&1; echo "full=$?"
+        rm '{out}/filler'
+        {build} >/dev/null 2>&1; echo "freed=$?"
+        grep -c 'phantom tale' '{out}/tags/festivals/rss.xml' | sed 's/^/found=/'
+        find '{out}' -name '*.tmp' | sed 's/^/leftover: /'
+        """
+    )
+    out.mkdir()
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done
+    lines = done.stdout.splitlines()
+    assert f"full={int(ExitCode.DISK_FULL)}" in lines, done
+    assert "freed=0" in lines, done
+    assert "found=0" not in lines and any(line.startswith("found=") for line in lines), done
+    assert not any(line.startswith("leftover") for line in lines), done
