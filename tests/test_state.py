@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from syndicate import Site
 from syndicate.cli import main
@@ -233,3 +236,56 @@ def test_help_has_examples(command: list[str]) -> None:
     code, out, _ = _invoke("state", *command, "--help")
     assert code == 0
     assert "Examples:" in out and "syndicate state" in out and "Exit codes" in out
+
+
+# --- any damage at all: a clean verdict or a StoreError, never another exception ----------------------------------
+
+_PRISTINE: dict[str, bytes] = {}
+
+
+def _pristine_database(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    if "db" not in _PRISTINE:
+        site_dir = tmp_path_factory.mktemp("pristine")
+        (site_dir / "content").mkdir()
+        (site_dir / "syndicate.toml").write_text(
+            '[site]\ntitle = "P"\nurl = "https://p.example.org"\ntimezone = "UTC"\n', encoding="utf-8"
+        )
+        with Site.open(site_dir) as site:
+            site.store.subscribers.merge([(f"r{n}@example.org", "R") for n in range(50)])
+            database = site.config.database_path
+        with sqlite3.connect(database) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.execute("PRAGMA journal_mode = DELETE")
+        _PRISTINE["db"] = database.read_bytes()
+    return _PRISTINE["db"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=1 << 20), st.binary(min_size=1, max_size=600)), max_size=4
+    ),
+    cut=st.one_of(st.none(), st.integers(min_value=0, max_value=1 << 20)),
+)
+def test_arbitrary_damage_is_reported_not_raised(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, bytes]], cut: int | None
+) -> None:
+    import syndicate
+    from syndicate.store import Store
+
+    data = bytearray(_pristine_database(tmp_path_factory))
+    for offset, chunk in edits:
+        start = offset % len(data)
+        data[start : start + len(chunk)] = chunk
+    if cut is not None:
+        del data[cut % (len(data) + 1) :]
+    path = tmp_path_factory.mktemp("damaged") / "state.sqlite3"
+    path.write_bytes(bytes(data))
+
+    verdict = check_state(path)  # never raises
+    assert isinstance(verdict.ok, bool)
+    # Whatever the damage, using the store either works or raises our StoreError (one line in the CLI).
+    with contextlib.suppress(syndicate.StoreError), Store(path) as store:
+        store.subscribers.all()
+        store.subscribers.counts()
+        store.subscribers.merge([("new@example.org", "N")])

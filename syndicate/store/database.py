@@ -20,6 +20,9 @@ from ..errors import DiskFullError, NotWritableError, StateDamagedError, StoreEr
 
 Migration = tuple[str, str]
 
+# sqlite3 decodes SQLite's error messages as UTF-8; one quoting a damaged name fails with UnicodeDecodeError.
+SQLITE_FAILURES = (sqlite3.Error, UnicodeDecodeError)
+
 
 class Database:
     """One SQLite file (WAL mode, so readers never block the writer)."""
@@ -38,7 +41,7 @@ class Database:
             self.connection.execute("PRAGMA journal_mode = WAL")
             self.connection.execute("PRAGMA synchronous = NORMAL")
             self.connection.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
+        except SQLITE_FAILURES as exc:
             raise sqlite_failure(self.path, exc) or StoreError(
                 f"{self.path}: cannot open the state database: {exc}"
             ) from exc
@@ -59,7 +62,7 @@ class Database:
         """
         try:
             yield
-        except sqlite3.Error as exc:
+        except SQLITE_FAILURES as exc:
             error = sqlite_failure(self.path, exc)
             if error is None:
                 raise
@@ -77,7 +80,7 @@ class Database:
                     if name not in done:
                         db.executescript_in_transaction(sql)
                         db.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
-        except sqlite3.Error as exc:
+        except SQLITE_FAILURES as exc:
             raise StoreError(f"{self.path}: migrating the state database failed: {exc}") from exc
 
     @contextmanager
@@ -92,7 +95,7 @@ class Database:
                 # On a damaged file the rollback may fail too; the first error is the one to report.
                 with contextlib.suppress(sqlite3.Error):
                     self.connection.execute("ROLLBACK")
-                error = sqlite_failure(self.path, exc) if isinstance(exc, sqlite3.Error) else None
+                error = sqlite_failure(self.path, exc) if isinstance(exc, SQLITE_FAILURES) else None
                 if error is not None:
                     raise error from exc
                 raise
@@ -156,6 +159,8 @@ def _out_of_space(path: Path) -> bool:
 
 def sqlite_failure(path: Path, exc: BaseException) -> SyndicateError | None:
     """What an SQLite error on the state database means for the operator, or None if it is a bug of ours."""
+    if isinstance(exc, UnicodeDecodeError):
+        return StateDamagedError(str(path), "SQLite reported damage in bytes that are not text")
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     text = str(exc)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import StateDamagedError, StoreError, TargetExistsError, WriteError
-from .database import sqlite_failure
+from .database import SQLITE_FAILURES, sqlite_failure
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # integrity_check stops after this many findings: enough to see the damage, not a screenful per page.
@@ -88,7 +88,7 @@ def check_state(path: str | os.PathLike[str], *, quick: bool = False) -> StateCh
         return StateCheck(database, steps)
     try:
         connection = _open_read_only(database)
-    except sqlite3.Error as exc:
+    except SQLITE_FAILURES as exc:
         steps.append(CheckStep("open", False, [str(exc)]))
         return StateCheck(database, steps)
     try:
@@ -119,7 +119,7 @@ def backup_state(
         raise TargetExistsError(f"{target_path} already exists: pass --force to replace it")
     try:
         live = sqlite3.connect(source_path, timeout=30.0)
-    except sqlite3.Error as exc:
+    except SQLITE_FAILURES as exc:
         raise StateDamagedError(str(source_path), str(exc)) from exc
     try:
         pages = _copy_checked(live, target_path, damaged_name=source_path)
@@ -191,13 +191,16 @@ def _header_step(database: Path) -> CheckStep:
 
 def _open_read_only(database: Path) -> sqlite3.Connection:
     # mode=ro: checking must never create, migrate or "repair" the file it looks at.
-    return sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+    connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+    # integrity_check quotes damaged cells, which need not be UTF-8: show them, don't fail on them.
+    connection.text_factory = lambda raw: raw.decode("utf-8", "backslashreplace")
+    return connection
 
 
 def _pragma_step(connection: sqlite3.Connection, name: str, sql: str, ok_row: str | None = None) -> CheckStep:
     try:
         rows = connection.execute(sql).fetchall()
-    except sqlite3.Error as exc:
+    except SQLITE_FAILURES as exc:
         return CheckStep(name, False, [str(exc)])
     # Newer SQLite returns integrity_check's findings as one row of lines; older ones as a row each.
     lines = "\n".join(" ".join(str(cell) for cell in row) for row in rows).splitlines()
@@ -233,7 +236,7 @@ def _copy_checked(source: sqlite3.Connection, target: Path, *, damaged_name: Pat
         with open(temp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, target)
-    except sqlite3.Error as exc:
+    except SQLITE_FAILURES as exc:
         error = sqlite_failure(damaged_name, exc) or StoreError(f"{damaged_name}: {exc}")
         if isinstance(error, WriteError):  # full or read-only: that is the backup's folder, not the source
             error = type(error)(str(target), error.reason)
