@@ -35,6 +35,9 @@ class Database:
             raise WriteError.from_os_error(str(self.path.parent), exc) or StoreError(
                 f"{self.path}: cannot open the state database: {exc}"
             ) from exc
+        missing = missing_pages(self.path)
+        if missing:
+            raise StateDamagedError(str(self.path), missing)
         try:
             self.connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             self.connection.execute("PRAGMA busy_timeout = 30000")
@@ -155,6 +158,38 @@ def _out_of_space(path: Path) -> bool:
         return True
     soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     return soft != resource.RLIM_INFINITY and size + _NEARLY_FULL >= soft
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def missing_pages(path: Path) -> str:
+    """Why the file at ``path`` is shorter than its own header says, or "" if it is not.
+
+    SQLite reads pages past the end of a truncated file as zeros and may
+    return NULLs from them without an error; checked before opening, the
+    truncation is reported as damage instead. The header's page count is only
+    trusted as SQLite trusts it (change counter = version-valid-for), and only
+    when no WAL holds frames, so a checkpoint under way elsewhere is never
+    mistaken for damage.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(100)
+        size = path.stat().st_size
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return ""
+    except OSError:
+        return ""  # a missing file is created; an unreadable one fails in sqlite3.connect, with its reason
+    if len(head) < 100 or not head.startswith(SQLITE_MAGIC) or head[24:28] != head[92:96]:
+        return ""
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    if page_size and pages and size < page_size * pages:
+        return f"truncated: {size} bytes, the header says {pages} pages of {page_size}"
+    return ""
 
 
 def sqlite_failure(path: Path, exc: BaseException) -> SyndicateError | None:

@@ -18,9 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import StateDamagedError, StoreError, TargetExistsError, WriteError
-from .database import SQLITE_FAILURES, sqlite_failure
+from .database import SQLITE_FAILURES, SQLITE_MAGIC, missing_pages, sqlite_failure
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 # integrity_check stops after this many findings: enough to see the damage, not a screenful per page.
 MAX_FINDINGS = 20
 
@@ -173,20 +172,15 @@ def _header_step(database: Path) -> CheckStep:
     try:
         with database.open("rb") as handle:
             head = handle.read(100)
-        size = database.stat().st_size
     except FileNotFoundError:
         return CheckStep("header", False, [f"{database}: no such file"])
     except OSError as exc:
         return CheckStep("header", False, [f"{database}: {exc.strerror or exc}"])
     if not head.startswith(SQLITE_MAGIC):
         return CheckStep("header", False, ["not an SQLite database (the first 16 bytes are not SQLite's)"])
-    page_size = int.from_bytes(head[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(head[28:32], "big")
-    if page_size and pages and size < page_size * pages:
-        # SQLite itself would only notice when a query reaches a missing page.
-        return CheckStep("header", False, [f"truncated: {size} bytes, the header says {pages} pages of {page_size}"])
-    return CheckStep("header", True)
+    # SQLite itself would only notice when a query reaches a missing page, if at all.
+    missing = missing_pages(database)
+    return CheckStep("header", False, [missing]) if missing else CheckStep("header", True)
 
 
 def _open_read_only(database: Path) -> sqlite3.Connection:
