@@ -88,7 +88,8 @@ class WriteError(SyndicateError):
     def __init__(self, path: str, reason: str) -> None:
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"{path}: {reason}")
+        # An OSError from a bare file descriptor names no file: then the reason stands alone.
+        super().__init__(f"{path}: {reason}" if path else reason)
 
     def __reduce__(self) -> tuple[type[WriteError], tuple[str, str]]:
         return (type(self), (self.path, self.reason))

@@ -23,10 +23,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, SiteFactory
+from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
 
 from syndicate import Site
 from syndicate.cli import main
 from syndicate.cli.common import ExitCode
+from syndicate.newsletter.subscribers import import_subscribers
+
+__all__ = ["relay"]
 
 PAGE = 4096
 
@@ -326,3 +330,40 @@ def test_after_a_full_disk_the_next_build_writes_everything(sample_site: Path, t
     assert "freed=0" in lines, done
     assert "found=0" not in lines and any(line.startswith("found=") for line in lines), done
     assert not any(line.startswith("leftover") for line in lines), done
+
+
+@pytest.mark.skipif(not CAN_MOUNT, reason="needs root and unshare -m to mount a tiny tmpfs")
+def test_full_disk_under_the_state_database_during_a_send(make_site: SiteFactory, relay: Relay) -> None:
+    # The ledger cannot grow: the send stops with one line and exit 9; with room again it finishes the list.
+    site = make_site(ARTICLES, config=site_config(relay.port))
+    write_subscribers(site / "list.csv", 40)
+    with Site.open(site) as opened:
+        import_subscribers(opened.store.subscribers, site / "list.csv")
+        state = opened.config.state_dir
+    with sqlite3.connect(state / "state.sqlite3") as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    saved = site / "state-saved"
+    shutil.move(state, saved)
+    state.mkdir()
+    send = " ".join(f"'{part}'" for part in [*CLI, "newsletter", "send", "--site", str(site), "--week", WEEK])
+    script = textwrap.dedent(
+        f"""
+        mount -t tmpfs -o size=2m tmpfs '{state}' || exit 99
+        cp -a '{saved}'/. '{state}'/
+        echo 0 > '{state}/send.lock'  # the lock's page is taken before the disk fills: the ledger is what fails
+        dd if=/dev/zero of='{state}/filler' bs=4k 2>/dev/null
+        {send} >/dev/null 2>'{site}/full.err'; echo "full=$?"
+        rm '{state}/filler'
+        {send} >/dev/null 2>'{site}/freed.err'; echo "freed=$?"
+        """
+    )
+    env = {**os.environ, "SYNDICATE_SECRET": "unsubscribe-secret-0123456789"}
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    lines = done.stdout.splitlines()
+    full_err = (site / "full.err").read_text()
+    assert f"full={int(ExitCode.DISK_FULL)}" in lines, (done, full_err)
+    _assert_one_line_error(full_err, "disk full", str(state))
+    assert "freed=0" in lines, (done, (site / "freed.err").read_text())
+    counts = relay.counts()
+    assert set(counts) == {f"reader{n}@example.net" for n in range(40)}
+    assert set(counts.values()) == {1}  # the failed run recorded nothing as sent that was not, nor sent twice

@@ -122,7 +122,7 @@ def exit_code_for(exc: BaseException) -> tuple[str, ExitCode]:
 def exit_with_error(exc: BaseException) -> NoReturn:
     """Print ``exc`` as one line on stderr and exit with its documented code."""
     message, code = exit_code_for(exc)
-    if code is ExitCode.FAILED and os.environ.get(TRACEBACK_ENV):
+    if os.environ.get(TRACEBACK_ENV):
         err_console.print_exception()
     label, _, rest = message.partition(": ")
     err_console.print(f"[red]{escape(label)}:[/red] {escape(rest)}")
