@@ -10,6 +10,7 @@ from a silent SIGXFSZ kill into EFBIG, reported as "disk full".
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 import shutil
@@ -20,6 +21,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, SiteFactory
@@ -367,3 +369,27 @@ def test_full_disk_under_the_state_database_during_a_send(make_site: SiteFactory
     counts = relay.counts()
     assert set(counts) == {f"reader{n}@example.net" for n in range(40)}
     assert set(counts.values()) == {1}  # the failed run recorded nothing as sent that was not, nor sent twice
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "needle"),
+    [
+        (OSError(errno.EROFS, "Read-only file system", "/srv/public/rss.xml"), ExitCode.NOT_WRITABLE, "/srv/public"),
+        (OSError(errno.ENOSPC, "No space left on device", "/srv/public/a.xml"), ExitCode.DISK_FULL, "disk full"),
+        (OSError(errno.EFBIG, "File too large"), ExitCode.DISK_FULL, "disk full"),
+        (ValueError("a bug of ours"), ExitCode.FAILED, "SYNDICATE_TRACEBACK"),
+    ],
+)
+def test_the_top_level_handler_covers_commands_without_their_own(raised: Exception, code: int, needle: str) -> None:
+    # A command added later without @handle_errors still ends in one line and a documented exit code.
+    @click.command("explode")
+    def explode() -> None:
+        raise raised
+
+    main.add_command(explode)
+    try:
+        result = CliRunner().invoke(main, ["explode"])
+    finally:
+        main.commands.pop("explode")
+    assert result.exit_code == code, result.output
+    _assert_one_line_error(result.stderr, needle)
