@@ -54,7 +54,7 @@ EXIT_CODES_HELP = (
     "7 state database damaged; 8 folder not writable; 9 disk full; 10 unexpected failure."
 )
 
-# Set to see the traceback of an unexpected error (for a bug report); cron mail gets one line otherwise.
+# Set to see the traceback behind any error (for a bug report); cron mail gets one line otherwise.
 TRACEBACK_ENV = "SYNDICATE_TRACEBACK"
 
 
