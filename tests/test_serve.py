@@ -98,7 +98,7 @@ def test_idle_clients_do_not_block_an_unsubscribe(site: syndicate.Site, served: 
         for client in idle:
             client.close()
     assert status == 200 and "no more newsletters" in page
-    assert elapsed < 1.0
+    assert elapsed < 2.5  # wsgiref never answered: the 3 s client timeout ran out
     gone = site.store.subscribers.find("reader3@example.net")
     assert gone is not None and gone.status is SubscriberStatus.UNSUBSCRIBED
 
