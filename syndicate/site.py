@@ -58,6 +58,17 @@ class Site:
         self.__dict__.pop("collection", None)
         return build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
 
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+            del self.__dict__["store"]
+
+    def __enter__(self) -> Site:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def check_state(self, *, quick: bool = False) -> StateCheck:
         """Check the state database file (pages, foreign keys) without opening it for writing."""
         return check_state(self.config.database_path, quick=quick)
@@ -70,14 +81,3 @@ class Site:
         """Replace the state database with ``backup``; the old file is kept beside it."""
         self.close()
         return restore_state(backup, self.config.database_path, now=now)
-
-    def close(self) -> None:
-        if "store" in self.__dict__:
-            self.store.close()
-            del self.__dict__["store"]
-
-    def __enter__(self) -> Site:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
