@@ -13,6 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import WriteError
+
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bool = True) -> bool:
     """Write ``data`` to ``path`` atomically; return False if it was unchanged.
@@ -25,9 +27,21 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bo
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
+        return _replace(target, payload, durable=durable)
+    except OSError as exc:
+        # A read-only folder or a full disk is the operator's to fix: say so, naming the path,
+        # instead of a traceback. The temporary file is already gone and the target untouched.
+        error = WriteError.from_os_error(str(target), exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def _replace(target: Path, payload: bytes, *, durable: bool) -> bool:
+    try:
         if target.stat().st_size == len(payload) and target.read_bytes() == payload:
             return False
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -13,6 +13,7 @@ from .collection.identity import assign_identities
 from .config import Config, load_config
 from .feeds.subscribe import FeedListing, site_listings
 from .store import Store
+from .store.maintenance import BackupResult, StateCheck, backup_state, check_state, restore_state
 
 
 class Site:
@@ -81,3 +82,16 @@ class Site:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def check_state(self, *, quick: bool = False) -> StateCheck:
+        """Check the state database file (pages, foreign keys) without opening it for writing."""
+        return check_state(self.config.database_path, quick=quick)
+
+    def backup_state(self, target: str | os.PathLike[str], *, force: bool = False) -> BackupResult:
+        """Copy the state database to ``target`` (safe while cron or serve use it)."""
+        return backup_state(self.config.database_path, target, force=force)
+
+    def restore_state(self, backup: str | os.PathLike[str], *, now: datetime | None = None) -> BackupResult:
+        """Replace the state database with ``backup``; the old file is kept beside it."""
+        self.close()
+        return restore_state(backup, self.config.database_path, now=now)

@@ -7,12 +7,14 @@ user would also need lives in the library, not here.
 from __future__ import annotations
 
 import importlib
+import signal
+from typing import Any
 
 import click
 
 from .. import __version__
 from .build import build, check, import_
-from .common import EXIT_CODES_HELP
+from .common import EXIT_CODES_HELP, PASS_THROUGH, exit_with_error
 from .sources import fetch, sources
 
 
@@ -40,6 +42,16 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # The one top-level handler: a command without @handle_errors (or an error raised while
+        # a lazy command is imported) still ends in one line and a documented exit code.
+        try:
+            return super().invoke(ctx)
+        except PASS_THROUGH:
+            raise
+        except Exception as exc:
+            exit_with_error(exc)
+
 
 @click.group(
     cls=LazyGroup,
@@ -50,6 +62,7 @@ class LazyGroup(click.Group):
         "related": ".related:related",
         "subscribers": ".subscribers:subscribers",
         "serve": ".serve:serve",
+        "state": ".state:state",
     },
     epilog=EXIT_CODES_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -63,6 +76,10 @@ def main() -> None:
       syndicate check            # report every problem at once
       syndicate build            # write public/rss.xml, atom.xml, feed.json, tags/, authors/
     """
+    if hasattr(signal, "SIGXFSZ"):
+        # Past a file-size limit (ulimit -f) the kernel would kill us with no word; ignored, the write
+        # fails with EFBIG and the command reports "disk full" naming the file.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 main.add_command(build)

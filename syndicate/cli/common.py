@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import ConfigError, SyndicateError
+from ..errors import (
+    ConfigError,
+    DiskFullError,
+    NotWritableError,
+    StateDamagedError,
+    SyndicateError,
+    TargetExistsError,
+    WriteError,
+)
 from ..site import Site
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,14 +42,20 @@ class ExitCode(IntEnum):
     PARTIAL = 4  # some outside sources (or recipients) failed, the rest went through
     NOTHING_TO_DO = 5  # e.g. an empty week produces no newsletter issue
     LOCKED = 6  # another run holds the lock
+    STATE_DAMAGED = 7  # the state database is corrupt, truncated or not SQLite (or `state check` found damage)
+    NOT_WRITABLE = 8  # an output or state folder is read-only or not ours to write
+    DISK_FULL = 9  # no space left (or a file-size limit) while writing
     FAILED = 10  # an unexpected error stopped the run
 
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 problems found (errors, or warnings under --strict); "
     "2 usage error; 3 bad config; 4 partly failed; 5 nothing to do; 6 locked by another run; "
-    "10 unexpected failure."
+    "7 state database damaged; 8 folder not writable; 9 disk full; 10 unexpected failure."
 )
+
+# Set to see the traceback behind any error (for a bug report); cron mail gets one line otherwise.
+TRACEBACK_ENV = "SYNDICATE_TRACEBACK"
 
 
 def examples(*lines: str) -> str:
@@ -73,24 +89,60 @@ def open_site(site_dir: str) -> Site:
         sys.exit(ExitCode.CONFIG)
 
 
+def exit_code_for(exc: BaseException) -> tuple[str, ExitCode]:
+    """The one-line message and documented exit code for an exception that stopped a command.
+
+    The single place that decides this, so every command (and any added
+    later) reports a damaged database, a read-only folder or a full disk the
+    same way.
+    """
+    if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+        # A write outside write_atomic (a library we call, a lock file): classify it by errno all the same.
+        translated = WriteError.from_os_error(str(exc.filename or ""), exc)
+        if translated is not None:
+            exc = translated
+    if isinstance(exc, sqlite3.Error):
+        return f"state database: {exc}", ExitCode.FAILED
+    if isinstance(exc, ConfigError):
+        return f"config error: {exc}", ExitCode.CONFIG
+    if isinstance(exc, StateDamagedError):
+        return f"error: {exc}", ExitCode.STATE_DAMAGED
+    if isinstance(exc, DiskFullError):
+        return f"error: {exc}", ExitCode.DISK_FULL
+    if isinstance(exc, NotWritableError):
+        return f"error: {exc}", ExitCode.NOT_WRITABLE
+    if isinstance(exc, TargetExistsError):
+        return f"error: {exc}", ExitCode.USAGE
+    if isinstance(exc, SyndicateError):
+        return f"error: {exc}", ExitCode.FAILED
+    hint = "" if os.environ.get(TRACEBACK_ENV) else f" (set {TRACEBACK_ENV}=1 to see where)"
+    return f"unexpected error: {type(exc).__name__}: {exc}{hint}", ExitCode.FAILED
+
+
+def exit_with_error(exc: BaseException) -> NoReturn:
+    """Print ``exc`` as one line on stderr and exit with its documented code."""
+    message, code = exit_code_for(exc)
+    if os.environ.get(TRACEBACK_ENV):
+        err_console.print_exception()
+    label, _, rest = message.partition(": ")
+    err_console.print(f"[red]{escape(label)}:[/red] {escape(rest)}")
+    sys.exit(code)
+
+
+PASS_THROUGH = (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit, KeyboardInterrupt)
+
+
 def handle_errors(function: F) -> F:
-    """Turn our exceptions into a one-line message and a documented exit code."""
+    """Turn any exception into a one-line message and a documented exit code (see :func:`exit_code_for`)."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except ConfigError as exc:
-            err_console.print(f"[red]config error:[/red] {escape(str(exc))}")
-            sys.exit(ExitCode.CONFIG)
-        except SyndicateError as exc:
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
-            sys.exit(ExitCode.FAILED)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+        except PASS_THROUGH:
             raise
-        except Exception:
-            err_console.print_exception()
-            sys.exit(ExitCode.FAILED)
+        except Exception as exc:
+            exit_with_error(exc)
 
     return wrapper  # type: ignore[return-value]
 
