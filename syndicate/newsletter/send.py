@@ -20,9 +20,21 @@ The run, step by step (:func:`send_newsletter`):
 Exactly once, and the one exception: the ledger commits ``in_flight`` before
 a message's data and ``sent`` after the relay's 250 (before the next data). A run killed
 between the two (SIGKILL, power loss) leaves that one row ``in_flight``, and
-the next run sends it again: the recipient may get that one message twice.
+the next run sends it again, with the same Message-ID: the recipient may get
+that one message twice, and their mail client can tell it is the same message.
 Since one connection sends one message at a time, at most one row is ever in
 flight, so a crash costs at most one duplicate, never a lost recipient.
+
+Bounded retries, one recipient never blocking the rest: each message gets one
+SMTP transaction per run. Every attempt counts across runs (it is counted when
+the row is marked in flight, so one cut off by a crash counts too); a 4xx
+reply or a connection lost before the data defers the row with back-off; a
+connection lost after the data (dropped, or silent past ``[smtp] timeout``)
+means "maybe delivered": the row becomes ``unconfirmed`` and one later run
+retries it with the same Message-ID, never more. A row that reaches
+``max_attempts`` (or is unconfirmed a second time) is ``parked`` and reported.
+After any lost connection the run reconnects and goes on with the next
+recipient; only a relay that cannot be reached at all stops the run.
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ from ..config import SmtpConfig
 from ..errors import NewsletterError
 from ..model import RenderedIssue, Subscriber
 from ..site import Site
-from ..store.ledger import DeliveryStatus, RowOutcome
+from ..store.ledger import OPEN_STATUSES, DeliveryStatus, LedgerRow, RowOutcome
 from . import prepare_issue
 from .ledger import LedgerWriter, issue_from_json, issue_to_json
 from .lock import SendLock
@@ -54,7 +66,6 @@ from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
 
 __all__ = ["Outcome", "RelayUnavailableError", "Reply", "RunKind", "SendReport", "SmtpRelay", "send_newsletter"]
 
-RECONNECTS_PER_MESSAGE = 3
 DEFERRALS_IN_A_ROW = 25  # then the relay itself is unhappy (throttling, full queue): stop, retry later
 
 
@@ -62,6 +73,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     DEFERRED = "deferred"
     BOUNCED = "bounced"
+    UNCONFIRMED = "unconfirmed"  # the connection died after the data: maybe delivered
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +93,13 @@ class RelayUnavailableError(NewsletterError):
 
 
 class _DroppedError(Exception):
-    """The connection went away mid-transaction; reconnect and try the message again."""
+    """The connection went away mid-transaction (or the relay said 421, closing it)."""
+
+    def __init__(self, problem: str, *, after_data: bool = False, first_command: bool = False, code: int = 0) -> None:
+        super().__init__(problem)
+        self.after_data = after_data  # the data went out: the message may have been delivered
+        self.first_command = first_command  # died at MAIL, before any verdict: a stale connection
+        self.code = code
 
 
 def _data_payload(data: bytes) -> bytes:
@@ -178,28 +196,36 @@ class SmtpRelay:
     def deliver(
         self, sender: str, recipient: str, data: bytes, *, before_data: Callable[[], None] | None = None
     ) -> Reply:
-        """Send one message; reconnect and retry when the connection drops.
+        """One SMTP transaction for one message, and the relay's verdict on it.
 
         ``before_data`` runs after the relay has accepted the recipient and
         just before the message data is sent (the ledger's commit hook).
+
+        A lost connection never raises: it is the message's verdict (deferred
+        before the data, unconfirmed after it), and the next message gets a
+        fresh connection. The one exception is a reused connection found dead
+        at its first command (the relay closed it while idle): nothing was
+        said about this message yet, so it is tried once more on a new one.
+        Only a relay that cannot be connected to raises
+        :class:`RelayUnavailableError`.
         """
-        problem = ""
-        for _ in range(RECONNECTS_PER_MESSAGE + 1):
+        for _ in range(2):
             self._pace()
+            reused = self._connection is not None
             self.open()
             assert self._connection is not None
             try:
                 return self._transaction(self._connection, sender, recipient, data, before_data)
             except _DroppedError as exc:
-                problem = str(exc)
                 self._discard()
+                if exc.after_data:
+                    return Reply(Outcome.UNCONFIRMED, exc.code, f"connection lost after the data: {exc}")
+                if not (reused and exc.first_command and not exc.code):
+                    return Reply(Outcome.DEFERRED, exc.code or 421, f"connection lost: {exc}")
             except BaseException:
                 self._discard()  # mid-transaction: a polite QUIT could hang in the DATA phase
                 raise
-        raise RelayUnavailableError(
-            f"SMTP {self.settings.host}:{self.settings.port}: the connection dropped "
-            f"{RECONNECTS_PER_MESSAGE + 1} times in a row ({problem})"
-        )
+        return Reply(Outcome.DEFERRED, 421, "connection lost twice before the relay answered")
 
     def _transaction(
         self,
@@ -209,11 +235,14 @@ class SmtpRelay:
         data: bytes,
         before_data: Callable[[], None] | None,
     ) -> Reply:
+        data_sent = False
+        first_command = True
         try:
             # Addresses were validated on the way in (no CR/LF, no brackets), so they go out as
             # they are: smtplib's mail()/rcpt() would re-parse each one with email.utils.
             connection.putcmd("mail", f"FROM:<{sender}>")
             code, text = connection.getreply()
+            first_command = False
             if code != 250:
                 return self._refused(connection, code, text, sender_refused=True)
             connection.putcmd("rcpt", f"TO:<{recipient}>")
@@ -226,22 +255,28 @@ class SmtpRelay:
                 return self._refused(connection, code, text)
             if before_data is not None:
                 before_data()
+            data_sent = True  # from the first byte on, the relay may deliver it
             connection.send(_data_payload(data))
             code, text = connection.getreply()
             if code == 250:
                 return Reply(Outcome.SENT, code, _reply_text(text))
             return self._refused(connection, code, text, reset=False)
+        except _DroppedError as exc:
+            exc.after_data = data_sent and not exc.code  # a 421 after the data is a verdict: not taken
+            raise
         except smtplib.SMTPServerDisconnected as exc:
-            raise _DroppedError(str(exc) or "connection closed") from None
+            problem = str(exc) or "connection closed"
+            raise _DroppedError(problem, after_data=data_sent, first_command=first_command) from None
         except OSError as exc:  # reset, broken pipe, timeout
-            raise _DroppedError(str(exc)) from None
+            problem = str(exc) or type(exc).__name__
+            raise _DroppedError(problem, after_data=data_sent, first_command=first_command) from None
 
     def _refused(
         self, connection: smtplib.SMTP, code: int, raw: bytes | str, *, sender_refused: bool = False, reset: bool = True
     ) -> Reply:
         text = _reply_text(raw)
         if code == 421 or code < 400:  # 421: the relay is closing the connection; odd codes: start afresh
-            raise _DroppedError(f"{code} {text}")
+            raise _DroppedError(f"{code} {text}", code=code if code >= 400 else 0)
         if sender_refused and code >= 500:
             raise RelayUnavailableError(
                 f"SMTP {self.settings.host}: the sender {sender_or(self.settings)} is refused: {code} {text}"
@@ -256,9 +291,6 @@ class SmtpRelay:
 
 def sender_or(settings: SmtpConfig) -> str:
     return settings.from_ or "(unset [smtp] from)"
-
-
-# --- the run --------------------------------------------------------------------------------------
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -454,17 +486,26 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 if subscriber is not None:
                     backlog.append(RowOutcome(row.subscriber_id, DeliveryStatus.SKIPPED, reason))
                 report.skipped += 1
+            elif row.attempts >= nl.max_attempts:
+                # Cut off by crashes (or relay trouble) max_attempts times: give up rather than try for ever.
+                why = row.last_reply or "each attempt was cut off before the relay answered"
+                backlog.append(_park(row.subscriber_id, subscriber.email, f"{row.attempts} attempts: {why}", report))
             else:
                 recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
-                message_id = template.message_id(recipient)
+                # A message that may have gone out already (a run died with it in flight, or the
+                # connection died after its data) is resent as the same message: same Message-ID,
+                # so the recipient's mail client can tell the copies are one message.
+                resend = row.status in (DeliveryStatus.IN_FLIGHT, DeliveryStatus.UNCONFIRMED) and row.message_id
+                message_id = row.message_id if resend else template.message_id(recipient)
                 data = template.render(recipient, token=token, now=datetime.now(UTC), message_id=message_id)
                 # One commit records the previous outcomes and marks this message in flight; it runs
                 # while the relay answers MAIL and RCPT, and the data waits for it (before_data).
                 writer.submit(backlog, (subscriber.id, message_id))
                 backlog = []
                 reply = relay.deliver(template.sender.addr_spec, subscriber.email, data, before_data=writer.wait)
-                backlog.append(_outcome(sender, subscriber.id, row.attempts, reply, report))
-                deferrals = deferrals + 1 if reply.outcome is Outcome.DEFERRED else 0
+                backlog.append(_outcome(sender, row, subscriber.email, reply, report))
+                unanswered = reply.outcome in (Outcome.DEFERRED, Outcome.UNCONFIRMED)
+                deferrals = deferrals + 1 if unanswered else 0
                 if deferrals >= DEFERRALS_IN_A_ROW:
                     raise RelayUnavailableError(
                         f"the relay deferred {deferrals} messages in a row (last: {reply}); "
@@ -484,18 +525,31 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
     return report
 
 
-def _outcome(sender: Sender, subscriber_id: int, attempts: int, reply: Reply, report: SendReport) -> RowOutcome:
+def _park(subscriber_id: int, email: str, why: str, report: SendReport) -> RowOutcome:
+    report.parked += 1
+    report.parked_recipients.append(f"{email}: {why}")
+    return RowOutcome(subscriber_id, DeliveryStatus.PARKED, f"parked after {why}")
+
+
+def _outcome(sender: Sender, row: LedgerRow, email: str, reply: Reply, report: SendReport) -> RowOutcome:
     nl, now = sender.config.newsletter, sender.now
+    subscriber_id = row.subscriber_id
     if reply.outcome is Outcome.SENT:
         report.sent += 1
         return RowOutcome(subscriber_id, DeliveryStatus.SENT, str(reply))
     if reply.outcome is Outcome.BOUNCED:
         report.bounced += 1
         return RowOutcome(subscriber_id, DeliveryStatus.BOUNCED, str(reply))
-    tries = attempts + 1
+    tries = row.attempts + 1  # this attempt was counted when it was marked in flight
+    if reply.outcome is Outcome.UNCONFIRMED:
+        if row.unconfirmed >= 1 or tries >= nl.max_attempts:
+            # Maybe delivered twice already: a third copy is worse than asking a human.
+            return _park(subscriber_id, email, f"{tries} attempts, data sent without a verdict: {reply}", report)
+        report.unconfirmed += 1
+        retry_at = now + backoff(tries, nl.retry_minutes)
+        return RowOutcome(subscriber_id, DeliveryStatus.UNCONFIRMED, str(reply), retry_at, unconfirmed=True)
     if tries >= nl.max_attempts:
-        report.failed += 1
-        return RowOutcome(subscriber_id, DeliveryStatus.FAILED, f"gave up after {tries} tries: {reply}")
+        return _park(subscriber_id, email, f"{tries} attempts: {reply}", report)
     report.deferred += 1
     return RowOutcome(subscriber_id, DeliveryStatus.DEFERRED, str(reply), now + backoff(tries, nl.retry_minutes))
 
@@ -504,7 +558,5 @@ def _finish_report(sender: Sender, report: SendReport) -> None:
     ledger = sender.site.store.ledger
     ledger.close_issue_if_done(report.week, sender.now)
     counts = ledger.counts(report.week)
-    report.remaining = sum(
-        counts.get(status, 0) for status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.DEFERRED)
-    )
+    report.remaining = sum(counts.get(status, 0) for status in OPEN_STATUSES)
     report.next_retry = ledger.next_retry(report.week)

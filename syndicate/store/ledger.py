@@ -6,7 +6,14 @@ active subscriber. Each message then moves ``pending -> in_flight -> sent``
 before the next SMTP command, so a run killed at any point leaves at most one
 row ``in_flight``: the one message that may have been delivered without the
 ledger knowing. The next run sends it again (the documented at-most-one
-duplicate) and everything still ``pending``.
+duplicate, with the same Message-ID) and everything still ``pending``.
+
+Retries are bounded across runs: ``attempts`` counts every time a row was
+marked ``in_flight`` (so an attempt cut off by a crash counts too), and a row
+that reaches ``max_attempts`` is ``parked``: given up, reported, and never
+again in a run's way. A connection that died after the message data went out
+leaves the row ``unconfirmed`` (maybe delivered): one later run retries it with
+the same Message-ID, and a second such death parks it.
 """
 
 from __future__ import annotations
@@ -42,6 +49,12 @@ MIGRATIONS: list[Migration] = [
         )
         """,  # no index on status: each send commits one row change, and an index would double its pages
     ),
+    (
+        # How many times this row's data went out without the relay's verdict (a connection
+        # that died after DATA): "maybe delivered" is retried once, never more.
+        "ledger_0002_h10_unconfirmed_data",
+        "ALTER TABLE send_ledger ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0",
+    ),
 ]
 
 
@@ -52,10 +65,18 @@ class DeliveryStatus(StrEnum):
     DEFERRED = "deferred"  # a 4xx reply: retried by a later run after next_attempt_at
     BOUNCED = "bounced"  # a 5xx reply: a hard bounce
     SKIPPED = "skipped"  # unsubscribed or suppressed after the audience was fixed
-    FAILED = "failed"  # deferred too many times: given up
+    FAILED = "failed"  # deferred too many times: given up (rows written before parking existed)
+    UNCONFIRMED = "unconfirmed"  # the connection died after the data: maybe delivered, retried once later
+    PARKED = "parked"  # max_attempts reached, or unconfirmed twice: given up, reported, never blocks a run
 
 
-OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.DEFERRED)
+OPEN_STATUSES = (
+    DeliveryStatus.PENDING,
+    DeliveryStatus.IN_FLIGHT,
+    DeliveryStatus.DEFERRED,
+    DeliveryStatus.UNCONFIRMED,
+)
+_OPEN_SQL = "('pending', 'in_flight', 'deferred', 'unconfirmed')"
 
 
 def _stamp(moment: datetime) -> str:
@@ -71,6 +92,7 @@ class RowOutcome:
     status: DeliveryStatus
     reply: str = ""
     next_attempt_at: datetime | None = None
+    unconfirmed: bool = False  # the data went out without a verdict: count it towards the one retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +110,16 @@ class LedgerRow:
     status: DeliveryStatus
     attempts: int
     next_attempt_at: datetime | None
+    last_reply: str
+    message_id: str = ""  # the Message-ID of the last attempt: a resend of a maybe-delivered message reuses it
+    unconfirmed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedRow:
+    subscriber_id: int
+    email: str
+    attempts: int
     last_reply: str
 
 
@@ -139,11 +171,11 @@ class SendLedger:
         return int(after - before)
 
     def rows_to_send(self, week: str, now: datetime) -> list[LedgerRow]:
-        """Rows a run should try now: pending, in flight (a run died), and deferred ones whose wait is over."""
+        """Rows a run should try now: pending, in flight (a run died), and deferred or unconfirmed ones now due."""
         rows = self._db.query(
-            "SELECT week, subscriber_id, status, attempts, next_attempt_at, last_reply FROM send_ledger "
-            "WHERE week = ? AND (status IN ('pending', 'in_flight') "
-            "OR (status = 'deferred' AND next_attempt_at <= ?)) ORDER BY subscriber_id",
+            "SELECT week, subscriber_id, status, attempts, next_attempt_at, last_reply, message_id, unconfirmed "
+            "FROM send_ledger WHERE week = ? AND (status IN ('pending', 'in_flight') "
+            "OR (status IN ('deferred', 'unconfirmed') AND next_attempt_at <= ?)) ORDER BY subscriber_id",
             (week, _stamp(now)),
         )
         return [
@@ -154,13 +186,27 @@ class SendLedger:
                 r["attempts"],
                 datetime.fromisoformat(r["next_attempt_at"]) if r["next_attempt_at"] else None,
                 r["last_reply"],
+                r["message_id"],
+                r["unconfirmed"],
             )
             for r in rows
         ]
 
+    def parked(self, week: str) -> list[ParkedRow]:
+        """The recipients given up for ``week``, with why: what an operator looks into."""
+        rows = self._db.query(
+            "SELECT l.subscriber_id, COALESCE(s.email, '') AS email, l.attempts, l.last_reply "
+            "FROM send_ledger l LEFT JOIN subscribers s ON s.id = l.subscriber_id "
+            "WHERE l.week = ? AND l.status = 'parked' ORDER BY l.subscriber_id",
+            (week,),
+        )
+        return [ParkedRow(r["subscriber_id"], r["email"], r["attempts"], r["last_reply"]) for r in rows]
+
     def next_retry(self, week: str) -> datetime | None:
         rows = self._db.query(
-            "SELECT MIN(next_attempt_at) AS at FROM send_ledger WHERE week = ? AND status = 'deferred'", (week,)
+            "SELECT MIN(next_attempt_at) AS at FROM send_ledger "
+            "WHERE week = ? AND status IN ('deferred', 'unconfirmed')",
+            (week,),
         )
         at = rows[0]["at"] if rows else None
         return datetime.fromisoformat(at) if at else None
@@ -190,14 +236,15 @@ class SendLedger:
         with self._db.transaction() as db:
             if finished:
                 db.executemany(
-                    "UPDATE send_ledger SET status = ?, last_reply = ?, next_attempt_at = ?, changed_at = ? "
-                    "WHERE week = ? AND subscriber_id = ?",
+                    "UPDATE send_ledger SET status = ?, last_reply = ?, next_attempt_at = ?, changed_at = ?, "
+                    "unconfirmed = unconfirmed + ? WHERE week = ? AND subscriber_id = ?",
                     [
                         (
                             o.status.value,
                             o.reply[:500],
                             _stamp(o.next_attempt_at) if o.next_attempt_at else None,
                             stamp,
+                            int(o.unconfirmed),
                             week,
                             o.subscriber_id,
                         )
@@ -215,7 +262,7 @@ class SendLedger:
         """Mark the issue complete when no row is left open; return whether it is complete."""
         with self._db.transaction() as db:
             open_rows = db.execute(
-                "SELECT COUNT(*) FROM send_ledger WHERE week = ? AND status IN ('pending', 'in_flight', 'deferred')",
+                f"SELECT COUNT(*) FROM send_ledger WHERE week = ? AND status IN {_OPEN_SQL}",
                 (week,),
             ).fetchone()[0]
             if open_rows:
