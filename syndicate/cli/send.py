@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -67,7 +68,10 @@ def send(
     been sent, so an hourly cron job is correct. A run after missed ones sends
     only the latest due issue and says so. Deferred (4xx) recipients are
     retried by later runs with back-off; a run killed midway is finished by
-    the next one, with at most one duplicate (the message in flight).
+    the next one, with at most one duplicate (the message in flight, resent
+    with the same Message-ID). A recipient the relay keeps refusing, or whose
+    connection dies after the data twice, is parked after [newsletter]
+    max_attempts and listed; it never holds up the others.
     SMTP settings come from [smtp]; the password only from the environment
     variable [smtp] password_env names; links are signed with $SYNDICATE_SECRET.
     """
@@ -135,11 +139,14 @@ def _print_report(report: SendReport) -> None:
         ("sent", report.sent),
         ("skipped", report.skipped),
         ("deferred (retried later)", report.deferred),
+        ("unconfirmed (maybe delivered; retried once later)", report.unconfirmed),
         ("bounced", report.bounced),
-        ("given up", report.failed),
+        ("parked (given up)", report.parked + report.failed),
         ("still to send", report.remaining),
     ):
         table.add_row(label, str(count))
     console.print(table)
+    for line in report.parked_recipients:
+        err_console.print(f"[yellow]parked:[/yellow] {escape(line)}")
     if report.next_retry:
         console.print(f"next retry of deferred recipients after {report.next_retry:%Y-%m-%d %H:%M} UTC")

@@ -1,0 +1,148 @@
+"""Sending against a hostile relay and hostile content: bounded retries, nobody blocked, no leaks.
+
+The relay is a real aiosmtpd server on 127.0.0.1 (``smtp_relay.Relay``) told to
+misbehave for chosen recipients; runs are a real cron's worth of
+``send_newsletter`` calls with the clock moved on, never a sleep.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import SiteFactory
+from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
+
+import syndicate
+from syndicate.newsletter.send import SendReport, send_newsletter
+from syndicate.newsletter.subscribers import import_subscribers
+from syndicate.store.ledger import DeliveryStatus
+
+__all__ = ["relay"]  # the fixture, imported for pytest
+
+SECRET = "hostile-secret-0123456789abcdef"
+LONDON = ZoneInfo("Europe/London")
+AFTER_DUE = datetime(2026, 11, 27, 8, 0, tzinfo=LONDON)
+
+
+@pytest.fixture(autouse=True)
+def secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNDICATE_SECRET", SECRET)
+
+
+def sending_site(
+    make_site: SiteFactory, relay: Relay, count: int, *, articles: dict[str, str] = ARTICLES, timeout: float = 10
+) -> Path:
+    site = make_site(articles, config=site_config(relay.port, timeout=timeout))
+    write_subscribers(site / "list.csv", count)
+    with syndicate.Site.open(site) as opened:
+        report = import_subscribers(opened.store.subscribers, site / "list.csv")
+    assert report.counts.added == count and not report.problems
+    return site
+
+
+def send(site: Path, **options: Any) -> SendReport:
+    with syndicate.Site.open(site) as opened:
+        return send_newsletter(opened, **options)
+
+
+def statuses(site: Path) -> dict[str, DeliveryStatus]:
+    with syndicate.Site.open(site) as opened:
+        by_id = {s.id: s.email for s in opened.store.subscribers.all()}
+        return {by_id[i]: status for i, status in opened.store.ledger.statuses(WEEK).items()}
+
+
+DROPS = "reader3@example.net"  # the connection dies after the data
+HANGS = "reader5@example.net"  # no reply after the data; the client's timeout fires
+CLOSES = "reader7@example.net"  # 421 at RCPT, and the relay closes the connection
+FULL = "reader9@example.net"  # 452 at RCPT
+GONE = "reader11@example.net"  # 550 at RCPT
+
+
+def hostile(relay: Relay) -> None:
+    relay.drop_after_data = {DROPS}
+    relay.hang_after_data = {HANGS}
+    relay.rcpt_replies = {CLOSES: "421 4.3.2 Closing", FULL: "452 4.2.2 Mailbox full"}
+    relay.reject = {GONE}
+
+
+def test_one_choking_recipient_never_blocks_the_rest_and_retries_are_bounded(
+    make_site: SiteFactory, relay: Relay
+) -> None:
+    site = sending_site(make_site, relay, 20, timeout=0.3)
+    hostile(relay)
+    first = send(site, week=WEEK, now=AFTER_DUE)
+    # Everyone else is sent in the same run, after each fault.
+    good = {f"reader{n}@example.net" for n in range(20)} - {DROPS, HANGS, CLOSES, FULL, GONE}
+    counts = relay.counts()
+    assert {a for a in good if counts[a] == 1} == good
+    assert (first.sent, first.bounced, first.deferred, first.unconfirmed) == (15, 1, 2, 2)
+    assert first.error == ""
+    assert statuses(site)[DROPS] is DeliveryStatus.UNCONFIRMED
+    assert statuses(site)[HANGS] is DeliveryStatus.UNCONFIRMED
+
+    # A day of hourly cron runs, then a week of daily ones: the faults never stop.
+    reports = [first]
+    for hour in range(1, 24):
+        reports.append(send(site, now=AFTER_DUE + timedelta(hours=hour)))
+    for day in range(1, 8):
+        reports.append(send(site, now=AFTER_DUE + timedelta(days=day, hours=1)))
+
+    # "Maybe delivered" is retried once, in a later run, as the same message: exactly two copies.
+    for address in (DROPS, HANGS):
+        ids = relay.message_ids(address)
+        assert len(ids) == 2, address  # main: 36 copies of the data for one such address
+        assert ids[0] == ids[1], "a resend of a maybe-delivered message keeps its Message-ID"
+    # A 4xx at RCPT: max_attempts (6) tries across runs, no data ever, then parked.
+    assert relay.rcpt_attempts[CLOSES] == 6 and relay.rcpt_attempts[FULL] == 6
+    assert counts[CLOSES] == 0 and relay.counts()[FULL] == 0
+    assert relay.rcpt_attempts[GONE] == 1  # a 5xx is final at once
+
+    final = statuses(site)
+    for address in (DROPS, HANGS, CLOSES, FULL):
+        assert final[address] is DeliveryStatus.PARKED, address
+    assert final[GONE] is DeliveryStatus.BOUNCED
+    parked = [line for r in reports for line in r.parked_recipients]
+    assert sorted(line.split(":")[0] for line in parked) == sorted([DROPS, HANGS, CLOSES, FULL])
+    assert sum(r.parked for r in reports) == 4
+    assert all(f"{good_one}:" not in " ".join(parked) for good_one in good)
+    # The issue is complete: nothing is left pending for ever.
+    assert reports[-1].remaining == 0
+    assert len(relay.counts()) == 17 and sum(relay.counts().values()) == 15 + 4
+    with syndicate.Site.open(site) as opened:
+        issue = opened.store.ledger.issue(WEEK)
+        assert issue is not None and issue.completed_at is not None
+        assert {p.email for p in opened.store.ledger.parked(WEEK)} == {DROPS, HANGS, CLOSES, FULL}
+
+
+def test_attempts_cut_off_by_crashes_count_towards_max_attempts(make_site: SiteFactory, relay: Relay) -> None:
+    site = sending_site(make_site, relay, 5)
+    with syndicate.Site.open(site) as opened:
+        send_newsletter(opened, week=WEEK, now=AFTER_DUE, limit=1)  # opens the issue, sends reader0
+        victim = opened.store.subscribers.find("reader1@example.net")
+        assert victim is not None
+        # Six runs, each killed with reader1 in flight (what a SIGKILL leaves behind).
+        for _ in range(6):
+            opened.store.ledger.advance(WEEK, AFTER_DUE, started=(victim.id, f"<crash.{victim.id}@test>"))
+    report = send(site, week=WEEK, now=AFTER_DUE + timedelta(hours=1))
+    assert report.sent == 3 and report.parked == 1
+    assert report.parked_recipients[0].startswith("reader1@example.net: 6 attempts")
+    assert "reader1@example.net" not in relay.counts()
+    assert statuses(site)["reader1@example.net"] is DeliveryStatus.PARKED
+
+
+def test_a_run_killed_with_a_message_in_flight_resends_it_with_the_same_message_id(
+    make_site: SiteFactory, relay: Relay
+) -> None:
+    site = sending_site(make_site, relay, 3)
+    with syndicate.Site.open(site) as opened:
+        send_newsletter(opened, week=WEEK, now=AFTER_DUE, limit=1)
+        victim = opened.store.subscribers.find("reader1@example.net")
+        assert victim is not None
+        opened.store.ledger.advance(WEEK, AFTER_DUE, started=(victim.id, "<2026-W47.crash@test.example.org>"))
+    report = send(site, week=WEEK, now=AFTER_DUE)
+    assert report.sent == 2
+    assert relay.message_ids("reader1@example.net") == ["<2026-W47.crash@test.example.org>"]
