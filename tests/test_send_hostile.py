@@ -8,8 +8,12 @@ misbehave for chosen recipients; runs are a real cron's worth of
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import resource
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -257,3 +261,97 @@ def test_an_issue_stored_by_an_earlier_run_is_personalised_at_its_own_markers(
         assert "feedfacecafebeef" not in text_part
         assert "Unsubscribe: https://test.example.org/unsubscribe?token=" in text_part
         assert not any(m in text_part for m in placeholders.ALL)
+
+
+# --- finding 11, the send part: a full disk (simulated by a file size limit) ----------------------------
+
+
+def run_cli_with_file_size_limit(site: Path, limit_bytes: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """``syndicate newsletter send`` in a process whose files cannot grow past ``limit_bytes``.
+
+    RLIMIT_FSIZE makes every write past the limit fail with EFBIG, for real, in
+    SQLite and in Python alike (Python ignores SIGXFSZ, so the write returns
+    the error instead of the signal killing the process): a full disk as the
+    process sees it, without filling one.
+    """
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    return subprocess.run(
+        [sys.executable, "-m", "syndicate", "newsletter", "send", "--site", str(site), "--week", WEEK, *args],
+        env={**os.environ, "SYNDICATE_SECRET": SECRET, "COLUMNS": "300"},
+        preexec_fn=limit_file_size,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_full_disk_mid_send_is_one_line_exit_7_and_nothing_unsent_recorded(
+    make_site: SiteFactory, relay: Relay
+) -> None:
+    site = sending_site(make_site, relay, 300)
+    assert send(site, week=WEEK, now=AFTER_DUE, limit=1).sent == 1  # the issue is opened and stored
+    database = load_config(site).database_path
+    result = run_cli_with_file_size_limit(site, 96 * 1024)  # the ledger's write-ahead log fills up
+    assert result.returncode == 7, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {database}: cannot record"), lines
+    assert "is the disk full?" in lines[0]
+
+    with syndicate.Site.open(site) as opened:
+        ids = {s.id: s.email for s in opened.store.subscribers.all()}
+        recorded = opened.store.ledger.statuses(WEEK)
+    sent = {ids[i] for i, status in recorded.items() if status is DeliveryStatus.SENT}
+    received = set(relay.counts())
+    assert 1 < len(sent) < 300, "the limit should stop the run midway"
+    assert sent <= received, "recorded as sent but never received by the relay"
+    assert len(received) - len(sent) <= 2  # at most the message in flight when the disk filled
+
+    # Space again: the next run finishes, with at most the one in-flight message twice.
+    rerun = send(site, week=WEEK, now=AFTER_DUE + timedelta(hours=1))
+    assert rerun.error == "" and rerun.remaining == 0
+    counts = relay.counts()
+    assert len(counts) == 300 and sum(counts.values()) - 300 <= 1
+
+
+def test_a_full_disk_while_preparing_the_issue_is_one_line_too(make_site: SiteFactory, relay: Relay) -> None:
+    site = sending_site(make_site, relay, 3)
+    database = load_config(site).database_path
+    result = run_cli_with_file_size_limit(site, 40 * 1024)  # the related cache and stored issue cannot grow
+    assert result.returncode == 7, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {database}: cannot record"), lines
+    assert relay.count() == 0
+
+
+def test_a_full_disk_during_a_dry_run_names_the_file_and_leaves_no_partial_file(
+    make_site: SiteFactory, relay: Relay, tmp_path: Path
+) -> None:
+    # Messages of about 60 KB against a 40 KB limit: the state database (and its 32 KB shared-memory
+    # index) opens, and the first .eml file cannot be written.
+    long_reads = {
+        f"long-read-{n}.md": f"""
+            ---
+            title: "Long Read {n}"
+            date: 2026-11-{17 + n % 5} 09:00
+            summary: "{"A long summary sentence that goes on. " * 40}"
+            ---
+            Body.
+            """
+        for n in range(8)
+    }
+    site = sending_site(make_site, relay, 5, articles={**ARTICLES, **long_reads})
+    send(site, week=WEEK, now=AFTER_DUE, dry_run_dir=tmp_path / "warm")  # the related cache is written now
+    outbox = tmp_path / "outbox"
+    result = run_cli_with_file_size_limit(site, 40 * 1024, "--dry-run", "--out", str(outbox))
+    assert result.returncode == 7, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {outbox}/") and ".eml: cannot write" in lines[0] and "too large" in lines[0]
+    assert list(outbox.iterdir()) == []  # no half-written message, no temporary file
+    assert relay.count() == 0
