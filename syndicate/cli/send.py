@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..newsletter.lock import LockedError
-from ..newsletter.send import RunKind, SendReport, send_newsletter
+from ..newsletter.send import OutboxWriteError, RunKind, SendReport, send_newsletter
+from ..store.ledger import LedgerWriteError
 from .common import (
     ExitCode,
     console,
@@ -25,6 +26,9 @@ from .common import (
 )
 
 _QUIET_KINDS = (RunKind.ALREADY_SENT, RunKind.WAITING)
+# The send ledger or a dry run's file could not be written (disk full, file size limit): nothing
+# unsent was recorded as sent; free space and run again. Documented in the README's sending section.
+EXIT_CANNOT_WRITE = 7
 
 
 @click.command(
@@ -74,6 +78,8 @@ def send(
     max_attempts and listed; it never holds up the others.
     SMTP settings come from [smtp]; the password only from the environment
     variable [smtp] password_env names; links are signed with $SYNDICATE_SECRET.
+    Exit code 7: the send ledger (or a --dry-run file) could not be written,
+    e.g. the disk is full; nothing unsent was recorded as sent.
     """
     if test_address and (dry_run or out_dir):
         raise click.UsageError("--to sends one test copy; it does not go with --dry-run or --out")
@@ -108,6 +114,9 @@ def send(
         except LockedError as exc:
             err_console.print(f"[yellow]locked:[/yellow] {exc}")
             sys.exit(ExitCode.LOCKED)
+        except (LedgerWriteError, OutboxWriteError) as exc:
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+            sys.exit(EXIT_CANNOT_WRITE)
     if as_json:
         print_json(report.as_json())
     elif not (quiet and report.kind in _QUIET_KINDS):

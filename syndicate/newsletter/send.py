@@ -64,7 +64,16 @@ from .schedule import backoff, missed_weeks, next_due, resolve_week
 from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
 
-__all__ = ["Outcome", "RelayUnavailableError", "Reply", "RunKind", "SendReport", "SmtpRelay", "send_newsletter"]
+__all__ = [
+    "OutboxWriteError",
+    "Outcome",
+    "RelayUnavailableError",
+    "Reply",
+    "RunKind",
+    "SendReport",
+    "SmtpRelay",
+    "send_newsletter",
+]
 
 DEFERRALS_IN_A_ROW = 25  # then the relay itself is unhappy (throttling, full queue): stop, retry later
 
@@ -90,6 +99,14 @@ class Reply:
 
 class RelayUnavailableError(NewsletterError):
     """The relay cannot be reached, or refuses the sender itself: the run stops, nothing is lost."""
+
+
+class OutboxWriteError(NewsletterError):
+    """A dry run's ``.eml`` file cannot be written (disk full, file size limit, permissions)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: cannot write the dry run's message: {reason}")
 
 
 class _DroppedError(Exception):
@@ -339,13 +356,16 @@ def send_newsletter(
     config = site.config
     label, explicit = resolve_week(config, week, moment)
     sender = Sender(site, moment)
-    if test_address is not None:
-        return _send_test(sender, label, test_address, moment)
-    if dry_run or dry_run_dir is not None:
-        folder = Path(dry_run_dir) if dry_run_dir else config.state_dir / "outbox" / label
-        return _dry_run(sender, label, folder, limit, progress)
-    with SendLock(config.state_dir / "send.lock"):
-        return _send_run(sender, label, explicit, limit, progress)
+    # A full disk (or a file size limit) while writing any state of the run is one clear error,
+    # raised before anything unsent could be recorded as sent.
+    with site.store.ledger.writing(f"the state of the {label} send run"):
+        if test_address is not None:
+            return _send_test(sender, label, test_address, moment)
+        if dry_run or dry_run_dir is not None:
+            folder = Path(dry_run_dir) if dry_run_dir else config.state_dir / "outbox" / label
+            return _dry_run(sender, label, folder, limit, progress)
+        with SendLock(config.state_dir / "send.lock"):
+            return _send_run(sender, label, explicit, limit, progress)
 
 
 def _issue_for(sender: Sender, label: str) -> tuple[RenderedIssue | None, bool]:
@@ -399,9 +419,11 @@ def _dry_run(sender: Sender, label: str, folder: Path, limit: int | None, progre
     for done, subscriber in enumerate(subscribers, 1):
         recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
         safe = "".join(c if c.isalnum() or c in "@._-" else "_" for c in subscriber.email)
-        write_atomic(
-            folder / f"{subscriber.id:07d}-{safe}.eml", template.render(recipient, token=token, now=sender.now)
-        )
+        path = folder / f"{subscriber.id:07d}-{safe}.eml"
+        try:
+            write_atomic(path, template.render(recipient, token=token, now=sender.now))
+        except OSError as exc:  # ENOSPC, EFBIG, EACCES: write_atomic left no partial file behind
+            raise OutboxWriteError(path, exc.strerror or str(exc)) from None
         if progress:
             progress(done, len(subscribers))
     return SendReport(

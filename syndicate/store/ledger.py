@@ -18,11 +18,15 @@ the same Message-ID, and a second such death parks it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 
+from ..errors import StoreError
 from .database import Database, Migration
 
 MIGRATIONS: list[Migration] = [
@@ -123,9 +127,47 @@ class ParkedRow:
     last_reply: str
 
 
+class LedgerWriteError(StoreError):
+    """SQLite could not write the state database during a send (disk full, file size limit, I/O error).
+
+    Raised before the message the step was for is sent, so nothing is ever
+    recorded as sent that was not; the run stops, and the next one resumes.
+    """
+
+    def __init__(self, path: Path, action: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: cannot record {action}: {reason} (is the disk full?)")
+
+
+# SQLite's primary result codes for "the write did not happen": a full disk is SQLITE_FULL, a file
+# size limit (EFBIG) and most other failed writes are SQLITE_IOERR (extended codes keep it in the low byte).
+_SQLITE_IOERR = 10
+_SQLITE_FULL = 13
+
+
 class SendLedger:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    @contextmanager
+    def writing(self, action: str) -> Iterator[None]:
+        """Turn a failed write of the state database inside the block into :class:`LedgerWriteError`.
+
+        The operator needs the file's name and one line, not a traceback; a
+        send run wraps everything it does (the related cache, the stored
+        issue, the ledger) in this. Other SQLite errors pass through as they are.
+        """
+        try:
+            yield
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in (_SQLITE_IOERR, _SQLITE_FULL):
+                raise
+            connection = self._db.connection
+            if connection.in_transaction:  # a failed COMMIT can leave it open
+                with suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+            raise LedgerWriteError(self._db.path, action, str(exc)) from None
 
     def issue(self, week: str) -> IssueRecord | None:
         rows = self._db.query(
@@ -154,7 +196,7 @@ class SendLedger:
     def open_issue(self, week: str, subject: str, rendered: str, subscriber_ids: Sequence[int], now: datetime) -> int:
         """Record the issue (once) and enqueue subscribers not yet in its ledger; return how many were added."""
         stamp = _stamp(now)
-        with self._db.transaction() as db:
+        with self.writing(f"the issue {week} in the send ledger"), self._db.transaction() as db:
             db.execute(
                 "INSERT INTO newsletter_issues (week, subject, rendered, opened_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(week) DO NOTHING",
@@ -233,7 +275,7 @@ class SendLedger:
         before that message's data is sent, so a crash leaves it to be resent.
         """
         stamp = _stamp(now)
-        with self._db.transaction() as db:
+        with self.writing(f"a send step of {week} in the send ledger"), self._db.transaction() as db:
             if finished:
                 db.executemany(
                     "UPDATE send_ledger SET status = ?, last_reply = ?, next_attempt_at = ?, changed_at = ?, "
@@ -260,7 +302,7 @@ class SendLedger:
 
     def close_issue_if_done(self, week: str, now: datetime) -> bool:
         """Mark the issue complete when no row is left open; return whether it is complete."""
-        with self._db.transaction() as db:
+        with self.writing(f"the end of {week} in the send ledger"), self._db.transaction() as db:
             open_rows = db.execute(
                 f"SELECT COUNT(*) FROM send_ledger WHERE week = ? AND status IN {_OPEN_SQL}",
                 (week,),
