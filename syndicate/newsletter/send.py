@@ -330,8 +330,38 @@ class Sender:
         link = unsubscribe_link(unsubscribe_base(self.config), token)
         return Recipient(email=email, name=name, unsubscribe_url=link, subscriber_id=subscriber_id), token
 
-    def envelope_sender(self, template: MessageTemplate) -> str:
+    def envelope_sender(self, template: MessageTemplate, recipient: Recipient) -> str:
+        """The MAIL FROM of one recipient's message: the From address today.
+
+        The seam for VERP: a per-recipient bounce address goes here.
+        """
         return template.sender.addr_spec
+
+    def outgoing(
+        self,
+        template: MessageTemplate,
+        recipient: Recipient,
+        token: str,
+        *,
+        now: datetime,
+        message_id: str | None = None,
+    ) -> OutgoingMessage:
+        """One recipient's message as it goes to the relay (or to a dry run's file).
+
+        Every path that sends builds its message here, so a step that must
+        see each finished message (DKIM signing of ``data``) goes here too.
+        """
+        data = template.render(recipient, token=token, now=now, message_id=message_id)
+        return OutgoingMessage(self.envelope_sender(template, recipient), recipient.email, data)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One recipient's message: its envelope and its bytes, CRLF line ends, ready for DATA."""
+
+    envelope_sender: str
+    recipient: str
+    data: bytes
 
 
 def send_newsletter(
@@ -388,7 +418,8 @@ def _send_test(sender: Sender, label: str, address: str, now: datetime) -> SendR
     recipient, token = sender.recipient(0, email, "")
     relay = SmtpRelay(sender.config.smtp)
     try:
-        reply = relay.deliver(sender.envelope_sender(template), email, template.render(recipient, token=token, now=now))
+        message = sender.outgoing(template, recipient, token, now=now)
+        reply = relay.deliver(message.envelope_sender, message.recipient, message.data)
     finally:
         relay.close()
     report = SendReport(label, RunKind.TEST, f"test copy of {label} to {email}: {reply}", connections=1)
@@ -396,6 +427,8 @@ def _send_test(sender: Sender, label: str, address: str, now: datetime) -> SendR
         report.sent = 1
     elif reply.outcome is Outcome.DEFERRED:
         report.deferred = 1
+    elif reply.outcome is Outcome.UNCONFIRMED:
+        report.unconfirmed = 1
     else:
         report.bounced = 1
     return report
@@ -421,7 +454,7 @@ def _dry_run(sender: Sender, label: str, folder: Path, limit: int | None, progre
         safe = "".join(c if c.isalnum() or c in "@._-" else "_" for c in subscriber.email)
         path = folder / f"{subscriber.id:07d}-{safe}.eml"
         try:
-            write_atomic(path, template.render(recipient, token=token, now=sender.now))
+            write_atomic(path, sender.outgoing(template, recipient, token, now=sender.now).data)
         except OSError as exc:  # ENOSPC, EFBIG, EACCES: write_atomic left no partial file behind
             raise OutboxWriteError(path, exc.strerror or str(exc)) from None
         if progress:
@@ -519,12 +552,12 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 # so the recipient's mail client can tell the copies are one message.
                 resend = row.status in (DeliveryStatus.IN_FLIGHT, DeliveryStatus.UNCONFIRMED) and row.message_id
                 message_id = row.message_id if resend else template.message_id(recipient)
-                data = template.render(recipient, token=token, now=datetime.now(UTC), message_id=message_id)
+                message = sender.outgoing(template, recipient, token, now=datetime.now(UTC), message_id=message_id)
                 # One commit records the previous outcomes and marks this message in flight; it runs
                 # while the relay answers MAIL and RCPT, and the data waits for it (before_data).
                 writer.submit(backlog, (subscriber.id, message_id))
                 backlog = []
-                reply = relay.deliver(template.sender.addr_spec, subscriber.email, data, before_data=writer.wait)
+                reply = relay.deliver(message.envelope_sender, message.recipient, message.data, before_data=writer.wait)
                 backlog.append(_outcome(sender, row, subscriber.email, reply, report))
                 unanswered = reply.outcome in (Outcome.DEFERRED, Outcome.UNCONFIRMED)
                 deferrals = deferrals + 1 if unanswered else 0
