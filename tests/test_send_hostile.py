@@ -8,6 +8,9 @@ misbehave for chosen recipients; runs are a real cron's worth of
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
+import html
 import os
 import re
 import resource
@@ -15,21 +18,25 @@ import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import SiteFactory
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
 
 import syndicate
 from syndicate.config import load_config
-from syndicate.model import Source
-from syndicate.newsletter import placeholders
+from syndicate.model import RenderedIssue, Source
+from syndicate.newsletter import personalise, placeholders
+from syndicate.newsletter.message import ListSettings, MessageTemplate, Recipient
 from syndicate.newsletter.send import SendReport, send_newsletter
-from syndicate.newsletter.subscribers import import_subscribers
+from syndicate.newsletter.subscribers import clean_name, import_subscribers
 from syndicate.newsletter.unsubscribe import TokenSigner
 from syndicate.sources import fetch_sources
 from syndicate.sources.opml import render_opml
@@ -355,3 +362,36 @@ def test_a_full_disk_during_a_dry_run_names_the_file_and_leaves_no_partial_file(
     assert lines[0].startswith(f"error: {outbox}/") and ".eml: cannot write" in lines[0] and "too large" in lines[0]
     assert list(outbox.iterdir()) == []  # no half-written message, no temporary file
     assert relay.count() == 0
+
+
+# --- property: whatever the content, only our markers are filled in ------------------------------------
+
+MARKER_LIKE = st.sampled_from(
+    [*OLD_MARKERS, *GUESSED, "%%", "%%SYN_", "%%SYN_EMAIL_", "%%SYN_NAME_" + "0" * 16 + "%%", "=", "=\r\n", "."]
+)
+CONTENT = st.lists(st.one_of(st.text(max_size=30), MARKER_LIKE), max_size=12).map("".join)
+
+
+@settings(max_examples=100, deadline=None)
+@given(content=CONTENT, name=st.text(max_size=20))
+def test_any_content_goes_out_as_written_and_only_template_markers_are_filled(content: str, name: str) -> None:
+    text = f"{content}\n{placeholders.GREETING}\nUnsubscribe: {placeholders.UNSUBSCRIBE_URL}\n"
+    page = f'<p>{html.escape(content)}</p><a href="{placeholders.UNSUBSCRIBE_URL}">u</a>{placeholders.EMAIL}'
+    issue = RenderedIssue(week=WEEK, subject="S", preheader="", html=page, text=text)
+    template = MessageTemplate(
+        issue, sender="Test <news@test.example.org>", lists=ListSettings("l.example.org", "L", "u@example.org")
+    )
+    link = "https://test.example.org/unsubscribe?token=7.secret"
+    recipient = Recipient("victim@example.net", name, link, subscriber_id=7)
+    raw = template.render(recipient, token="7.secret", now=AFTER_DUE, message_id="<m@test.example.org>")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    text_part, html_part = (part.get_content().replace("\r\n", "\n") for part in message.iter_parts())
+    written = content.replace("\r\n", "\n").replace("\r", "\n")
+    greeting = personalise.greeting(clean_name(name))
+    assert text_part == f"{written}\n{greeting}\nUnsubscribe: {link}\n"
+    escaped = html.escape(content).replace("\r\n", "\n").replace("\r", "\n")
+    assert html_part == f'<p>{escaped}</p><a href="{html.escape(link)}">u</a>victim@example.net'
+    # The same holds for the plain substitution the benchmarks and the archive's preview use.
+    values = recipient.values(for_html=False)
+    assert personalise.Personaliser(text).fill(values) == f"{content}\n{greeting}\nUnsubscribe: {link}\n"
