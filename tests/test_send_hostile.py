@@ -396,3 +396,22 @@ def test_any_content_goes_out_as_written_and_only_template_markers_are_filled(co
     # The same holds for the plain substitution the benchmarks and the archive's preview use.
     values = recipient.values(for_html=False)
     assert personalise.Personaliser(text).fill(values) == f"{content}\n{greeting}\nUnsubscribe: {link}\n"
+
+
+def test_the_archive_copies_are_the_same_bytes_from_every_process_and_show_no_random_marker(
+    make_site: SiteFactory, relay: Relay
+) -> None:
+    site = sending_site(make_site, relay, 1)
+    folder = site / "public" / "newsletter" / WEEK
+    builds = []
+    for _ in range(2):  # two processes: two different random markers
+        subprocess.run(
+            [sys.executable, "-m", "syndicate", "newsletter", "build", "--site", str(site), "--week", WEEK],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        builds.append({path.name: path.read_bytes() for path in folder.iterdir()})
+    assert builds[0] == builds[1]
+    email_html = builds[0]["email.html"].decode()
+    assert "%%SYN_UNSUBSCRIBE_URL%%" in email_html and "%%SYN_UNSUBSCRIBE_URL_" not in email_html

@@ -42,3 +42,15 @@ def translate(text: str, rendered_with: tuple[str, ...] | list[str]) -> str:
         if old != new:
             text = text.replace(old, new)
     return text
+
+
+def published(text: str) -> str:
+    """``text`` (rendered by this process) with the fixed markers in place of this process's.
+
+    For the archive's ``email.html`` and ``email.txt``: a preview of where the
+    per-recipient data go, byte for byte the same from every build, and never
+    showing anyone the random part. Nothing is sent from these files.
+    """
+    for mine, fixed in zip(ALL, LEGACY, strict=True):
+        text = text.replace(mine, fixed)
+    return text
