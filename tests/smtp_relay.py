@@ -122,6 +122,8 @@ class Relay:
         if reply is not None:
             if reply.startswith("421"):
                 asyncio.get_running_loop().call_soon(server.transport.close)
+            elif reply.startswith("2"):  # accepted after all: the message goes on to DATA
+                envelope.rcpt_tos.append(address)
             return reply
         if address in self.defer:
             return "451 4.7.1 Try again later"

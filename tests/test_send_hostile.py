@@ -25,17 +25,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import SiteFactory
-from hypothesis import given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
 
 import syndicate
-from syndicate.config import load_config
+from syndicate.config import SmtpConfig, load_config
 from syndicate.model import RenderedIssue, Source
 from syndicate.newsletter import personalise, placeholders
 from syndicate.newsletter.message import ListSettings, MessageTemplate, Recipient
-from syndicate.newsletter.send import SendReport, send_newsletter
+from syndicate.newsletter.send import Outcome, SendReport, SmtpRelay, send_newsletter
 from syndicate.newsletter.subscribers import clean_name, import_subscribers
 from syndicate.newsletter.unsubscribe import TokenSigner
 from syndicate.sources import fetch_sources
@@ -415,3 +415,43 @@ def test_the_archive_copies_are_the_same_bytes_from_every_process_and_show_no_ra
     assert builds[0] == builds[1]
     email_html = builds[0]["email.html"].decode()
     assert "%%SYN_UNSUBSCRIBE_URL%%" in email_html and "%%SYN_UNSUBSCRIBE_URL_" not in email_html
+
+
+# --- property: any reply at RCPT is one recipient's verdict, never the run's end -----------------------
+
+RCPT_REPLY = st.tuples(
+    st.integers(min_value=200, max_value=599),
+    st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF, blacklist_categories=("Cs",)), max_size=80),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reply=RCPT_REPLY)
+@example(reply=(250, "OK"))
+@example(reply=(251, "User not local; will forward"))
+@example(reply=(421, "Closing"))
+@example(reply=(354, "Odd"))
+@example(reply=(452, "Full"))
+@example(reply=(550, "ÜnknÖwn ✉"))
+def test_any_rcpt_reply_is_that_recipients_verdict_and_the_next_one_goes_through(
+    relay: Relay, reply: tuple[int, str]
+) -> None:
+    code, text = reply
+    relay.received.clear()
+    relay.rcpt_replies = {"odd@example.net": f"{code} {text}".rstrip()}
+    smtp = SmtpRelay(SmtpConfig(host="127.0.0.1", port=relay.port, security="none", timeout=5))
+    data = b"Subject: s\r\n\r\nbody\r\n"
+    try:
+        verdict = smtp.deliver("news@test.example.org", "odd@example.net", data)
+        after = smtp.deliver("news@test.example.org", "fine@example.net", data)
+    finally:
+        smtp.close()
+    if code in (250, 251):
+        assert verdict.outcome is Outcome.SENT
+    elif code >= 500:
+        assert verdict.outcome is Outcome.BOUNCED and verdict.code == code
+    else:  # 4xx, and odd 2xx/3xx answers: try again later
+        assert verdict.outcome is Outcome.DEFERRED
+    assert "\n" not in str(verdict) and "\r" not in str(verdict)
+    assert after.outcome is Outcome.SENT
+    assert [r.rcpt for r in relay.received][-1] == "fine@example.net"
