@@ -11,6 +11,7 @@ import contextlib
 import email
 import email.policy
 import html
+import json
 import os
 import re
 import resource
@@ -24,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from conftest import SiteFactory
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -31,6 +33,7 @@ from pytest_httpserver import HTTPServer
 from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
 
 import syndicate
+from syndicate.cli import main
 from syndicate.config import SmtpConfig, load_config
 from syndicate.model import RenderedIssue, Source
 from syndicate.newsletter import personalise, placeholders
@@ -455,3 +458,22 @@ def test_any_rcpt_reply_is_that_recipients_verdict_and_the_next_one_goes_through
     assert "\n" not in str(verdict) and "\r" not in str(verdict)
     assert after.outcome is Outcome.SENT
     assert [r.rcpt for r in relay.received][-1] == "fine@example.net"
+
+
+def test_the_cli_lists_parked_recipients_and_exits_4(make_site: SiteFactory, relay: Relay) -> None:
+    site = make_site(ARTICLES, config=site_config(relay.port, extra="max_attempts = 1"))
+    write_subscribers(site / "list.csv", 3)
+    with syndicate.Site.open(site) as opened:
+        import_subscribers(opened.store.subscribers, site / "list.csv")
+    relay.rcpt_replies = {"reader1@example.net": "452 4.2.2 Mailbox full"}
+    runner = CliRunner()
+    command = ["newsletter", "send", "--site", str(site), "--week", WEEK]
+    result = runner.invoke(main, [*command, "--json"], env={"SYNDICATE_SECRET": SECRET})
+    assert result.exit_code == 4, result.output
+    summary = json.loads(result.output)
+    assert (summary["sent"], summary["parked"]) == (2, 1)
+    assert summary["parked_recipients"] == ["reader1@example.net: 1 attempt: 452 4.2.2 Mailbox full"]
+    # Parked is final: a later run has nothing left to do, and the issue is complete.
+    again = runner.invoke(main, command, env={"SYNDICATE_SECRET": SECRET})
+    assert again.exit_code == 0 and "already sent to everyone" in again.output
+    assert relay.rcpt_attempts["reader1@example.net"] == 1

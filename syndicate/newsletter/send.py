@@ -544,7 +544,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
             elif row.attempts >= nl.max_attempts:
                 # Cut off by crashes (or relay trouble) max_attempts times: give up rather than try for ever.
                 why = row.last_reply or "each attempt was cut off before the relay answered"
-                backlog.append(_park(row.subscriber_id, subscriber.email, f"{row.attempts} attempts: {why}", report))
+                backlog.append(_park(row.subscriber_id, subscriber.email, f"{_attempts(row.attempts)}: {why}", report))
             else:
                 recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
                 # A message that may have gone out already (a run died with it in flight, or the
@@ -580,6 +580,10 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
     return report
 
 
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
 def _park(subscriber_id: int, email: str, why: str, report: SendReport) -> RowOutcome:
     report.parked += 1
     report.parked_recipients.append(f"{email}: {why}")
@@ -599,12 +603,12 @@ def _outcome(sender: Sender, row: LedgerRow, email: str, reply: Reply, report: S
     if reply.outcome is Outcome.UNCONFIRMED:
         if row.unconfirmed >= 1 or tries >= nl.max_attempts:
             # Maybe delivered twice already: a third copy is worse than asking a human.
-            return _park(subscriber_id, email, f"{tries} attempts, data sent without a verdict: {reply}", report)
+            return _park(subscriber_id, email, f"{_attempts(tries)}, data sent without a verdict: {reply}", report)
         report.unconfirmed += 1
         retry_at = now + backoff(tries, nl.retry_minutes)
         return RowOutcome(subscriber_id, DeliveryStatus.UNCONFIRMED, str(reply), retry_at, unconfirmed=True)
     if tries >= nl.max_attempts:
-        return _park(subscriber_id, email, f"{tries} attempts: {reply}", report)
+        return _park(subscriber_id, email, f"{_attempts(tries)}: {reply}", report)
     report.deferred += 1
     return RowOutcome(subscriber_id, DeliveryStatus.DEFERRED, str(reply), now + backoff(tries, nl.retry_minutes))
 
