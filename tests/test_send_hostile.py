@@ -477,3 +477,18 @@ def test_the_cli_lists_parked_recipients_and_exits_4(make_site: SiteFactory, rel
     again = runner.invoke(main, command, env={"SYNDICATE_SECRET": SECRET})
     assert again.exit_code == 0 and "already sent to everyone" in again.output
     assert relay.rcpt_attempts["reader1@example.net"] == 1
+
+
+def test_a_maybe_delivered_message_deferred_on_its_retry_keeps_its_message_id(
+    make_site: SiteFactory, relay: Relay
+) -> None:
+    site = sending_site(make_site, relay, 3)
+    relay.drop_after_data = {"reader1@example.net"}
+    assert send(site, week=WEEK, now=AFTER_DUE).unconfirmed == 1
+    relay.drop_after_data = set()
+    relay.rcpt_replies = {"reader1@example.net": "452 4.2.2 Mailbox full"}
+    assert send(site, now=AFTER_DUE + timedelta(hours=2)).deferred == 1
+    relay.rcpt_replies = {}
+    assert send(site, now=AFTER_DUE + timedelta(hours=4)).sent == 1
+    ids = relay.message_ids("reader1@example.net")
+    assert len(ids) == 2 and ids[0] == ids[1]

@@ -547,11 +547,11 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 backlog.append(_park(row.subscriber_id, subscriber.email, f"{_attempts(row.attempts)}: {why}", report))
             else:
                 recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
-                # A message that may have gone out already (a run died with it in flight, or the
-                # connection died after its data) is resent as the same message: same Message-ID,
-                # so the recipient's mail client can tell the copies are one message.
-                resend = row.status in (DeliveryStatus.IN_FLIGHT, DeliveryStatus.UNCONFIRMED) and row.message_id
-                message_id = row.message_id if resend else template.message_id(recipient)
+                # Every attempt at one recipient's copy is the same message, with the Message-ID of
+                # the first: a copy that may have gone out already (a run died with it in flight, or
+                # the connection died after its data) and its resend are then one message to the
+                # recipient's mail client.
+                message_id = row.message_id or template.message_id(recipient)
                 message = sender.outgoing(template, recipient, token, now=datetime.now(UTC), message_id=message_id)
                 # One commit records the previous outcomes and marks this message in flight; it runs
                 # while the relay answers MAIL and RCPT, and the data waits for it (before_data).
