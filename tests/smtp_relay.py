@@ -1,8 +1,13 @@
 """A real SMTP server for the sending tests: aiosmtpd on 127.0.0.1, with ways to misbehave.
 
-``Relay`` records every accepted message. It can answer 451 (defer) or 550
-(reject) for chosen recipients, and drop the connection after every N
-messages (after the 250, so the message counts as delivered).
+``Relay`` records every message whose data it read. Faults it can inject, per
+recipient: 451 (``defer``) or 550 (``reject``) at RCPT, any reply at RCPT
+(``rcpt_replies``; a 421 also closes the connection, as real relays do), the
+connection dropped after the data was read without a reply
+(``drop_after_data``), or no reply at all after the data (``hang_after_data``,
+so the client's timeout fires). For everyone: drop the connection after every
+N messages (after the 250, so the message counts as delivered), and a latency
+per message before the 250.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ ARTICLES = {
 }
 
 
-def site_config(port: int, *, rate: float = 0.0, extra: str = "") -> str:
+def site_config(port: int, *, rate: float = 0.0, extra: str = "", timeout: float = 10) -> str:
     return textwrap.dedent(
         f"""\
         [site]
@@ -69,7 +74,7 @@ def site_config(port: int, *, rate: float = 0.0, extra: str = "") -> str:
         port = {port}
         security = "none"
         from = "Test Reel <news@test.example.org>"
-        timeout = 10
+        timeout = {timeout}
         """
     )
 
@@ -92,7 +97,12 @@ class Relay:
     defer: set[str] = field(default_factory=set)  # 451 at RCPT
     reject: set[str] = field(default_factory=set)  # 550 at RCPT
     drop_every: int = 0  # close the connection after every N accepted messages
-    received: list[Received] = field(default_factory=list)
+    rcpt_replies: dict[str, str] = field(default_factory=dict)  # address -> reply at RCPT, e.g. "452 4.2.2 Full"
+    drop_after_data: set[str] = field(default_factory=set)  # read the data, then close without a reply
+    hang_after_data: set[str] = field(default_factory=set)  # read the data, then say nothing
+    latency: float = 0.0  # seconds before each 250 to the data
+    received: list[Received] = field(default_factory=list)  # every message whose data was read
+    rcpt_attempts: Counter[str] = field(default_factory=Counter)  # every RCPT, answered or not
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
@@ -106,6 +116,15 @@ class Relay:
         return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        with self.lock:
+            self.rcpt_attempts[address] += 1
+        reply = self.rcpt_replies.get(address)
+        if reply is not None:
+            if reply.startswith("421"):
+                asyncio.get_running_loop().call_soon(server.transport.close)
+            elif reply.startswith("2"):  # accepted after all: the message goes on to DATA
+                envelope.rcpt_tos.append(address)
+            return reply
         if address in self.defer:
             return "451 4.7.1 Try again later"
         if address in self.reject:
@@ -118,6 +137,13 @@ class Relay:
             for rcpt in envelope.rcpt_tos:
                 self.received.append(Received(rcpt, bytes(envelope.original_content)))
             count = len(self.received)
+        if set(envelope.rcpt_tos) & self.drop_after_data:
+            server.transport.abort()  # the reply below goes nowhere: the client sees the connection die
+            return "250 2.0.0 never heard"
+        if set(envelope.rcpt_tos) & self.hang_after_data:
+            await asyncio.sleep(3600)  # cancelled when the controller stops
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if self.drop_every and count % self.drop_every == 0:
             # Close once the 250 below is flushed: the next MAIL meets a dead connection.
             asyncio.get_running_loop().call_soon(server.transport.close)
@@ -130,6 +156,12 @@ class Relay:
     def count(self) -> int:
         with self.lock:
             return len(self.received)
+
+    def message_ids(self, rcpt: str) -> list[str]:
+        """The Message-ID of every copy ``rcpt`` was sent (whose data the relay read), in order."""
+        with self.lock:
+            copies = [r for r in self.received if r.rcpt == rcpt]
+        return [str(r.message()["Message-ID"]) for r in copies]
 
 
 class LocalController(Controller):  # type: ignore[misc]

@@ -6,11 +6,13 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..newsletter.lock import LockedError
-from ..newsletter.send import RunKind, SendReport, send_newsletter
+from ..newsletter.send import OutboxWriteError, RunKind, SendReport, send_newsletter
+from ..store.ledger import LedgerWriteError
 from .common import (
     ExitCode,
     console,
@@ -24,6 +26,9 @@ from .common import (
 )
 
 _QUIET_KINDS = (RunKind.ALREADY_SENT, RunKind.WAITING)
+# The send ledger or a dry run's file could not be written (disk full, file size limit): nothing
+# unsent was recorded as sent; free space and run again. The same code as every other full disk.
+EXIT_CANNOT_WRITE = ExitCode.DISK_FULL
 
 
 @click.command(
@@ -67,9 +72,14 @@ def send(
     been sent, so an hourly cron job is correct. A run after missed ones sends
     only the latest due issue and says so. Deferred (4xx) recipients are
     retried by later runs with back-off; a run killed midway is finished by
-    the next one, with at most one duplicate (the message in flight).
+    the next one, with at most one duplicate (the message in flight, resent
+    with the same Message-ID). A recipient the relay keeps refusing, or whose
+    connection dies after the data twice, is parked after [newsletter]
+    max_attempts and listed; it never holds up the others.
     SMTP settings come from [smtp]; the password only from the environment
     variable [smtp] password_env names; links are signed with $SYNDICATE_SECRET.
+    Exit code 9: the send ledger (or a --dry-run file) could not be written,
+    e.g. the disk is full; nothing unsent was recorded as sent.
     """
     if test_address and (dry_run or out_dir):
         raise click.UsageError("--to sends one test copy; it does not go with --dry-run or --out")
@@ -104,6 +114,9 @@ def send(
         except LockedError as exc:
             err_console.print(f"[yellow]locked:[/yellow] {exc}")
             sys.exit(ExitCode.LOCKED)
+        except (LedgerWriteError, OutboxWriteError) as exc:
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+            sys.exit(EXIT_CANNOT_WRITE)
     if as_json:
         print_json(report.as_json())
     elif not (quiet and report.kind in _QUIET_KINDS):
@@ -135,11 +148,14 @@ def _print_report(report: SendReport) -> None:
         ("sent", report.sent),
         ("skipped", report.skipped),
         ("deferred (retried later)", report.deferred),
+        ("unconfirmed (maybe delivered; retried once later)", report.unconfirmed),
         ("bounced", report.bounced),
-        ("given up", report.failed),
+        ("parked (given up)", report.parked + report.failed),
         ("still to send", report.remaining),
     ):
         table.add_row(label, str(count))
     console.print(table)
+    for line in report.parked_recipients:
+        err_console.print(f"[yellow]parked:[/yellow] {escape(line)}")
     if report.next_retry:
         console.print(f"next retry of deferred recipients after {report.next_retry:%Y-%m-%d %H:%M} UTC")

@@ -25,7 +25,7 @@ from ..model import Issue, Problem, RenderedIssue, Severity
 from ..related import build_related_index
 from ..site import Site
 from ..sources import merged_stream
-from . import archive
+from . import archive, placeholders
 from .checks import GMAIL_CLIP_BYTES, check_rendered
 from .render import RenderOutput, default_environment, render_issue
 from .sample_message import sample_message
@@ -149,8 +149,8 @@ def build_issue(
     folder = newsletter_dir / week
     files: dict[str, bytes | str] = {
         "index.html": rendered.web_html,
-        "email.html": rendered.html,
-        "email.txt": rendered.text,
+        "email.html": placeholders.published(rendered.html),  # the same bytes from every build
+        "email.txt": placeholders.published(rendered.text),
         "message.eml": sample_message(config, rendered, due),
         "issue.json": archive.issue_json(archive.issue_record(issue, rendered, config, due)),
     }

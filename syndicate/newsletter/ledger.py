@@ -14,6 +14,7 @@ from queue import SimpleQueue
 from ..model import RenderedIssue
 from ..store import Store
 from ..store.ledger import DeliveryStatus, RowOutcome
+from . import placeholders
 
 
 def issue_to_json(issue: RenderedIssue) -> str:
@@ -27,13 +28,19 @@ def issue_to_json(issue: RenderedIssue) -> str:
             "text": issue.text,
             "web_html": issue.web_html,
             "story_urls": list(issue.story_urls),
+            # This process's random markers: a later run translates them to its own.
+            "markers": list(placeholders.ALL),
         }
     )
 
 
 def issue_from_json(text: str) -> RenderedIssue:
+    """The stored issue, its markers made this process's (so only the places our templates marked are filled)."""
     data = json.loads(text)
     data["story_urls"] = tuple(data.get("story_urls", ()))
+    rendered_with = data.pop("markers", None) or placeholders.LEGACY
+    for part in ("html", "text"):
+        data[part] = placeholders.translate(data[part], rendered_with)
     return RenderedIssue(**data)
 
 

@@ -160,7 +160,8 @@ class MessageTemplate:
             del part["MIME-Version"]
         # A boundary from the content keeps the bytes reproducible (message.eml is built with this
         # too); quoted-printable bodies write "=" as "=3D", so "=_" can never occur inside them.
-        digest = hashlib.sha256((issue.text + issue.html).encode("utf-8")).hexdigest()[:32]
+        # Hashed with the fixed markers: the random ones differ from process to process.
+        digest = hashlib.sha256(placeholders.published(issue.text + issue.html).encode("utf-8")).hexdigest()[:32]
         skeleton.set_boundary(f"=_syndicate_{digest}")
         data = skeleton.as_bytes(policy=policy.SMTP)
         head, _, body = data.partition(b"\r\n\r\n")

@@ -28,7 +28,10 @@ class SendReport:
     skipped: int = 0
     deferred: int = 0
     bounced: int = 0
-    failed: int = 0
+    failed: int = 0  # given up before parking existed; kept so the JSON shape stays
+    unconfirmed: int = 0  # the connection died after the data: maybe delivered, one retry on a later run
+    parked: int = 0  # given up this run (max_attempts, or unconfirmed twice): see parked_recipients
+    parked_recipients: list[str] = field(default_factory=list)  # "address: why", for the operator
     remaining: int = 0  # still to send after this run (pending or deferred)
     missed_weeks: list[str] = field(default_factory=list)
     next_retry: datetime | None = None
@@ -39,7 +42,7 @@ class SendReport:
     @property
     def partial(self) -> bool:
         """True when some recipients could not be sent to (yet)."""
-        return bool(self.deferred or self.bounced or self.failed or self.error)
+        return bool(self.deferred or self.bounced or self.failed or self.unconfirmed or self.parked or self.error)
 
     def as_json(self) -> dict[str, object]:
         data = asdict(self)

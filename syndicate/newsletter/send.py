@@ -20,9 +20,21 @@ The run, step by step (:func:`send_newsletter`):
 Exactly once, and the one exception: the ledger commits ``in_flight`` before
 a message's data and ``sent`` after the relay's 250 (before the next data). A run killed
 between the two (SIGKILL, power loss) leaves that one row ``in_flight``, and
-the next run sends it again: the recipient may get that one message twice.
+the next run sends it again, with the same Message-ID: the recipient may get
+that one message twice, and their mail client can tell it is the same message.
 Since one connection sends one message at a time, at most one row is ever in
 flight, so a crash costs at most one duplicate, never a lost recipient.
+
+Bounded retries, one recipient never blocking the rest: each message gets one
+SMTP transaction per run. Every attempt counts across runs (it is counted when
+the row is marked in flight, so one cut off by a crash counts too); a 4xx
+reply or a connection lost before the data defers the row with back-off; a
+connection lost after the data (dropped, or silent past ``[smtp] timeout``)
+means "maybe delivered": the row becomes ``unconfirmed`` and one later run
+retries it with the same Message-ID, never more. A row that reaches
+``max_attempts`` (or is unconfirmed a second time) is ``parked`` and reported.
+After any lost connection the run reconnects and goes on with the next
+recipient; only a relay that cannot be reached at all stops the run.
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ from ..config import SmtpConfig
 from ..errors import NewsletterError
 from ..model import RenderedIssue, Subscriber
 from ..site import Site
-from ..store.ledger import DeliveryStatus, RowOutcome
+from ..store.ledger import OPEN_STATUSES, DeliveryStatus, LedgerRow, RowOutcome
 from . import prepare_issue
 from .envelope import Envelope
 from .ledger import LedgerWriter, issue_from_json, issue_to_json
@@ -53,9 +65,17 @@ from .schedule import backoff, missed_weeks, next_due, resolve_week
 from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
 
-__all__ = ["Outcome", "RelayUnavailableError", "Reply", "RunKind", "SendReport", "SmtpRelay", "send_newsletter"]
+__all__ = [
+    "OutboxWriteError",
+    "Outcome",
+    "RelayUnavailableError",
+    "Reply",
+    "RunKind",
+    "SendReport",
+    "SmtpRelay",
+    "send_newsletter",
+]
 
-RECONNECTS_PER_MESSAGE = 3
 DEFERRALS_IN_A_ROW = 25  # then the relay itself is unhappy (throttling, full queue): stop, retry later
 
 
@@ -63,6 +83,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     DEFERRED = "deferred"
     BOUNCED = "bounced"
+    UNCONFIRMED = "unconfirmed"  # the connection died after the data: maybe delivered
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +102,22 @@ class RelayUnavailableError(NewsletterError):
     """The relay cannot be reached, or refuses the sender itself: the run stops, nothing is lost."""
 
 
+class OutboxWriteError(NewsletterError):
+    """A dry run's ``.eml`` file cannot be written (disk full, file size limit, permissions)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: cannot write the dry run's message: {reason}")
+
+
 class _DroppedError(Exception):
-    """The connection went away mid-transaction; reconnect and try the message again."""
+    """The connection went away mid-transaction (or the relay said 421, closing it)."""
+
+    def __init__(self, problem: str, *, after_data: bool = False, first_command: bool = False, code: int = 0) -> None:
+        super().__init__(problem)
+        self.after_data = after_data  # the data went out: the message may have been delivered
+        self.first_command = first_command  # died at MAIL, before any verdict: a stale connection
+        self.code = code
 
 
 def _data_payload(data: bytes) -> bytes:
@@ -179,28 +214,36 @@ class SmtpRelay:
     def deliver(
         self, sender: str, recipient: str, data: bytes, *, before_data: Callable[[], None] | None = None
     ) -> Reply:
-        """Send one message; reconnect and retry when the connection drops.
+        """One SMTP transaction for one message, and the relay's verdict on it.
 
         ``before_data`` runs after the relay has accepted the recipient and
         just before the message data is sent (the ledger's commit hook).
+
+        A lost connection never raises: it is the message's verdict (deferred
+        before the data, unconfirmed after it), and the next message gets a
+        fresh connection. The one exception is a reused connection found dead
+        at its first command (the relay closed it while idle): nothing was
+        said about this message yet, so it is tried once more on a new one.
+        Only a relay that cannot be connected to raises
+        :class:`RelayUnavailableError`.
         """
-        problem = ""
-        for _ in range(RECONNECTS_PER_MESSAGE + 1):
+        for _ in range(2):
             self._pace()
+            reused = self._connection is not None
             self.open()
             assert self._connection is not None
             try:
                 return self._transaction(self._connection, sender, recipient, data, before_data)
             except _DroppedError as exc:
-                problem = str(exc)
                 self._discard()
+                if exc.after_data:
+                    return Reply(Outcome.UNCONFIRMED, exc.code, f"connection lost after the data: {exc}")
+                if not (reused and exc.first_command and not exc.code):
+                    return Reply(Outcome.DEFERRED, exc.code or 421, f"connection lost: {exc}")
             except BaseException:
                 self._discard()  # mid-transaction: a polite QUIT could hang in the DATA phase
                 raise
-        raise RelayUnavailableError(
-            f"SMTP {self.settings.host}:{self.settings.port}: the connection dropped "
-            f"{RECONNECTS_PER_MESSAGE + 1} times in a row ({problem})"
-        )
+        return Reply(Outcome.DEFERRED, 421, "connection lost twice before the relay answered")
 
     def _transaction(
         self,
@@ -210,11 +253,14 @@ class SmtpRelay:
         data: bytes,
         before_data: Callable[[], None] | None,
     ) -> Reply:
+        data_sent = False
+        first_command = True
         try:
             # Addresses were validated on the way in (no CR/LF, no brackets), so they go out as
             # they are: smtplib's mail()/rcpt() would re-parse each one with email.utils.
             connection.putcmd("mail", f"FROM:<{sender}>")
             code, text = connection.getreply()
+            first_command = False
             if code != 250:
                 return self._refused(connection, code, text, sender_refused=True)
             connection.putcmd("rcpt", f"TO:<{recipient}>")
@@ -227,22 +273,28 @@ class SmtpRelay:
                 return self._refused(connection, code, text)
             if before_data is not None:
                 before_data()
+            data_sent = True  # from the first byte on, the relay may deliver it
             connection.send(_data_payload(data))
             code, text = connection.getreply()
             if code == 250:
                 return Reply(Outcome.SENT, code, _reply_text(text))
             return self._refused(connection, code, text, reset=False)
+        except _DroppedError as exc:
+            exc.after_data = data_sent and not exc.code  # a 421 after the data is a verdict: not taken
+            raise
         except smtplib.SMTPServerDisconnected as exc:
-            raise _DroppedError(str(exc) or "connection closed") from None
+            problem = str(exc) or "connection closed"
+            raise _DroppedError(problem, after_data=data_sent, first_command=first_command) from None
         except OSError as exc:  # reset, broken pipe, timeout
-            raise _DroppedError(str(exc)) from None
+            problem = str(exc) or type(exc).__name__
+            raise _DroppedError(problem, after_data=data_sent, first_command=first_command) from None
 
     def _refused(
         self, connection: smtplib.SMTP, code: int, raw: bytes | str, *, sender_refused: bool = False, reset: bool = True
     ) -> Reply:
         text = _reply_text(raw)
         if code == 421 or code < 400:  # 421: the relay is closing the connection; odd codes: start afresh
-            raise _DroppedError(f"{code} {text}")
+            raise _DroppedError(f"{code} {text}", code=code if code >= 400 else 0)
         if sender_refused and code >= 500:
             raise RelayUnavailableError(
                 f"SMTP {self.settings.host}: the sender {sender_or(self.settings)} is refused: {code} {text}"
@@ -257,9 +309,6 @@ class SmtpRelay:
 
 def sender_or(settings: SmtpConfig) -> str:
     return settings.from_ or "(unset [smtp] from)"
-
-
-# --- the run --------------------------------------------------------------------------------------
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -283,8 +332,37 @@ class Sender:
         link = unsubscribe_link(unsubscribe_base(self.config), token)
         return Recipient(email=email, name=name, unsubscribe_url=link, subscriber_id=subscriber_id), token
 
-    def envelope_sender(self, template: MessageTemplate) -> str:
-        return template.sender.addr_spec
+    def envelope_sender(self, template: MessageTemplate, recipient: Recipient) -> str:
+        """The MAIL FROM of one recipient's message: its own VERP address when configured, else the From address."""
+        return self.envelope.return_path(
+            template.sender.addr_spec, recipient.subscriber_id, template.week, recipient.email
+        )
+
+    def outgoing(
+        self,
+        template: MessageTemplate,
+        recipient: Recipient,
+        token: str,
+        *,
+        now: datetime,
+        message_id: str | None = None,
+    ) -> OutgoingMessage:
+        """One recipient's message as it goes to the relay (or to a dry run's file).
+
+        Every path that sends builds its message here, so a step that must
+        see each finished message (DKIM signing of ``data``) goes here too.
+        """
+        data = self.envelope.sign(template.render(recipient, token=token, now=now, message_id=message_id))
+        return OutgoingMessage(self.envelope_sender(template, recipient), recipient.email, data)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One recipient's message: its envelope and its bytes, CRLF line ends, ready for DATA."""
+
+    envelope_sender: str
+    recipient: str
+    data: bytes
 
 
 def send_newsletter(
@@ -309,13 +387,16 @@ def send_newsletter(
     config = site.config
     label, explicit = resolve_week(config, week, moment)
     sender = Sender(site, moment)
-    if test_address is not None:
-        return _send_test(sender, label, test_address, moment)
-    if dry_run or dry_run_dir is not None:
-        folder = Path(dry_run_dir) if dry_run_dir else config.state_dir / "outbox" / label
-        return _dry_run(sender, label, folder, limit, progress)
-    with SendLock(config.state_dir / "send.lock"):
-        return _send_run(sender, label, explicit, limit, progress)
+    # A full disk (or a file size limit) while writing any state of the run is one clear error,
+    # raised before anything unsent could be recorded as sent.
+    with site.store.ledger.writing(f"the state of the {label} send run"):
+        if test_address is not None:
+            return _send_test(sender, label, test_address, moment)
+        if dry_run or dry_run_dir is not None:
+            folder = Path(dry_run_dir) if dry_run_dir else config.state_dir / "outbox" / label
+            return _dry_run(sender, label, folder, limit, progress)
+        with SendLock(config.state_dir / "send.lock"):
+            return _send_run(sender, label, explicit, limit, progress)
 
 
 def _issue_for(sender: Sender, label: str) -> tuple[RenderedIssue | None, bool]:
@@ -338,10 +419,8 @@ def _send_test(sender: Sender, label: str, address: str, now: datetime) -> SendR
     recipient, token = sender.recipient(0, email, "")
     relay = SmtpRelay(sender.config.smtp)
     try:
-        data = sender.envelope.sign(template.render(recipient, token=token, now=now))
-        reply = relay.deliver(
-            sender.envelope.return_path(sender.envelope_sender(template), 0, "test", email), email, data
-        )
+        message = sender.outgoing(template, recipient, token, now=now)
+        reply = relay.deliver(message.envelope_sender, message.recipient, message.data)
     finally:
         relay.close()
     report = SendReport(label, RunKind.TEST, f"test copy of {label} to {email}: {reply}", connections=1)
@@ -349,6 +428,8 @@ def _send_test(sender: Sender, label: str, address: str, now: datetime) -> SendR
         report.sent = 1
     elif reply.outcome is Outcome.DEFERRED:
         report.deferred = 1
+    elif reply.outcome is Outcome.UNCONFIRMED:
+        report.unconfirmed = 1
     else:
         report.bounced = 1
     return report
@@ -372,9 +453,11 @@ def _dry_run(sender: Sender, label: str, folder: Path, limit: int | None, progre
     for done, subscriber in enumerate(subscribers, 1):
         recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
         safe = "".join(c if c.isalnum() or c in "@._-" else "_" for c in subscriber.email)
-        write_atomic(
-            folder / f"{subscriber.id:07d}-{safe}.eml", template.render(recipient, token=token, now=sender.now)
-        )
+        path = folder / f"{subscriber.id:07d}-{safe}.eml"
+        try:
+            write_atomic(path, sender.outgoing(template, recipient, token, now=sender.now).data)
+        except OSError as exc:  # ENOSPC, EFBIG, EACCES: write_atomic left no partial file behind
+            raise OutboxWriteError(path, exc.strerror or str(exc)) from None
         if progress:
             progress(done, len(subscribers))
     return SendReport(
@@ -459,21 +542,26 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 if subscriber is not None:
                     backlog.append(RowOutcome(row.subscriber_id, DeliveryStatus.SKIPPED, reason))
                 report.skipped += 1
+            elif row.attempts >= nl.max_attempts:
+                # Cut off by crashes (or relay trouble) max_attempts times: give up rather than try for ever.
+                why = row.last_reply or "each attempt was cut off before the relay answered"
+                backlog.append(_park(row.subscriber_id, subscriber.email, f"{_attempts(row.attempts)}: {why}", report))
             else:
                 recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
-                message_id = template.message_id(recipient)
-                data = template.render(recipient, token=token, now=datetime.now(UTC), message_id=message_id)
-                data = sender.envelope.sign(data)
+                # Every attempt at one recipient's copy is the same message, with the Message-ID of
+                # the first: a copy that may have gone out already (a run died with it in flight, or
+                # the connection died after its data) and its resend are then one message to the
+                # recipient's mail client.
+                message_id = row.message_id or template.message_id(recipient)
+                message = sender.outgoing(template, recipient, token, now=datetime.now(UTC), message_id=message_id)
                 # One commit records the previous outcomes and marks this message in flight; it runs
                 # while the relay answers MAIL and RCPT, and the data waits for it (before_data).
                 writer.submit(backlog, (subscriber.id, message_id))
                 backlog = []
-                return_path = sender.envelope.return_path(
-                    template.sender.addr_spec, subscriber.id, label, subscriber.email
-                )
-                reply = relay.deliver(return_path, subscriber.email, data, before_data=writer.wait)
-                backlog.append(_outcome(sender, subscriber.id, row.attempts, reply, report))
-                deferrals = deferrals + 1 if reply.outcome is Outcome.DEFERRED else 0
+                reply = relay.deliver(message.envelope_sender, message.recipient, message.data, before_data=writer.wait)
+                backlog.append(_outcome(sender, row, subscriber.email, reply, report))
+                unanswered = reply.outcome in (Outcome.DEFERRED, Outcome.UNCONFIRMED)
+                deferrals = deferrals + 1 if unanswered else 0
                 if deferrals >= DEFERRALS_IN_A_ROW:
                     raise RelayUnavailableError(
                         f"the relay deferred {deferrals} messages in a row (last: {reply}); "
@@ -493,18 +581,35 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
     return report
 
 
-def _outcome(sender: Sender, subscriber_id: int, attempts: int, reply: Reply, report: SendReport) -> RowOutcome:
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
+def _park(subscriber_id: int, email: str, why: str, report: SendReport) -> RowOutcome:
+    report.parked += 1
+    report.parked_recipients.append(f"{email}: {why}")
+    return RowOutcome(subscriber_id, DeliveryStatus.PARKED, f"parked after {why}")
+
+
+def _outcome(sender: Sender, row: LedgerRow, email: str, reply: Reply, report: SendReport) -> RowOutcome:
     nl, now = sender.config.newsletter, sender.now
+    subscriber_id = row.subscriber_id
     if reply.outcome is Outcome.SENT:
         report.sent += 1
         return RowOutcome(subscriber_id, DeliveryStatus.SENT, str(reply))
     if reply.outcome is Outcome.BOUNCED:
         report.bounced += 1
         return RowOutcome(subscriber_id, DeliveryStatus.BOUNCED, str(reply))
-    tries = attempts + 1
+    tries = row.attempts + 1  # this attempt was counted when it was marked in flight
+    if reply.outcome is Outcome.UNCONFIRMED:
+        if row.unconfirmed >= 1 or tries >= nl.max_attempts:
+            # Maybe delivered twice already: a third copy is worse than asking a human.
+            return _park(subscriber_id, email, f"{_attempts(tries)}, data sent without a verdict: {reply}", report)
+        report.unconfirmed += 1
+        retry_at = now + backoff(tries, nl.retry_minutes)
+        return RowOutcome(subscriber_id, DeliveryStatus.UNCONFIRMED, str(reply), retry_at, unconfirmed=True)
     if tries >= nl.max_attempts:
-        report.failed += 1
-        return RowOutcome(subscriber_id, DeliveryStatus.FAILED, f"gave up after {tries} tries: {reply}")
+        return _park(subscriber_id, email, f"{_attempts(tries)}: {reply}", report)
     report.deferred += 1
     return RowOutcome(subscriber_id, DeliveryStatus.DEFERRED, str(reply), now + backoff(tries, nl.retry_minutes))
 
@@ -513,7 +618,5 @@ def _finish_report(sender: Sender, report: SendReport) -> None:
     ledger = sender.site.store.ledger
     ledger.close_issue_if_done(report.week, sender.now)
     counts = ledger.counts(report.week)
-    report.remaining = sum(
-        counts.get(status, 0) for status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.DEFERRED)
-    )
+    report.remaining = sum(counts.get(status, 0) for status in OPEN_STATUSES)
     report.next_retry = ledger.next_retry(report.week)

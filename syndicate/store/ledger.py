@@ -6,16 +6,27 @@ active subscriber. Each message then moves ``pending -> in_flight -> sent``
 before the next SMTP command, so a run killed at any point leaves at most one
 row ``in_flight``: the one message that may have been delivered without the
 ledger knowing. The next run sends it again (the documented at-most-one
-duplicate) and everything still ``pending``.
+duplicate, with the same Message-ID) and everything still ``pending``.
+
+Retries are bounded across runs: ``attempts`` counts every time a row was
+marked ``in_flight`` (so an attempt cut off by a crash counts too), and a row
+that reaches ``max_attempts`` is ``parked``: given up, reported, and never
+again in a run's way. A connection that died after the message data went out
+leaves the row ``unconfirmed`` (maybe delivered): one later run retries it with
+the same Message-ID, and a second such death parks it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 
+from ..errors import StoreError
 from .database import Database, Migration
 
 MIGRATIONS: list[Migration] = [
@@ -42,6 +53,12 @@ MIGRATIONS: list[Migration] = [
         )
         """,  # no index on status: each send commits one row change, and an index would double its pages
     ),
+    (
+        # How many times this row's data went out without the relay's verdict (a connection
+        # that died after DATA): "maybe delivered" is retried once, never more.
+        "ledger_0002_h10_unconfirmed_data",
+        "ALTER TABLE send_ledger ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0",
+    ),
 ]
 
 
@@ -52,10 +69,18 @@ class DeliveryStatus(StrEnum):
     DEFERRED = "deferred"  # a 4xx reply: retried by a later run after next_attempt_at
     BOUNCED = "bounced"  # a 5xx reply: a hard bounce
     SKIPPED = "skipped"  # unsubscribed or suppressed after the audience was fixed
-    FAILED = "failed"  # deferred too many times: given up
+    FAILED = "failed"  # deferred too many times: given up (rows written before parking existed)
+    UNCONFIRMED = "unconfirmed"  # the connection died after the data: maybe delivered, retried once later
+    PARKED = "parked"  # max_attempts reached, or unconfirmed twice: given up, reported, never blocks a run
 
 
-OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.DEFERRED)
+OPEN_STATUSES = (
+    DeliveryStatus.PENDING,
+    DeliveryStatus.IN_FLIGHT,
+    DeliveryStatus.DEFERRED,
+    DeliveryStatus.UNCONFIRMED,
+)
+_OPEN_SQL = "('pending', 'in_flight', 'deferred', 'unconfirmed')"
 
 
 def _stamp(moment: datetime) -> str:
@@ -71,6 +96,7 @@ class RowOutcome:
     status: DeliveryStatus
     reply: str = ""
     next_attempt_at: datetime | None = None
+    unconfirmed: bool = False  # the data went out without a verdict: count it towards the one retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +115,59 @@ class LedgerRow:
     attempts: int
     next_attempt_at: datetime | None
     last_reply: str
+    message_id: str = ""  # the Message-ID of the last attempt: a resend of a maybe-delivered message reuses it
+    unconfirmed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedRow:
+    subscriber_id: int
+    email: str
+    attempts: int
+    last_reply: str
+
+
+class LedgerWriteError(StoreError):
+    """SQLite could not write the state database during a send (disk full, file size limit, I/O error).
+
+    Raised before the message the step was for is sent, so nothing is ever
+    recorded as sent that was not; the run stops, and the next one resumes.
+    """
+
+    def __init__(self, path: Path, action: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: cannot record {action}: {reason} (is the disk full?)")
+
+
+# SQLite's primary result codes for "the write did not happen": a full disk is SQLITE_FULL, a file
+# size limit (EFBIG) and most other failed writes are SQLITE_IOERR (extended codes keep it in the low byte).
+_SQLITE_IOERR = 10
+_SQLITE_FULL = 13
 
 
 class SendLedger:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    @contextmanager
+    def writing(self, action: str) -> Iterator[None]:
+        """Turn a failed write of the state database inside the block into :class:`LedgerWriteError`.
+
+        The operator needs the file's name and one line, not a traceback; a
+        send run wraps everything it does (the related cache, the stored
+        issue, the ledger) in this. Other SQLite errors pass through as they are.
+        """
+        try:
+            yield
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in (_SQLITE_IOERR, _SQLITE_FULL):
+                raise
+            connection = self._db.connection
+            if connection.in_transaction:  # a failed COMMIT can leave it open
+                with suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+            raise LedgerWriteError(self._db.path, action, str(exc)) from None
 
     def issue(self, week: str) -> IssueRecord | None:
         rows = self._db.query(
@@ -122,7 +196,7 @@ class SendLedger:
     def open_issue(self, week: str, subject: str, rendered: str, subscriber_ids: Sequence[int], now: datetime) -> int:
         """Record the issue (once) and enqueue subscribers not yet in its ledger; return how many were added."""
         stamp = _stamp(now)
-        with self._db.transaction() as db:
+        with self.writing(f"the issue {week} in the send ledger"), self._db.transaction() as db:
             db.execute(
                 "INSERT INTO newsletter_issues (week, subject, rendered, opened_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(week) DO NOTHING",
@@ -139,11 +213,11 @@ class SendLedger:
         return int(after - before)
 
     def rows_to_send(self, week: str, now: datetime) -> list[LedgerRow]:
-        """Rows a run should try now: pending, in flight (a run died), and deferred ones whose wait is over."""
+        """Rows a run should try now: pending, in flight (a run died), and deferred or unconfirmed ones now due."""
         rows = self._db.query(
-            "SELECT week, subscriber_id, status, attempts, next_attempt_at, last_reply FROM send_ledger "
-            "WHERE week = ? AND (status IN ('pending', 'in_flight') "
-            "OR (status = 'deferred' AND next_attempt_at <= ?)) ORDER BY subscriber_id",
+            "SELECT week, subscriber_id, status, attempts, next_attempt_at, last_reply, message_id, unconfirmed "
+            "FROM send_ledger WHERE week = ? AND (status IN ('pending', 'in_flight') "
+            "OR (status IN ('deferred', 'unconfirmed') AND next_attempt_at <= ?)) ORDER BY subscriber_id",
             (week, _stamp(now)),
         )
         return [
@@ -154,13 +228,27 @@ class SendLedger:
                 r["attempts"],
                 datetime.fromisoformat(r["next_attempt_at"]) if r["next_attempt_at"] else None,
                 r["last_reply"],
+                r["message_id"],
+                r["unconfirmed"],
             )
             for r in rows
         ]
 
+    def parked(self, week: str) -> list[ParkedRow]:
+        """The recipients given up for ``week``, with why: what an operator looks into."""
+        rows = self._db.query(
+            "SELECT l.subscriber_id, COALESCE(s.email, '') AS email, l.attempts, l.last_reply "
+            "FROM send_ledger l LEFT JOIN subscribers s ON s.id = l.subscriber_id "
+            "WHERE l.week = ? AND l.status = 'parked' ORDER BY l.subscriber_id",
+            (week,),
+        )
+        return [ParkedRow(r["subscriber_id"], r["email"], r["attempts"], r["last_reply"]) for r in rows]
+
     def next_retry(self, week: str) -> datetime | None:
         rows = self._db.query(
-            "SELECT MIN(next_attempt_at) AS at FROM send_ledger WHERE week = ? AND status = 'deferred'", (week,)
+            "SELECT MIN(next_attempt_at) AS at FROM send_ledger "
+            "WHERE week = ? AND status IN ('deferred', 'unconfirmed')",
+            (week,),
         )
         at = rows[0]["at"] if rows else None
         return datetime.fromisoformat(at) if at else None
@@ -187,17 +275,18 @@ class SendLedger:
         before that message's data is sent, so a crash leaves it to be resent.
         """
         stamp = _stamp(now)
-        with self._db.transaction() as db:
+        with self.writing(f"a send step of {week} in the send ledger"), self._db.transaction() as db:
             if finished:
                 db.executemany(
-                    "UPDATE send_ledger SET status = ?, last_reply = ?, next_attempt_at = ?, changed_at = ? "
-                    "WHERE week = ? AND subscriber_id = ?",
+                    "UPDATE send_ledger SET status = ?, last_reply = ?, next_attempt_at = ?, changed_at = ?, "
+                    "unconfirmed = unconfirmed + ? WHERE week = ? AND subscriber_id = ?",
                     [
                         (
                             o.status.value,
                             o.reply[:500],
                             _stamp(o.next_attempt_at) if o.next_attempt_at else None,
                             stamp,
+                            int(o.unconfirmed),
                             week,
                             o.subscriber_id,
                         )
@@ -213,9 +302,9 @@ class SendLedger:
 
     def close_issue_if_done(self, week: str, now: datetime) -> bool:
         """Mark the issue complete when no row is left open; return whether it is complete."""
-        with self._db.transaction() as db:
+        with self.writing(f"the end of {week} in the send ledger"), self._db.transaction() as db:
             open_rows = db.execute(
-                "SELECT COUNT(*) FROM send_ledger WHERE week = ? AND status IN ('pending', 'in_flight', 'deferred')",
+                f"SELECT COUNT(*) FROM send_ledger WHERE week = ? AND status IN {_OPEN_SQL}",
                 (week,),
             ).fetchone()[0]
             if open_rows:
