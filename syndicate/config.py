@@ -247,6 +247,16 @@ class NewsletterConfig:
     image_aspect: str = field(
         default="16:9", metadata=_doc("Width:height of the space kept for story images, e.g. '3:2'.", _aspect)
     )
+    subscribe_url: str = field(
+        default="", metadata=_doc("Public URL of the sign-up endpoint (default: <site url>/subscribe).")
+    )
+    confirm_url: str = field(
+        default="", metadata=_doc("Public URL of the sign-up confirmation page (default: <site url>/confirm).")
+    )
+    confirm_hours: int = field(default=48, metadata=_doc("Hours a sign-up confirmation link stays valid.", _positive))
+    signups_per_ip_hour: int = field(
+        default=20, metadata=_doc("Sign-up requests one client address may make per hour.", _positive)
+    )
 
 
 @dataclass(frozen=True)

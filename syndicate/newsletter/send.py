@@ -51,6 +51,7 @@ from .report import Progress, RunKind, SendReport
 from .schedule import backoff, missed_weeks, next_due, resolve_week
 from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
+from .variants import text_only
 
 __all__ = ["Outcome", "RelayUnavailableError", "Reply", "RunKind", "SendReport", "SmtpRelay", "send_newsletter"]
 
@@ -421,7 +422,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
         return SendReport(label, RunKind.EMPTY, f"{label} has no stories: no issue to send", missed_weeks=missed)
     if not opened or explicit:
         # The audience is fixed when the issue first goes out; an explicit --week also adds newcomers.
-        active = [s.id for s in store.subscribers.all() if s.active and s.bounces < nl.max_bounces]
+        active = [s.id for s in store.subscribers.receiving(now, nl.max_bounces)]  # paused readers wait
         ledger.open_issue(label, issue.subject, issue_to_json(issue), active, now)
     rows = ledger.rows_to_send(label, now)
     report = SendReport(label, RunKind.SENT, missed_weeks=missed)
@@ -458,6 +459,8 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
                 message_id = template.message_id(recipient)
                 data = template.render(recipient, token=token, now=datetime.now(UTC), message_id=message_id)
+                if subscriber.plain_text:
+                    data = text_only(data)  # the reader chose plain text on the preferences page
                 # One commit records the previous outcomes and marks this message in flight; it runs
                 # while the relay answers MAIL and RCPT, and the data waits for it (before_data).
                 writer.submit(backlog, (subscriber.id, message_id))

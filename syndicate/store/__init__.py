@@ -11,13 +11,14 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from . import articles, entries, ledger, outputs, related, sources, subscribers
+from . import articles, entries, ledger, outputs, related, signups, sources, subscribers
 from .articles import ArticleCache
 from .database import Database, Migration
 from .entries import OutsideEntries, StoredEntry
 from .ledger import SendLedger
 from .outputs import OutputFingerprints
 from .related import RelatedFeatureCache
+from .signups import SignupTable
 from .sources import SourceHealthTable
 from .subscribers import SubscriberTable
 
@@ -28,6 +29,7 @@ ALL_MIGRATIONS: list[Migration] = [
     *entries.MIGRATIONS,
     *related.MIGRATIONS,
     *subscribers.MIGRATIONS,
+    *signups.MIGRATIONS,
     *ledger.MIGRATIONS,
 ]
 
@@ -53,6 +55,10 @@ class Store:
     @cached_property
     def subscribers(self) -> SubscriberTable:
         return SubscriberTable(self.db)
+
+    @cached_property
+    def signups(self) -> SignupTable:
+        return SignupTable(self.db)
 
     @cached_property
     def ledger(self) -> SendLedger:
@@ -83,6 +89,7 @@ __all__ = [
     "OutsideEntries",
     "RelatedFeatureCache",
     "SendLedger",
+    "SignupTable",
     "SourceHealthTable",
     "Store",
     "StoredEntry",
