@@ -21,6 +21,7 @@ def text_only(data: bytes) -> bytes:
     body = message.get_body(preferencelist=("plain",))
     if body is None or not message.is_multipart():
         return data
-    text = body.get_content()
+    text = body.get_content().replace("\r\n", "\n")
+    message.clear_content()  # drops the multipart Content-Type and both parts, keeps every other header
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     return message.as_bytes(policy=policy.SMTP)
