@@ -132,7 +132,11 @@ def import_subscribers(table: SubscriberTable, path: str | Path, signups: Signup
         forgotten = signups.forgotten([email for email, _ in rows])
         for email in sorted(forgotten):
             report.problems.append(
-                Problem(str(source), f"{email} asked to be forgotten: skipped (they can sign up again themselves)")
+                Problem(
+                    str(source),
+                    f"{email} asked to be forgotten: skipped (they can sign up again themselves)",
+                    Severity.WARNING,
+                )
             )
         report.forgotten = len(forgotten)
         rows = [row for row in rows if row[0] not in forgotten]
