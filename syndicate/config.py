@@ -257,6 +257,10 @@ class NewsletterConfig:
     signups_per_ip_hour: int = field(
         default=20, metadata=_doc("Sign-up requests one client address may make per hour.", _positive)
     )
+    client_ip_header: str = field(
+        default="",
+        metadata=_doc("Header your reverse proxy sets to the client's address, e.g. X-Forwarded-For (empty: none)."),
+    )
 
 
 @dataclass(frozen=True)

@@ -186,3 +186,18 @@ def test_stats_show_the_lists_health_and_growth(served: Served, relay: Relay) ->
     assert text.exit_code == 0 and "bounced 1" in text.output and "growth per week" in text.output
     listing = runner.invoke(main, ["subscribers", "list", "--site", str(served.site_dir)])
     assert "reader0@example.net" in listing.output and "unsubscribed 1" in listing.output
+
+
+def test_a_dry_run_shows_the_choices_too(served: Served, relay: Relay) -> None:
+    links = _setup(served, relay)
+    served.clock.now = AFTER_DUE
+    post(served, links["reader0@example.net"], preference="pause", weeks="4")
+    post(served, links["reader1@example.net"], preference="format", plain_text="1")
+    (served.site_dir / "content" / "w48.md").write_text("---\ntitle: Next\ndate: 2026-11-24 10:00\n---\nBody.\n")
+    served.site.reload()
+    folder = served.site_dir / "outbox"
+    send_newsletter(served.site, week=NEXT_WEEK, now=AFTER_DUE + timedelta(days=7), dry_run_dir=folder)
+    written = {path.name.split("-", 1)[1]: path.read_bytes() for path in folder.glob("*.eml")}
+    assert sorted(written) == [f"reader{n}@example.net.eml" for n in (1, 2, 3, 4)]
+    assert b"Content-Type: text/plain" in written["reader1@example.net.eml"].split(b"\r\n\r\n", 1)[0]
+    assert b"multipart/alternative" in written["reader2@example.net.eml"]

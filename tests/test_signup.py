@@ -317,3 +317,38 @@ def test_site_level_unsubscribe_app_serves_sign_up_routes(served: Served) -> Non
     status, _ = call(app, "/subscribe", b"", method="GET")
     assert status.startswith("200")
     assert set(app.routes) >= {"/subscribe", "/confirm", "/preferences", "/unsubscribe"}
+
+
+@pytest.fixture
+def proxied(make_site: SiteFactory, relay: Relay, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("SYNDICATE_SECRET", SECRET)
+    yield from serve(make_site, relay, extra='signups_per_ip_hour = 2\nclient_ip_header = "X-Forwarded-For"')
+
+
+def test_behind_a_proxy_the_limit_is_per_forwarded_client(proxied: Served) -> None:
+    def ask(n: int, forwarded: str) -> str:
+        status, _ = call_with_header(proxied.app, form(email=f"reader{n}@example.net"), forwarded)
+        return status.split()[0]
+
+    # Two readers behind one proxy (same REMOTE_ADDR) have a limit each; a forged first entry changes nothing.
+    assert [ask(n, "203.0.113.7") for n in range(3)] == ["200", "200", "429"]
+    assert [ask(n, "spoofed, 198.51.100.9") for n in range(3, 6)] == ["200", "200", "429"]
+
+
+def call_with_header(app: Any, body: bytes, forwarded: str) -> tuple[str, bytes]:
+    seen: dict[str, str] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"] = status
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/subscribe",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "REMOTE_ADDR": "10.0.0.1",
+        "HTTP_X_FORWARDED_FOR": forwarded,
+        "wsgi.input": io.BytesIO(body),
+    }
+    out = b"".join(app(environ, start_response))
+    return seen["status"], out

@@ -359,8 +359,7 @@ def _dry_run(sender: Sender, label: str, folder: Path, limit: int | None, progre
         ids = [row.subscriber_id for row in store.ledger.rows_to_send(label, sender.now)]
         subscribers = [s for s in store.subscribers.by_ids(ids).values() if s.active]
     else:
-        subscribers = store.subscribers.all()
-        subscribers = [s for s in subscribers if s.active]
+        subscribers = store.subscribers.receiving(sender.now, sender.config.newsletter.max_bounces)  # as a run would
     subscribers.sort(key=lambda s: s.id)
     if limit is not None:
         subscribers = subscribers[:limit]
@@ -368,9 +367,8 @@ def _dry_run(sender: Sender, label: str, folder: Path, limit: int | None, progre
     for done, subscriber in enumerate(subscribers, 1):
         recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
         safe = "".join(c if c.isalnum() or c in "@._-" else "_" for c in subscriber.email)
-        write_atomic(
-            folder / f"{subscriber.id:07d}-{safe}.eml", template.render(recipient, token=token, now=sender.now)
-        )
+        data = template.render(recipient, token=token, now=sender.now)
+        write_atomic(folder / f"{subscriber.id:07d}-{safe}.eml", text_only(data) if subscriber.plain_text else data)
         if progress:
             progress(done, len(subscribers))
     return SendReport(

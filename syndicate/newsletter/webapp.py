@@ -72,7 +72,7 @@ class Request:
     raw: bytes = b""
 
     @classmethod
-    def from_environ(cls, environ: dict[str, Any]) -> Request:
+    def from_environ(cls, environ: dict[str, Any], client_header: str = "") -> Request:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         query_string = str(environ.get("QUERY_STRING", ""))
         query = {k: v[0][:MAX_FIELD] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
@@ -96,7 +96,7 @@ class Request:
             query=query,
             form=form,
             is_json=is_json,
-            client=str(environ.get("REMOTE_ADDR", ""))[:64],
+            client=_client_address(environ, client_header),
             query_string=query_string,
             raw=body,
         )
@@ -111,6 +111,21 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
+
+
+def _client_address(environ: dict[str, Any], header: str) -> str:
+    """Who is asking, for the per-client limit.
+
+    Behind a reverse proxy every request comes from the proxy, so the site
+    names the header the proxy sets; its last entry is the one the proxy
+    itself added (earlier ones are whatever the client claimed).
+    """
+    if header:
+        forwarded = str(environ.get("HTTP_" + header.upper().replace("-", "_"), ""))
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    return str(environ.get("REMOTE_ADDR", ""))[:64]
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -153,7 +168,7 @@ class SubscriptionApp:
     # --- WSGI --------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        request = Request.from_environ(environ)
+        request = Request.from_environ(environ, self.config.newsletter.client_ip_header)
         if request.method not in ("GET", "HEAD", "POST"):
             response = self.page("405 Method Not Allowed", "Not allowed", ["Use GET or POST."])
             response.headers.append(("Allow", "GET, HEAD, POST"))
