@@ -127,3 +127,26 @@ def test_forgotten_matches_any_letter_case_and_only_that_address(local: str) -> 
     table.forget(address, datetime(2026, 11, 20, tzinfo=UTC))
     assert table.forgotten([address.upper(), "other" + address]) == {address.upper()}
     db.close()
+
+
+def test_a_state_database_from_before_consent_records_migrates_and_keeps_its_list(make_site: SiteFactory) -> None:
+    from syndicate.store import ALL_MIGRATIONS
+    from syndicate.store.database import Database
+
+    site_dir = make_site({})
+    new = ("subscribers_0002_consent_and_preferences", "signups_0001_double_opt_in")
+    old = [m for m in ALL_MIGRATIONS if m[0] not in new]
+    path = site_dir / ".syndicate" / "state.sqlite3"
+    db = Database(path, old)  # the schema as main had it
+    db.execute(
+        "INSERT INTO subscribers (email, email_key, name, created_at, changed_at) VALUES (?, ?, ?, ?, ?)",
+        ("old@example.net", "old@example.net", "Old", "2026-01-05T10:00:00+00:00", "2026-01-05T10:00:00+00:00"),
+    )
+    db.close()
+    with syndicate.Site.open(site_dir) as site:
+        [subscriber] = site.store.subscribers.all()
+    assert subscriber.email == "old@example.net" and subscriber.active
+    assert subscriber.consent_method == "" and subscriber.confirmed_at is None  # unknown, and said so
+    assert not subscriber.plain_text and subscriber.paused_until is None
+    row = export(site_dir)[0]
+    assert row["email"] == "old@example.net" and row["consent_method"] == ""
