@@ -150,3 +150,11 @@ def test_a_state_database_from_before_consent_records_migrates_and_keeps_its_lis
     assert not subscriber.plain_text and subscriber.paused_until is None
     row = export(site_dir)[0]
     assert row["email"] == "old@example.net" and row["consent_method"] == ""
+
+
+def test_unconfirmed_sign_ups_are_erased_after_thirty_days(served: Served, relay: Relay) -> None:
+    served.request("/subscribe", urlencode({"email": "never.confirmed@example.net"}).encode())
+    assert "never.confirmed" in _all_text_in(served.site.config.database_path)
+    served.clock.advance(days=30, seconds=1)
+    served.request("/subscribe", urlencode({"email": "someone.else@example.net"}).encode())
+    assert "never.confirmed" not in _all_text_in(served.site.config.database_path)

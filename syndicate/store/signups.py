@@ -15,7 +15,7 @@ import hashlib
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from .database import Database, Migration
 from .subscribers import email_key
@@ -53,8 +53,14 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+# Unconfirmed requests are kept this long (well past any link's life), then erased: the
+# address of someone who never confirmed is not ours to keep.
+UNCONFIRMED_KEPT = timedelta(days=30)
+
+
 def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+    # Always UTC, so stamps compare correctly as text in SQL whatever clock the caller passed.
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,9 @@ class SignupTable:
         ip_bucket = "ip:" + client
         with self._db.transaction() as db:
             db.execute("DELETE FROM signup_attempts WHERE at < ?", (_stamp(now - max(limits.window, timedelta(1))),))
+            db.execute(
+                "DELETE FROM signups WHERE confirmed_at IS NULL AND requested_at < ?", (_stamp(now - UNCONFIRMED_KEPT),)
+            )
             tries = db.execute(
                 "SELECT COUNT(*) FROM signup_attempts WHERE bucket = ? AND at >= ?", (ip_bucket, since)
             ).fetchone()[0]
