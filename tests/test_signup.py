@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 import sys
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -23,7 +27,7 @@ from conftest import SiteFactory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from signup_server import AFTER_DUE, SECRET, SIGNUP_TIME, Served, confirmation_link, messages_to, serve, served
-from smtp_relay import WEEK, Relay, relay
+from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config
 
 import syndicate
 from syndicate.cli import main
@@ -352,3 +356,49 @@ def call_with_header(app: Any, body: bytes, forwarded: str) -> tuple[str, bytes]
     }
     out = b"".join(app(environ, start_response))
     return seen["status"], out
+
+
+_SERVER_PROCESS = """
+import sys
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+from syndicate.newsletter.unsubscribe import make_app
+
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+server = make_server("127.0.0.1", 0, make_app(sys.argv[1]), handler_class=Quiet)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+def test_two_server_processes_racing_still_send_one_confirmation(
+    make_site: SiteFactory, relay: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limits live in the state database: two processes answering at once agree on them."""
+    site_dir = make_site(ARTICLES, config=site_config(relay.port, extra="signups_per_ip_hour = 100000"))
+    syndicate.Site.open(site_dir).close()  # migrate once, before the processes race
+    env = {**os.environ, "SYNDICATE_SECRET": SECRET}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SERVER_PROCESS, str(site_dir)], stdout=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(2)
+    ]
+    try:
+        ports = [int(p.stdout.readline()) for p in processes if p.stdout is not None]
+
+        def ask(n: int) -> int:
+            url = f"http://127.0.0.1:{ports[n % 2]}/subscribe"
+            with urllib.request.urlopen(url, data=form(email=ADDRESS), timeout=30) as response:
+                return int(response.status)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(ask, range(200)))
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+    assert set(statuses) == {200}
+    assert len(messages_to(relay, ADDRESS)) == 1
