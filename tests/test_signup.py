@@ -402,3 +402,30 @@ def test_two_server_processes_racing_still_send_one_confirmation(
             process.wait(timeout=10)
     assert set(statuses) == {200}
     assert len(messages_to(relay, ADDRESS)) == 1
+
+
+def test_a_new_route_is_one_line_and_sees_headers_and_the_raw_body(served: Served) -> None:
+    from syndicate.newsletter.webapp import Request, Response
+
+    seen: list[Request] = []
+
+    def hook(request: Request) -> Response:
+        seen.append(request)
+        return Response("204 No Content", b"", "text/plain")
+
+    served.app.routes["/webhooks/example"] = hook
+    req = urllib.request.Request(
+        served.base + "/webhooks/example", data=b'{"event": "x"}', method="POST", headers={"X-Signature": "abc"}
+    )
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as response:
+        assert response.status == 204
+    [request] = seen
+    assert request.raw == b'{"event": "x"}' and request.headers["x-signature"] == "abc"
+    assert request.headers["content-type"] == "application/json"
+
+
+def test_an_oversized_body_is_refused_whole(served: Served, relay: Relay) -> None:
+    body = form(email=ADDRESS, name="x" * (1024 * 1024))
+    assert served.request("/subscribe", body)[0] == 413
+    assert relay.count() == 0

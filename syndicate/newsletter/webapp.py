@@ -45,7 +45,7 @@ from .templates import template_dirs, template_environment
 from .unsubscribe import InvalidTokenError, TokenSigner, check_token, unsubscribe_with_token
 
 StartResponse = Callable[..., Any]
-MAX_BODY = 64 * 1024
+MAX_BODY = 1024 * 1024  # room for a webhook's batch of events; a sign-up form is a few hundred bytes
 MAX_FIELD = 1000  # characters of any one form field we look at
 
 _SECURITY_HEADERS = [
@@ -70,6 +70,7 @@ class Request:
     client: str
     query_string: str
     raw: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names, for handlers that verify signatures
 
     @classmethod
     def from_environ(cls, environ: dict[str, Any], client_header: str = "") -> Request:
@@ -99,6 +100,7 @@ class Request:
             client=_client_address(environ, client_header),
             query_string=query_string,
             raw=body,
+            headers=_headers(environ),
         )
 
 
@@ -126,6 +128,21 @@ def _client_address(environ: dict[str, Any], header: str) -> str:
         if last:
             return last[:64]
     return str(environ.get("REMOTE_ADDR", ""))[:64]
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    out = {key[5:].replace("_", "-").lower(): str(value) for key, value in environ.items() if key.startswith("HTTP_")}
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            out[key.replace("_", "-").lower()] = str(environ[key])
+    return out
+
+
+def _body_too_large(environ: dict[str, Any]) -> bool:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY
+    except ValueError:
+        return False
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -168,6 +185,10 @@ class SubscriptionApp:
     # --- WSGI --------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if _body_too_large(environ):
+            # Refused whole rather than cut short: a truncated body would be parsed as something else.
+            response = self.page("413 Content Too Large", "Too large", ["The request body is too large."])
+            return self._send(response, start_response, str(environ.get("REQUEST_METHOD", "")).upper())
         request = Request.from_environ(environ, self.config.newsletter.client_ip_header)
         if request.method not in ("GET", "HEAD", "POST"):
             response = self.page("405 Method Not Allowed", "Not allowed", ["Use GET or POST."])
@@ -175,6 +196,10 @@ class SubscriptionApp:
         else:
             handler = self.routes.get(request.path.rstrip("/") or "/", self.fallback)
             response = handler(request)
+        return self._send(response, start_response, request.method)
+
+    @staticmethod
+    def _send(response: Response, start_response: StartResponse, method: str) -> list[bytes]:
         headers = [
             ("Content-Type", response.content_type),
             ("Content-Length", str(len(response.body))),
@@ -182,7 +207,7 @@ class SubscriptionApp:
             *response.headers,
         ]
         start_response(response.status, headers)
-        return [] if request.method == "HEAD" else [response.body]
+        return [] if method == "HEAD" else [response.body]
 
     # --- pages -------------------------------------------------------------------------------
 
