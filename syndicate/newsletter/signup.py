@@ -25,7 +25,7 @@ from ..config import Config
 from ..errors import NewsletterError
 from ..model import Subscriber
 from ..store import Store
-from ..store.signups import Signup, SignupLimits
+from ..store.signups import RATE_LIMITED, Signup, SignupLimits
 from .message import sender_address
 from .subscribers import clean_name, normalize_address
 from .templates import template_dirs, template_environment
@@ -148,7 +148,7 @@ def request_signup(
         signup_limits(config),
     )
     if signup is None:
-        outcome = SignupOutcome.LIMITED if why == "rate-limited client" else SignupOutcome.IGNORED
+        outcome = SignupOutcome.LIMITED if why == RATE_LIMITED else SignupOutcome.IGNORED
         return SignupResult(outcome, why)
     existing = store.subscribers.find(address)
     if existing is not None and existing.active:

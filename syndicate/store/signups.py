@@ -58,6 +58,11 @@ MIGRATIONS: list[Migration] = [
 UNCONFIRMED_KEPT = timedelta(days=30)
 
 
+# Why :meth:`SignupTable.request` recorded nothing.
+RATE_LIMITED = "rate-limited client"
+ALREADY_PENDING = "a confirmation is already pending"
+
+
 def _stamp(moment: datetime) -> str:
     # Always UTC, so stamps compare correctly as text in SQL whatever clock the caller passed.
     return moment.astimezone(UTC).isoformat(timespec="seconds")
@@ -130,13 +135,13 @@ class SignupTable:
             ).fetchone()[0]
             db.execute("INSERT INTO signup_attempts (bucket, at) VALUES (?, ?)", (ip_bucket, _stamp(now)))
             if tries >= limits.per_ip:
-                return None, "rate-limited client"
+                return None, RATE_LIMITED
             recent = db.execute(
                 "SELECT 1 FROM signups WHERE email_key = ? AND requested_at >= ? AND confirmed_at IS NULL LIMIT 1",
                 (key, _stamp(now - limits.pending_per_address)),
             ).fetchone()
             if recent is not None:
-                return None, "a confirmation is already pending"
+                return None, ALREADY_PENDING
             cursor = db.execute(
                 "INSERT INTO signups (email, email_key, name, method, source, requested_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (email, key, name, method, source, _stamp(now)),
