@@ -432,3 +432,19 @@ def test_an_oversized_body_is_refused_whole(served: Served, relay: Relay) -> Non
     status, page = call(served.app, "/subscribe", body)
     assert status.startswith("413") and b"too large" in page
     assert relay.count() == 0
+
+
+def test_a_mounted_wsgi_app_gets_the_request_untouched(served: Served) -> None:
+    seen: list[tuple[str, bytes]] = []
+
+    def webhooks(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        seen.append((environ["PATH_INFO"], environ["wsgi.input"].read(length)))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    served.app.mounts["/webhooks/"] = webhooks
+    status, body, _ = served.request("/webhooks/postmark", b'{"RecordType": "Bounce"}', "application/json")
+    assert status == 200 and body == "ok"
+    assert seen == [("/webhooks/postmark", b'{"RecordType": "Bounce"}')]
+    assert served.request("/subscribe")[0] == 200  # the other routes are as they were

@@ -51,7 +51,7 @@ from .report import Progress, RunKind, SendReport
 from .schedule import backoff, missed_weeks, next_due, resolve_week
 from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
-from .variants import text_only
+from .variants import with_reader_choices
 
 __all__ = ["Outcome", "RelayUnavailableError", "Reply", "RunKind", "SendReport", "SmtpRelay", "send_newsletter"]
 
@@ -363,12 +363,13 @@ def _dry_run(sender: Sender, label: str, folder: Path, limit: int | None, progre
     subscribers.sort(key=lambda s: s.id)
     if limit is not None:
         subscribers = subscribers[:limit]
-    template = sender.template(issue)
+    template = with_reader_choices(sender.template(issue), subscribers)  # plain text for those who chose it
     for done, subscriber in enumerate(subscribers, 1):
         recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
         safe = "".join(c if c.isalnum() or c in "@._-" else "_" for c in subscriber.email)
-        data = template.render(recipient, token=token, now=sender.now)
-        write_atomic(folder / f"{subscriber.id:07d}-{safe}.eml", text_only(data) if subscriber.plain_text else data)
+        write_atomic(
+            folder / f"{subscriber.id:07d}-{safe}.eml", template.render(recipient, token=token, now=sender.now)
+        )
         if progress:
             progress(done, len(subscribers))
     return SendReport(
@@ -439,7 +440,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
     if limit is not None:
         rows = rows[:limit]
     subscribers = store.subscribers.by_ids([row.subscriber_id for row in rows])
-    template = sender.template(issue)
+    template = with_reader_choices(sender.template(issue), subscribers.values())  # plain text for those who chose it
     relay = SmtpRelay(config.smtp, nl.rate_per_second)
     writer = LedgerWriter(store, label, now, nl.max_bounces)
     backlog: list[RowOutcome] = []  # outcomes not yet handed to the writer
@@ -457,8 +458,6 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
                 message_id = template.message_id(recipient)
                 data = template.render(recipient, token=token, now=datetime.now(UTC), message_id=message_id)
-                if subscriber.plain_text:
-                    data = text_only(data)  # the reader chose plain text on the preferences page
                 # One commit records the previous outcomes and marks this message in flight; it runs
                 # while the relay answers MAIL and RCPT, and the data waits for it (before_data).
                 writer.submit(backlog, (subscriber.id, message_id))

@@ -128,7 +128,8 @@ def unsubscribe_app(site: Site) -> SubscriptionApp:
     """
     from .webapp import SubscriptionApp
 
-    return SubscriptionApp(site.store, site.config, load_secret())
+    app = SubscriptionApp(site.store, site.config, load_secret())
+    return app
 
 
 def make_app(site_dir: str | None = None) -> SubscriptionApp:

@@ -9,9 +9,14 @@ variant has them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from typing import Any
+
+from ..model import Subscriber
+from .message import MessageTemplate, Recipient
 
 
 def text_only(data: bytes) -> bytes:
@@ -25,3 +30,27 @@ def text_only(data: bytes) -> bytes:
     message.clear_content()  # drops the multipart Content-Type and both parts, keeps every other header
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     return message.as_bytes(policy=policy.SMTP)
+
+
+class ReaderChoiceTemplate(MessageTemplate):
+    """An issue's message template that gives readers who chose plain text the text-only variant.
+
+    It wraps the template the send built (sharing its pre-encoded parts, so
+    nothing is rebuilt) and changes only :meth:`render`; anything done to the
+    message after rendering, such as a DKIM signature, then covers the variant
+    the reader actually gets.
+    """
+
+    def __init__(self, template: MessageTemplate, plain_text_ids: Iterable[int]) -> None:
+        vars(self).update(vars(template))  # the template as built once for the issue
+        self.plain_text_ids = frozenset(plain_text_ids)
+
+    def render(self, recipient: Recipient, **options: Any) -> bytes:
+        data = super().render(recipient, **options)
+        return text_only(data) if recipient.subscriber_id in self.plain_text_ids else data
+
+
+def with_reader_choices(template: MessageTemplate, subscribers: Iterable[Subscriber]) -> MessageTemplate:
+    """``template``, giving the text-only variant to those of ``subscribers`` who chose it."""
+    chosen = [s.id for s in subscribers if s.plain_text]
+    return ReaderChoiceTemplate(template, chosen) if chosen else template

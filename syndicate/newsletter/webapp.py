@@ -1,9 +1,11 @@
 """The subscription web app (WSGI): sign-up, confirmation, preferences and unsubscribing.
 
 Routes are one table, :attr:`SubscriptionApp.routes` (path -> handler), so
-another endpoint (a webhook, say) is one line::
+another endpoint is one line; a whole WSGI app (the webhooks, say) is mounted
+under a prefix in :attr:`SubscriptionApp.mounts`, also one line::
 
-    app.routes["/webhooks/postmark"] = postmark_handler
+    app.routes["/webhooks/postmark"] = postmark_handler      # a Request -> Response handler
+    app.mounts["/webhooks/"] = webhook_endpoints(site)        # or a WSGI app for every path below
 
 Any path not in the table is the unsubscribe/preferences page, so links
 minted when the app served only unsubscribes keep working wherever
@@ -113,6 +115,7 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def _client_address(environ: dict[str, Any], header: str) -> str:
@@ -181,10 +184,17 @@ class SubscriptionApp:
             "/unsubscribe": self.preferences,
         }
         self.fallback: Handler = self.preferences
+        # Whole WSGI apps under a path prefix, given the request untouched (body unread, PATH_INFO whole):
+        # app.mounts["/webhooks/"] = webhook_endpoints(site)
+        self.mounts: dict[str, WsgiApp] = {}
 
     # --- WSGI --------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        for prefix, mounted in self.mounts.items():
+            if path.startswith(prefix):
+                return mounted(environ, start_response)
         if _body_too_large(environ):
             # Refused whole rather than cut short: a truncated body would be parsed as something else.
             response = self.page("413 Content Too Large", "Too large", ["The request body is too large."])
