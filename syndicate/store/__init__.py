@@ -11,13 +11,14 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from . import articles, entries, ledger, outputs, related, signups, sources, subscribers
+from . import articles, entries, ledger, outputs, related, sources, subscribers
 from .articles import ArticleCache
 from .database import Database, Migration
 from .entries import OutsideEntries, StoredEntry
 from .ledger import SendLedger
 from .outputs import OutputFingerprints
 from .related import RelatedFeatureCache
+from .signups import MIGRATIONS as SIGNUP_MIGRATIONS
 from .signups import SignupTable
 from .sources import SourceHealthTable
 from .subscribers import SubscriberTable
@@ -29,7 +30,7 @@ ALL_MIGRATIONS: list[Migration] = [
     *entries.MIGRATIONS,
     *related.MIGRATIONS,
     *subscribers.MIGRATIONS,
-    *signups.MIGRATIONS,
+    *SIGNUP_MIGRATIONS,
     *ledger.MIGRATIONS,
 ]
 
@@ -53,12 +54,12 @@ class Store:
         return RelatedFeatureCache(self.db)
 
     @cached_property
-    def subscribers(self) -> SubscriberTable:
-        return SubscriberTable(self.db)
-
-    @cached_property
     def signups(self) -> SignupTable:
         return SignupTable(self.db)
+
+    @cached_property
+    def subscribers(self) -> SubscriberTable:
+        return SubscriberTable(self.db)
 
     @cached_property
     def ledger(self) -> SendLedger:
