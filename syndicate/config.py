@@ -261,6 +261,20 @@ class NewsletterConfig:
         default="", metadata=_doc("Base URL of the unsubscribe app (default: <site url>/unsubscribe).")
     )
     unsubscribe_mailto: str = field(default="", metadata=_doc("Address for mailto unsubscribes."))
+    subscribe_url: str = field(
+        default="", metadata=_doc("Public URL of the sign-up endpoint (default: <site url>/subscribe).")
+    )
+    confirm_url: str = field(
+        default="", metadata=_doc("Public URL of the sign-up confirmation page (default: <site url>/confirm).")
+    )
+    confirm_hours: int = field(default=48, metadata=_doc("Hours a sign-up confirmation link stays valid.", _positive))
+    signups_per_ip_hour: int = field(
+        default=20, metadata=_doc("Sign-up requests one client address may make per hour.", _positive)
+    )
+    client_ip_header: str = field(
+        default="",
+        metadata=_doc("Header your reverse proxy sets to the client's address, e.g. X-Forwarded-For (empty: none)."),
+    )
     rate_per_second: float = field(default=0.0, metadata=_doc("Most messages a second (0: no limit).", _not_negative))
     max_bounces: int = field(default=3, metadata=_doc("Hard bounces before an address is suppressed.", _positive))
     retry_minutes: float = field(

@@ -254,7 +254,18 @@ class Subscriber:
     bounces: int = 0
     created_at: datetime | None = None
     changed_at: datetime | None = None
+    # Consent: how the address came (import, form, api, manual), from where, and when confirmed.
+    consent_method: str = ""
+    consent_source: str = ""
+    consent_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    # Preferences the reader set on the preferences page.
+    plain_text: bool = False
+    paused_until: datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.status is SubscriberStatus.ACTIVE
+
+    def paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and now < self.paused_until

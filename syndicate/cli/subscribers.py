@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -10,11 +11,15 @@ from rich.table import Table
 
 from ..atomicfile import write_atomic
 from ..model import Severity, SubscriberStatus
+from ..newsletter.signup import signup_form_html
 from ..newsletter.subscribers import (
     InvalidAddressError,
+    ListStats,
     add_subscriber,
     find_subscriber,
+    forget_subscriber,
     import_subscribers,
+    list_stats,
     subscribers_csv,
 )
 from ..newsletter.unsubscribe import InvalidTokenError, TokenSigner, load_secret, unsubscribe_with_token
@@ -50,10 +55,11 @@ def import_(site_dir: str, file: Path, as_json: bool) -> None:
 
     Addresses are validated and normalised; duplicates (any letter case) are
     merged; invalid lines are reported by line number and the rest imported.
-    An address that unsubscribed or bounced stays so.
+    An address that unsubscribed or bounced stays so; one that asked to be
+    forgotten (`subscribers forget`) is reported and skipped.
     """
     with open_site(site_dir) as site:
-        report = import_subscribers(site.store.subscribers, file)
+        report = import_subscribers(site.store.subscribers, file, site.store.signups)
     errors = [p for p in report.problems if p.severity is Severity.ERROR]
     c = report.counts
     if as_json:
@@ -66,6 +72,7 @@ def import_(site_dir: str, file: Path, as_json: bool) -> None:
                 "unchanged": c.unchanged,
                 "kept_unsubscribed_or_bounced": c.kept_inactive,
                 "duplicates": report.duplicates,
+                "forgotten_skipped": report.forgotten,
                 "problems": [
                     {"line": p.line, "severity": p.severity.value, "message": p.message} for p in report.problems
                 ],
@@ -78,7 +85,7 @@ def import_(site_dir: str, file: Path, as_json: bool) -> None:
         console.print(
             f"{report.path}: {report.read} row(s): {c.added} added, {c.renamed} renamed, {c.unchanged} unchanged, "
             f"{c.kept_inactive} kept unsubscribed/bounced, {report.duplicates} duplicate(s) merged, "
-            f"{len(errors)} refused"
+            f"{report.forgotten} skipped (forgotten on request), {len(errors)} refused"
         )
     if errors:
         sys.exit(ExitCode.PROBLEMS)
@@ -129,23 +136,108 @@ def remove(site_dir: str, email: str) -> None:
 @json_option
 @handle_errors
 def list_(site_dir: str, status: str | None, as_json: bool) -> None:
-    """List subscribers with their status and bounce count."""
+    """List subscribers with their status, bounces, consent and preferences; then the list's health."""
     with open_site(site_dir) as site:
         rows = site.store.subscribers.all(SubscriberStatus(status) if status else None)
+        stats = list_stats(site.store, site.config.newsletter.confirm_hours, datetime.now(UTC))
+    now = datetime.now(UTC)
     if as_json:
         print_json(
             [
-                {"id": s.id, "email": s.email, "name": s.name, "status": s.status.value, "bounces": s.bounces}
+                {
+                    "id": s.id,
+                    "email": s.email,
+                    "name": s.name,
+                    "status": s.status.value,
+                    "bounces": s.bounces,
+                    "consent_method": s.consent_method,
+                    "consent_source": s.consent_source,
+                    "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
+                    "plain_text": s.plain_text,
+                    "paused_until": s.paused_until.isoformat() if s.paused(now) and s.paused_until else None,
+                }
                 for s in rows
             ]
         )
         return
     table = Table(title=f"{len(rows)} subscriber(s)")
-    for column in ("email", "name", "status", "bounces"):
+    table.add_column("email", no_wrap=True)  # an address cut in two is no use to copy
+    for column in ("name", "status", "bounces", "consent", "preferences"):
         table.add_column(column, justify="right" if column == "bounces" else "left")
     for s in rows:
-        table.add_row(s.email, s.name, s.status.value, str(s.bounces))
+        choices = ["text"] if s.plain_text else []
+        if s.paused(now) and s.paused_until:
+            choices.append(f"paused to {s.paused_until:%Y-%m-%d}")
+        table.add_row(s.email, s.name, s.status.value, str(s.bounces), s.consent_method, ", ".join(choices))
     console.print(table)
+    _print_stats(stats)
+
+
+def _print_stats(stats: ListStats) -> None:
+    console.print(
+        f"active {stats.active} (paused {stats.paused}) · pending {stats.pending} · bounced {stats.bounced} · "
+        f"complained {stats.complained} · unsubscribed {stats.unsubscribed}"
+    )
+
+
+@subscribers.command(epilog=examples("syndicate subscribers stats", "syndicate subscribers stats --json"))
+@site_option
+@json_option
+@handle_errors
+def stats(site_dir: str, as_json: bool) -> None:
+    """The list's health: active, pending, bounced, complained, paused; growth per week.
+
+    Pending counts addresses with an unconfirmed sign-up still within
+    [newsletter] confirm_hours. Paused readers are active and counted in both.
+    """
+    with open_site(site_dir) as site:
+        result = list_stats(site.store, site.config.newsletter.confirm_hours, datetime.now(UTC))
+    if as_json:
+        print_json(result.as_json())
+        return
+    _print_stats(result)
+    table = Table(title="growth per week")
+    for column in ("week", "joined", "left", "net"):
+        table.add_column(column, justify="left" if column == "week" else "right")
+    for week, joined, left in result.weeks:
+        table.add_row(week, str(joined), str(left), f"{joined - left:+d}")
+    console.print(table)
+
+
+@subscribers.command(
+    epilog=examples("syndicate subscribers form > signup-form.html", "syndicate subscribers form --source footer")
+)
+@site_option
+@click.option("--source", default="website", show_default=True, help="Recorded as the consent's source.")
+@handle_errors
+def form(site_dir: str, source: str) -> None:
+    """Print an HTML sign-up form to paste into any page (it posts to [newsletter] subscribe_url).
+
+    The form carries a hidden honeypot field; `syndicate serve` answers it
+    with a double opt-in confirmation message.
+    """
+    with open_site(site_dir) as site:
+        click.echo(signup_form_html(site.config, source), nl=False)
+
+
+@subscribers.command(epilog=examples("syndicate subscribers forget jane@example.com"))
+@site_option
+@click.argument("email")
+@handle_errors
+def forget(site_dir: str, email: str) -> None:
+    """Erase a person's data (subscription, consent, send history, sign-ups) on their request.
+
+    Only a salted hash of the address is kept, so a later `import` of an old
+    list reports and skips it instead of adding them back silently. They can
+    still sign up again themselves through the form (with confirmation).
+    """
+    with open_site(site_dir) as site:
+        try:
+            found = forget_subscriber(site.store, email, datetime.now(UTC))
+        except InvalidAddressError as exc:
+            raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+    state = "erased" if found else "not on record; remembered as forgotten"
+    console.print(f"{email.strip()}: {state}")
 
 
 @subscribers.command(
@@ -156,7 +248,11 @@ def list_(site_dir: str, status: str | None, as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
 @handle_errors
 def export(site_dir: str, status: str | None, output: Path | None) -> None:
-    """Export subscribers as CSV (email,name,status,bounces,created_at); `import` reads it back."""
+    """Export subscribers as CSV with their consent records and preferences; `import` reads it back.
+
+    Columns: email, name, status, bounces, created_at, consent_method (import,
+    form, api, manual), consent_source, consent_at, confirmed_at, plain_text, paused_until.
+    """
     with open_site(site_dir) as site:
         text = subscribers_csv(site.store.subscribers.all(SubscriberStatus(status) if status else None))
     if output:

@@ -64,6 +64,7 @@ from .report import Progress, RunKind, SendReport
 from .schedule import backoff, missed_weeks, next_due, resolve_week
 from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
+from .variants import with_reader_choices
 
 __all__ = [
     "OutboxWriteError",
@@ -444,12 +445,11 @@ def _dry_run(sender: Sender, label: str, folder: Path, limit: int | None, progre
         ids = [row.subscriber_id for row in store.ledger.rows_to_send(label, sender.now)]
         subscribers = [s for s in store.subscribers.by_ids(ids).values() if s.active]
     else:
-        subscribers = store.subscribers.all()
-        subscribers = [s for s in subscribers if s.active]
+        subscribers = store.subscribers.receiving(sender.now, sender.config.newsletter.max_bounces)  # as a run would
     subscribers.sort(key=lambda s: s.id)
     if limit is not None:
         subscribers = subscribers[:limit]
-    template = sender.template(issue)
+    template = with_reader_choices(sender.template(issue), subscribers)  # plain text for those who chose it
     for done, subscriber in enumerate(subscribers, 1):
         recipient, token = sender.recipient(subscriber.id, subscriber.email, subscriber.name)
         safe = "".join(c if c.isalnum() or c in "@._-" else "_" for c in subscriber.email)
@@ -509,7 +509,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
         return SendReport(label, RunKind.EMPTY, f"{label} has no stories: no issue to send", missed_weeks=missed)
     if not opened or explicit:
         # The audience is fixed when the issue first goes out; an explicit --week also adds newcomers.
-        active = [s.id for s in store.subscribers.all() if s.active and s.bounces < nl.max_bounces]
+        active = [s.id for s in store.subscribers.receiving(now, nl.max_bounces)]  # paused readers wait
         ledger.open_issue(label, issue.subject, issue_to_json(issue), active, now)
     rows = ledger.rows_to_send(label, now)
     report = SendReport(label, RunKind.SENT, missed_weeks=missed)
@@ -528,7 +528,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
     if limit is not None:
         rows = rows[:limit]
     subscribers = store.subscribers.by_ids([row.subscriber_id for row in rows])
-    template = sender.template(issue)
+    template = with_reader_choices(sender.template(issue), subscribers.values())  # plain text for those who chose it
     relay = SmtpRelay(config.smtp, nl.rate_per_second)
     writer = LedgerWriter(store, label, now, nl.max_bounces)
     backlog: list[RowOutcome] = []  # outcomes not yet handed to the writer

@@ -15,7 +15,7 @@ from typing import Any
 from waitress import wasyncore  # type: ignore[import-untyped]  # no stubs; used through Any
 from waitress.server import create_server  # type: ignore[import-untyped]
 
-from .unsubscribe import UnsubscribeApp
+from .webapp import SubscriptionApp
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ServeLimits:
 class UnsubscribeServer:
     """A listening waitress server for the unsubscribe app; :meth:`serve_forever` runs it."""
 
-    def __init__(self, app: UnsubscribeApp, host: str, port: int, limits: ServeLimits | None = None) -> None:
+    def __init__(self, app: SubscriptionApp, host: str, port: int, limits: ServeLimits | None = None) -> None:
         limits = limits or ServeLimits()
         self._server: Any = create_server(
             app,

@@ -12,10 +12,16 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..model import Problem, Severity, Subscriber, SubscriberStatus
+from ..store.signups import SignupTable
 from ..store.subscribers import MergeCounts, SubscriberTable, email_key
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 MAX_NAME_LENGTH = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
@@ -55,6 +61,7 @@ class ImportReport:
     path: str
     read: int = 0
     duplicates: int = 0  # rows naming an address an earlier row of the file named
+    forgotten: int = 0  # rows skipped because the address asked to be forgotten
     counts: MergeCounts = field(default_factory=MergeCounts)
     problems: list[Problem] = field(default_factory=list)
 
@@ -107,8 +114,12 @@ def read_subscriber_csv(text: str, path: str) -> tuple[list[tuple[str, str]], Im
     return list(merged.values()), report
 
 
-def import_subscribers(table: SubscriberTable, path: str | Path) -> ImportReport:
-    """Import a CSV file of subscribers; unsubscribed and bounced addresses stay so."""
+def import_subscribers(table: SubscriberTable, path: str | Path, signups: SignupTable | None = None) -> ImportReport:
+    """Import a CSV file of subscribers; unsubscribed and bounced addresses stay so.
+
+    With ``signups`` (the store's), addresses that asked to be forgotten are
+    reported and skipped: an old list cannot bring them back silently.
+    """
     source = Path(path)
     try:
         text = source.read_text(encoding="utf-8")
@@ -117,7 +128,19 @@ def import_subscribers(table: SubscriberTable, path: str | Path) -> ImportReport
         report.problems.append(Problem(str(source), f"cannot read the file: {exc}"))
         return report
     rows, report = read_subscriber_csv(text, str(source))
-    report.counts = table.merge(rows)
+    if signups is not None:
+        forgotten = signups.forgotten([email for email, _ in rows])
+        for email in sorted(forgotten):
+            report.problems.append(
+                Problem(
+                    str(source),
+                    f"{email} asked to be forgotten: skipped (they can sign up again themselves)",
+                    Severity.WARNING,
+                )
+            )
+        report.forgotten = len(forgotten)
+        rows = [row for row in rows if row[0] not in forgotten]
+    report.counts = table.merge(rows, method="import", source=source.name)
     return report
 
 
@@ -131,7 +154,7 @@ def add_subscriber(
     """
     email = normalize_address(address)
     existing = table.find(email)
-    table.merge([(email, clean_name(name))])
+    table.merge([(email, clean_name(name))], method="manual")
     subscriber = table.find(email)
     assert subscriber is not None
     if resubscribe and not subscriber.active:
@@ -145,12 +168,97 @@ def find_subscriber(table: SubscriberTable, address: str) -> Subscriber | None:
     return table.find(normalize_address(address))
 
 
+EXPORT_COLUMNS = (
+    "email",
+    "name",
+    "status",
+    "bounces",
+    "created_at",
+    "consent_method",
+    "consent_source",
+    "consent_at",
+    "confirmed_at",
+    "plain_text",
+    "paused_until",
+)
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
 def subscribers_csv(subscribers: list[Subscriber]) -> str:
-    """CSV with the import's header (``email,name``) plus status and bounce count."""
+    """CSV with the import's header (``email,name``), status, bounces, the consent record and preferences."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["email", "name", "status", "bounces", "created_at"])
+    writer.writerow(EXPORT_COLUMNS)
     for s in subscribers:
-        created = s.created_at.isoformat() if s.created_at else ""
-        writer.writerow([s.email, s.name, s.status.value, s.bounces, created])
+        writer.writerow(
+            [
+                s.email,
+                s.name,
+                s.status.value,
+                s.bounces,
+                _iso(s.created_at),
+                s.consent_method,
+                s.consent_source,
+                _iso(s.consent_at),
+                _iso(s.confirmed_at),
+                int(s.plain_text),
+                _iso(s.paused_until),
+            ]
+        )
     return out.getvalue()
+
+
+def forget_subscriber(store: Store, address: str, now: datetime) -> bool:
+    """Erase everything about ``address`` (row, send history, sign-ups), keeping only a salted hash.
+
+    Returns whether anything was on record. The hash is kept either way, so a
+    later import skips the address. :class:`InvalidAddressError` for a non-address.
+    """
+    email = normalize_address(address)
+    found = store.subscribers.find(email)
+    if found is not None:
+        store.subscribers.remove(found.id)
+    erased = store.signups.erase_address(email)
+    store.signups.forget(email, now)
+    return found is not None or erased > 0
+
+
+@dataclass(frozen=True)
+class ListStats:
+    """The list's health: who gets the newsletter, who is waiting, who left, and growth per week."""
+
+    active: int
+    pending: int
+    bounced: int
+    complained: int
+    paused: int
+    unsubscribed: int
+    weeks: list[tuple[str, int, int]]  # (ISO week, joined, left)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "active": self.active,
+            "pending": self.pending,
+            "bounced": self.bounced,
+            "complained": self.complained,
+            "paused": self.paused,
+            "unsubscribed": self.unsubscribed,
+            "growth": [{"week": w, "joined": j, "left": left} for w, j, left in self.weeks],
+        }
+
+
+def list_stats(store: Store, confirm_hours: int, now: datetime) -> ListStats:
+    """Counts by status (``active`` includes paused readers, also counted alone) and weekly growth."""
+    counts = store.subscribers.counts()
+    return ListStats(
+        active=counts.get(SubscriberStatus.ACTIVE.value, 0),
+        pending=store.signups.pending(now, timedelta(hours=confirm_hours)),
+        bounced=counts.get(SubscriberStatus.BOUNCED.value, 0),
+        complained=counts.get("complained", 0),  # the status bounce processing gives complainers
+        paused=store.subscribers.paused_count(now),
+        unsubscribed=counts.get(SubscriberStatus.UNSUBSCRIBED.value, 0),
+        weeks=store.subscribers.weekly_growth(),
+    )

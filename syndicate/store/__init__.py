@@ -20,6 +20,8 @@ from .identities import IdentityLedger, IdentityRecord
 from .ledger import SendLedger
 from .outputs import OutputFingerprints
 from .related import RelatedFeatureCache
+from .signups import MIGRATIONS as SIGNUP_MIGRATIONS
+from .signups import SignupTable
 from .sources import SourceHealthTable
 from .subscribers import SubscriberTable
 
@@ -30,6 +32,7 @@ ALL_MIGRATIONS: list[Migration] = [
     *entries.MIGRATIONS,
     *related.MIGRATIONS,
     *subscribers.MIGRATIONS,
+    *SIGNUP_MIGRATIONS,
     *ledger.MIGRATIONS,
     *bounces.MIGRATIONS,
     *identities.MIGRATIONS,
@@ -53,6 +56,10 @@ class Store:
     @cached_property
     def related_features(self) -> RelatedFeatureCache:
         return RelatedFeatureCache(self.db)
+
+    @cached_property
+    def signups(self) -> SignupTable:
+        return SignupTable(self.db)
 
     @cached_property
     def subscribers(self) -> SubscriberTable:
@@ -97,6 +104,7 @@ __all__ = [
     "OutsideEntries",
     "RelatedFeatureCache",
     "SendLedger",
+    "SignupTable",
     "SourceHealthTable",
     "Store",
     "StoredEntry",
