@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .build import BuildResult, build_site
 from .collection import Collection, load_collection
-from .config import Config, load_config
+from .config import Config, load_config, load_secret_files
 from .store import Store
 
 
@@ -25,9 +25,17 @@ class Site:
         self.config = config
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = ".") -> Site:
-        """Open the site in ``path``; raises ConfigError if its config is bad."""
-        return cls(load_config(path))
+    def open(cls, path: str | os.PathLike[str] = ".", *, env_file: str | os.PathLike[str] | None = None) -> Site:
+        """Open the site in ``path``; raises ConfigError if its config is bad.
+
+        Secrets missing from the environment are read from ``env_file``,
+        ``$SYNDICATE_SECRET_FILE`` or ``[newsletter] secret_file`` (dotenv
+        format), so a cron job needs no wrapper; a named file that is missing
+        raises :class:`~syndicate.errors.SecretMissingError`.
+        """
+        config = load_config(path)
+        load_secret_files(config, env_file)
+        return cls(config)
 
     @property
     def root(self) -> Path:

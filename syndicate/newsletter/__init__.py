@@ -6,8 +6,14 @@ Contract between the stages (sending relies only on this):
   returns a :class:`~syndicate.model.RenderedIssue` whose HTML and text carry
   the markers of :mod:`syndicate.newsletter.placeholders`, or ``None`` for an
   empty week.
-* :func:`build_issue` does the same and writes the issue's files and the
-  archive under ``public/newsletter/``, returning a :class:`BuiltIssue`.
+* :func:`build_issue` does the same and writes the issue's files under
+  ``public/newsletter/``, returning a :class:`BuiltIssue`. For a week already
+  sent, the files come from the stored rendering (the archive is what was
+  sent); any other week is a preview, never listed in the archive.
+* :func:`publish_issue` writes a sent issue's archive copy and the archive
+  page and RSS from the rendering stored in the send ledger; ``send`` and
+  ``run`` call it before the first message leaves. :func:`unpublish_issue`
+  takes one down for good.
 
 The flow: :func:`select.select_issue` (pure) picks the stories, their related
 blocks and the outside ones; :func:`render.render_issue` turns that into MJML,
@@ -16,17 +22,20 @@ HTML and text; :mod:`.checks` looks the result over; :mod:`.archive` writes it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..errors import NewsletterError
 from ..model import Issue, Problem, RenderedIssue, Severity
 from ..related import build_related_index
 from ..site import Site
 from ..sources import merged_stream
 from . import archive
 from .checks import GMAIL_CLIP_BYTES, check_rendered
+from .ledger import issue_from_json
 from .render import RenderOutput, default_environment, render_issue
 from .sample_message import sample_message
 from .select import SelectionLimits, select_issue
@@ -147,24 +156,21 @@ def build_issue(
     root = Path(out_dir).resolve() if out_dir else config.output_dir
     newsletter_dir = root / "newsletter"
     folder = newsletter_dir / week
+    if site.store.ledger.rendered(week) is not None:
+        # Sent (or being sent): the files are the stored rendering, never a new one.
+        published = publish_issue(site, week, now=now or datetime.now(UTC), out_dir=out_dir)
+        if published is not None:
+            rendered = published.rendered
     files: dict[str, bytes | str] = {
         "index.html": rendered.web_html,
         "email.html": rendered.html,
         "email.txt": rendered.text,
         "message.eml": sample_message(config, rendered, due),
-        "issue.json": archive.issue_json(archive.issue_record(issue, rendered, config, due)),
     }
+    if archive.read_published_record(folder) is None:
+        files["issue.json"] = archive.issue_json(archive.issue_record(issue, rendered, config, due))
     written = archive.write_files(folder, files)
-    entries, archive_problems = archive.read_archive(newsletter_dir)
-    problems.extend(archive_problems)
-    env = default_environment(config)
-    written += archive.write_files(
-        newsletter_dir,
-        {
-            "index.html": archive.render_archive_page(entries, config, env),
-            "rss.xml": archive.render_archive_rss(entries, config),
-        },
-    )
+    written += refresh_archive(site, out_dir=out_dir, now=now, problems=problems)
     paths = {name: folder / name for name in files}
     paths["archive"] = newsletter_dir / "index.html"
     paths["rss"] = newsletter_dir / "rss.xml"
@@ -172,4 +178,130 @@ def build_issue(
     return BuiltIssue(issue, rendered, folder, paths, sizes, written, problems)
 
 
-__all__ = ["BuiltIssue", "build_issue", "default_week", "prepare_issue", "render_site_issue", "select_week"]
+@dataclass
+class PublishedIssue:
+    """A sent issue's archive copy: where it is and which files changed."""
+
+    week: str
+    rendered: RenderedIssue
+    folder: Path
+    written: list[Path] = field(default_factory=list)
+
+
+def refresh_archive(
+    site: Site,
+    *,
+    out_dir: str | os.PathLike[str] | None = None,
+    now: datetime | None = None,
+    problems: list[Problem] | None = None,
+) -> list[Path]:
+    """Rewrite the archive page and RSS from the published issues; return the files that changed."""
+    config = site.config
+    newsletter_dir = (Path(out_dir).resolve() if out_dir else config.output_dir) / "newsletter"
+    entries, archive_problems = archive.read_archive(newsletter_dir, now)
+    if problems is not None:
+        problems.extend(archive_problems)
+    return archive.write_files(
+        newsletter_dir,
+        {
+            "index.html": archive.render_archive_page(entries, config, default_environment(config)),
+            "rss.xml": archive.render_archive_rss(entries, config),
+        },
+    )
+
+
+def publish_issue(
+    site: Site,
+    week: str,
+    *,
+    now: datetime,
+    out_dir: str | os.PathLike[str] | None = None,
+    covers: list[str] | None = None,
+) -> PublishedIssue | None:
+    """Write the archive copy of a sent issue from its stored rendering, then the archive page and RSS.
+
+    Only an issue opened in the send ledger is published, and never one
+    without stories or dated after ``now`` (it is dated when it is due, or
+    when it first went out if that was earlier). ``None`` when the week was
+    taken down with :func:`unpublish_issue`. Idempotent: unchanged files are
+    not rewritten. ``covers`` names the weeks a catch-up digest stands for.
+    """
+    config = site.config
+    ledger = site.store.ledger
+    record, stored = ledger.issue(week), ledger.rendered(week)
+    if record is None or stored is None:
+        raise NewsletterError(f"{week} has not been sent: only what was sent is published in the archive")
+    state = archive.ArchiveState.load(config.state_dir)
+    if week in state.unpublished:
+        return None
+    rendered = issue_from_json(stored)
+    if not rendered.story_urls:
+        raise NewsletterError(f"{week} has no stories: an empty issue is never published")
+    nl = config.newsletter
+    dated = min(due_at(week, config.site.tz, nl.send_weekday, nl.send_time), record.opened_at)
+    if dated > now:
+        raise NewsletterError(
+            f"{week} is dated {dated.isoformat()}, after now: not publishing an issue from the future"
+        )
+    if covers is not None and len(covers) > 1:
+        state.covers[week] = covers
+        state.save(config.state_dir)
+    weeks = state.covers.get(week, [week])
+    newsletter_dir = (Path(out_dir).resolve() if out_dir else config.output_dir) / "newsletter"
+    folder = newsletter_dir / week
+    files: dict[str, bytes | str] = {
+        "index.html": rendered.web_html,
+        "email.html": rendered.html,
+        "email.txt": rendered.text,
+        "message.eml": sample_message(config, rendered, dated),
+    }
+    existing = archive.read_published_record(folder)
+    if existing is None or existing.get("subject") != rendered.subject or existing.get("covers") != weeks:
+        titles = {article.url: article.title for article in site.collection.articles}
+        start, _ = week_window(weeks[0], config.site.tz)
+        _, end = week_window(weeks[-1], config.site.tz)
+        stories = [{"title": titles.get(url, url), "url": url} for url in rendered.story_urls]
+        files["issue.json"] = archive.issue_json(
+            archive.published_record(rendered, config, start=start, end=end, dated=dated, stories=stories, covers=weeks)
+        )
+    written = archive.write_files(folder, files)
+    written += refresh_archive(site, out_dir=out_dir, now=now)
+    return PublishedIssue(week, rendered, folder, written)
+
+
+def unpublish_issue(site: Site, week: str, *, out_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Take a published issue down: remove its folder, rewrite the archive, and keep it down.
+
+    Returns the paths removed. The week is remembered, so neither ``run`` nor
+    ``send`` nor ``build`` publishes it again; the send ledger is untouched.
+    """
+    config = site.config
+    state = archive.ArchiveState.load(config.state_dir)
+    folder = (Path(out_dir).resolve() if out_dir else config.output_dir) / "newsletter" / week
+    if week not in state.unpublished:
+        state.unpublished.append(week)
+        state.save(config.state_dir)
+    removed = []
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+    refresh_archive(site, out_dir=out_dir)
+    return removed
+
+
+__all__ = [
+    "BuiltIssue",
+    "PublishedIssue",
+    "build_issue",
+    "default_week",
+    "prepare_issue",
+    "publish_issue",
+    "refresh_archive",
+    "render_site_issue",
+    "select_week",
+    "unpublish_issue",
+]

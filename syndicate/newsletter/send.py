@@ -43,7 +43,7 @@ from ..errors import NewsletterError
 from ..model import RenderedIssue, Subscriber
 from ..site import Site
 from ..store.ledger import DeliveryStatus, RowOutcome
-from . import prepare_issue
+from . import prepare_issue, publish_issue
 from .ledger import LedgerWriter, issue_from_json, issue_to_json
 from .lock import SendLock
 from .message import MessageTemplate, Recipient, template_for, unsubscribe_base
@@ -423,6 +423,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
         # The audience is fixed when the issue first goes out; an explicit --week also adds newcomers.
         active = [s.id for s in store.subscribers.all() if s.active and s.bounces < nl.max_bounces]
         ledger.open_issue(label, issue.subject, issue_to_json(issue), active, now)
+    publish_issue(sender.site, label, now=now)  # the web archive is the stored rendering, up before any message
     rows = ledger.rows_to_send(label, now)
     report = SendReport(label, RunKind.SENT, missed_weeks=missed)
     if missed:
