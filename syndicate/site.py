@@ -6,11 +6,15 @@ import os
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .build import BuildResult, build_site
 from .collection import Collection, load_collection
 from .config import Config, load_config, load_secret_files
 from .store import Store
+
+if TYPE_CHECKING:
+    from .cycle import RunReport
 
 
 class Site:
@@ -64,6 +68,17 @@ class Site:
         """
         self.__dict__.pop("collection", None)
         return build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
+
+    def run(self, now: datetime | None = None) -> RunReport:
+        """One unattended cycle (``syndicate run``): fetch, build, newsletter, send, archive, each when due.
+
+        Returns a :class:`~syndicate.cycle.RunReport` (``exit_code``,
+        ``as_json()``); a second cycle overlapping this one returns at once
+        with ``locked`` set. See :mod:`syndicate.cycle`.
+        """
+        from .cycle import run_cycle
+
+        return run_cycle(self, now=now)
 
     def close(self) -> None:
         if "store" in self.__dict__:

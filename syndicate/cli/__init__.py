@@ -48,6 +48,8 @@ class LazyGroup(click.Group):
         "related": ".related:related",
         "subscribers": ".subscribers:subscribers",
         "serve": ".serve:serve",
+        "run": ".run:run",
+        "cron-line": ".run:cron_line",
     },
     epilog=EXIT_CODES_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -60,6 +62,8 @@ def main() -> None:
     Typical use, from the site folder (the one holding syndicate.toml):
       syndicate check            # report every problem at once
       syndicate build            # write public/rss.xml, atom.xml, feed.json, tags/, authors/
+      syndicate run              # the cron job: fetch, build, newsletter, send, archive, when due
+      syndicate cron-line        # print the crontab line for it
     """
 
 
