@@ -139,6 +139,10 @@ def build_issue(
     to ``<out_dir>/newsletter/<week>/`` and the archive to ``<out_dir>/newsletter/``.
     """
     config = site.config
+    if week in archive.ArchiveState.load(config.state_dir).unpublished:
+        raise NewsletterError(
+            f"{week} was unpublished (`newsletter unpublish`): it is not built into the archive again"
+        )
     issue = select_week(site, week, now=now, force=force)
     if issue is None:
         return None
