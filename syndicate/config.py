@@ -438,41 +438,45 @@ def load_config(site_dir: str | os.PathLike[str] = ".") -> Config:
 SECRET_FILE_ENV = "SYNDICATE_SECRET_FILE"
 
 
-def secret_files(config: Config, env_file: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The dotenv files secrets come from, first one wins: ``--env-file``, ``$SYNDICATE_SECRET_FILE``, the config's."""
-    files = [Path(env_file)] if env_file else []
+def secret_file(config: Config, env_file: str | os.PathLike[str] | None = None) -> Path | None:
+    """The dotenv file secrets come from: ``--env-file``, else ``$SYNDICATE_SECRET_FILE``, else the config's."""
+    if env_file:
+        return Path(env_file).expanduser()
     if os.environ.get(SECRET_FILE_ENV):
-        files.append(Path(os.environ[SECRET_FILE_ENV]).expanduser())
+        return Path(os.environ[SECRET_FILE_ENV]).expanduser()
     if config.newsletter.secret_file:
-        files.append(config.path(os.path.expanduser(config.newsletter.secret_file)))
-    return files
+        return config.path(os.path.expanduser(config.newsletter.secret_file))
+    return None
 
 
 def load_secret_files(config: Config, env_file: str | os.PathLike[str] | None = None) -> list[str]:
-    """Put the variables of the secret files into ``os.environ``; return the names set.
+    """Put the variables of the secret file into ``os.environ``; return the names set.
 
-    A variable already in the environment wins over every file (so ``export``
-    still overrides), and an earlier file over a later one. Cron starts jobs
-    with a bare environment: this is how ``SYNDICATE_SECRET`` and the SMTP
-    password reach a job without a wrapper script. The format is dotenv:
-    ``KEY=value`` lines (an ``export`` prefix and quotes are allowed, ``#``
-    starts a comment), which a shell can also source.
+    One file is read, the first named of ``env_file``, ``$SYNDICATE_SECRET_FILE``
+    and ``[newsletter] secret_file``. A variable already in the environment
+    wins over the file (so ``export`` still overrides). Cron starts jobs with a
+    bare environment: this is how ``SYNDICATE_SECRET`` and the SMTP password
+    reach a job without a wrapper script. The format is dotenv: ``KEY=value``
+    lines (an ``export`` prefix and quotes are allowed, ``#`` starts a
+    comment), which a shell can also source.
     """
     from dotenv import dotenv_values  # imported here: most commands never read a secret file
 
+    path = secret_file(config, env_file)
+    if path is None:
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SecretMissingError(f"secret file {path} does not exist", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SecretMissingError(f"secret file {path} cannot be read: {exc}", file=str(path)) from None
     set_names: list[str] = []
-    for path in secret_files(config, env_file):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SecretMissingError(f"secret file {path} does not exist", file=str(path)) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SecretMissingError(f"secret file {path} cannot be read: {exc}", file=str(path)) from None
-        for name, value in dotenv_values(stream=io.StringIO(text)).items():
-            if value is None or not name or name in os.environ:
-                continue
-            os.environ[name] = value
-            set_names.append(name)
+    for name, value in dotenv_values(stream=io.StringIO(text)).items():
+        if value is None or not name or name in os.environ:
+            continue
+        os.environ[name] = value
+        set_names.append(name)
     return set_names
 
 

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from ..cycle import RunReport
 from ..dates import parse_date
+from ..config import load_config
 from ..errors import ConfigError
 from ..site import Site
 from .common import ExitCode, console, err_console, examples, handle_errors, json_option, print_json, site_option
@@ -160,8 +161,14 @@ def cron_line(site_dir: str, env_file: Path | None, schedule: str, log: Path | N
     """
     if len(schedule.split()) != 5:
         raise click.BadParameter("give the five crontab time fields, e.g. '*/10 * * * *'", param_hint="--every")
-    with _open(site_dir, None) as site:
+    try:
+        site = Site(load_config(site_dir))  # not Site.open: printing the line needs no secret
+    except ConfigError as exc:
+        err_console.print(f"[red]config error:[/red] {escape(str(exc))}")
+        sys.exit(ExitCode.CONFIG)
+    with site:
         log_path = (log.expanduser().absolute() if log else site.config.state_dir / "run.log").absolute()
+        log_path.parent.mkdir(parents=True, exist_ok=True)  # the shell's >> would fail on a missing folder
         command = cron_command(site, env_file=env_file, log=log_path)
         has_secrets = env_file is not None or bool(site.config.newsletter.secret_file)
     console.print(f"# syndicate run for {site.root}; log: {log_path}", markup=False)
