@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 import click
 from rich.markup import escape
 
+from ..config import load_config
 from ..cycle import RunReport
 from ..dates import parse_date
-from ..config import load_config
 from ..errors import ConfigError
 from ..site import Site
 from .common import ExitCode, console, err_console, examples, handle_errors, json_option, print_json, site_option
