@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import NewsletterError
+from ..errors import NewsletterError, SourceError
 from ..model import Issue, Problem, RenderedIssue, Severity
 from ..related import build_related_index
 from ..site import Site
@@ -76,13 +76,19 @@ def select_week(site: Site, week: str, *, now: datetime | None = None, force: bo
     as_of = min(now or datetime.now(UTC), end)
     collection = site.collection
     settings = config.newsletter
+    try:
+        outside = merged_stream(config, site.store, start, end)
+    except SourceError:
+        # A broken source list costs the issue its "Around the web" block, not the whole issue
+        # (fetch and check report the list's problem).
+        outside = []
     return select_issue(
         week,
         start,
         end,
         collection.articles,
         build_related_index(collection, config.related, as_of, cache=site.store.related_features),
-        merged_stream(config, site.store, start, end),
+        outside,
         SelectionLimits(
             max_stories=settings.max_stories,
             related_count=settings.related_count,
