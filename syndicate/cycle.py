@@ -25,7 +25,12 @@ Time is a parameter (``now``), so tests run a year of cycles without waiting.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
+import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,7 +44,8 @@ from .errors import ConfigError, SyndicateError
 if TYPE_CHECKING:
     from .site import Site
 
-FETCH_INTERVAL = timedelta(minutes=55)  # a source is fetched about hourly (an hourly cron run is 60 min apart)
+FETCH_INTERVAL = timedelta(minutes=55)  # default: about hourly (an hourly cron run is 60 min apart, give or take)
+BUILD_RECHECK = timedelta(days=1)  # the build is asked at least this often, whatever the cheap key says
 MAX_CATCH_UP_WEEKS = 26  # older missed weeks than this are reported, not sent
 RUN_STATE_FILE = "run-state.json"
 LOCK_FILE = "run.lock"
@@ -69,9 +75,16 @@ class StepReport:
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     config_error: bool = False
+    seconds: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
-        return {"step": self.name, "status": self.status.value, "message": self.message, **self.details}
+        return {
+            "step": self.name,
+            "status": self.status.value,
+            "message": self.message,
+            "seconds": round(self.seconds, 4),
+            **self.details,
+        }
 
 
 @dataclass
@@ -124,6 +137,7 @@ class RunState:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.fetch_every = FETCH_INTERVAL
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             self.data: dict[str, Any] = data if isinstance(data, dict) else {}
@@ -139,22 +153,23 @@ class RunState:
             write_atomic(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
 
 
-def run_cycle(site: Site, *, now: datetime | None = None) -> RunReport:
-    """Run every due step of the cycle once; see the module's documentation."""
-    from .newsletter.lock import LockedError, SendLock
+def run_cycle(site: Site, *, now: datetime | None = None, fetch_every: timedelta = FETCH_INTERVAL) -> RunReport:
+    """Run every due step of the cycle once; see the module's documentation.
 
+    ``fetch_every``: a source is fetched when its last fetch is at least this
+    old (and it is not backing off after failures).
+    """
     started = time.perf_counter()
     moment = now or datetime.now(UTC)
     report = RunReport(now=moment)
-    lock = SendLock(site.config.state_dir / LOCK_FILE)
-    try:
-        lock.acquire()
-    except LockedError:
+    lock = _acquire_lock(site.config.state_dir / LOCK_FILE)
+    if lock is None:
         report.locked = True
         report.message = f"{site.config.state_dir / LOCK_FILE}: another run is in progress; this one did nothing"
         return report
     try:
         state = RunState(site.config.state_dir / RUN_STATE_FILE)
+        state.fetch_every = fetch_every
         for name, step in (
             ("fetch", _fetch_step),
             ("build", _build_step),
@@ -162,16 +177,35 @@ def run_cycle(site: Site, *, now: datetime | None = None) -> RunReport:
             ("send", _send_step),
             ("archive", _archive_step),
         ):
+            step_started = time.perf_counter()
             try:
-                report.steps.append(step(site, moment, state, report))
+                done = step(site, moment, state, report)
             except ConfigError as exc:
-                report.steps.append(StepReport(name, StepStatus.FAILED, str(exc), config_error=True))
+                done = StepReport(name, StepStatus.FAILED, str(exc), config_error=True)
             except (SyndicateError, OSError, ValueError) as exc:
-                report.steps.append(StepReport(name, StepStatus.FAILED, f"{type(exc).__name__}: {exc}"))
+                done = StepReport(name, StepStatus.FAILED, f"{type(exc).__name__}: {exc}")
+            done.seconds = time.perf_counter() - step_started
+            report.steps.append(done)
     finally:
-        lock.release()
+        os.close(lock)  # closing drops the flock
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _acquire_lock(path: Path) -> int | None:
+    """An exclusive ``flock`` on ``path`` (the kernel drops it when the holder dies); ``None`` if held.
+
+    The same discipline as the send lock, without importing the newsletter
+    package: a no-op cycle should not pay for loading MJML and the related engine.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 # --- the steps --------------------------------------------------------------------------------------
@@ -190,7 +224,7 @@ def _fetch_step(site: Site, now: datetime, state: RunState, report: RunReport) -
     for source in list_sources(config):
         health = healths.get(source.url)
         last = health.last_attempt if health else None
-        if health is None or (is_due(health, now) and (last is None or now - last >= FETCH_INTERVAL)):
+        if health is None or (is_due(health, now) and (last is None or now - last >= state.fetch_every)):
             due.append(source.url)
     if not due:
         return StepReport("fetch", StepStatus.NOT_DUE, "every source was fetched recently or is backing off")
@@ -208,8 +242,75 @@ def _fetch_step(site: Site, now: datetime, state: RunState, report: RunReport) -
     return StepReport("fetch", StepStatus.DONE, message, details)
 
 
+@functools.cache
+def _installation_fingerprint() -> str:
+    """syndicate's own code and packaged templates: they cannot change under a running process, so once per run."""
+    from importlib import resources
+
+    from .build import code_fingerprint
+
+    digest = hashlib.blake2b(code_fingerprint().encode(), digest_size=16)
+    packaged = Path(str(resources.files("syndicate")))
+    for folder in (packaged / "templates", packaged / "feeds"):
+        digest.update(_listing(folder).encode())
+    return digest.hexdigest()
+
+
+def _listing(folder: Path) -> str:
+    """Names, sizes and mtimes of the files under ``folder``: a change to any of them changes this."""
+    if not folder.is_dir():
+        return ""
+    entries = []
+    for path in folder.rglob("*"):
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            entries.append(f"{path}:{info.st_size}:{info.st_mtime_ns}")
+    return "\0".join(sorted(entries))
+
+
+def build_inputs_key(site: Site) -> str:
+    """A cheap key of everything a build reads: no article is parsed, no stream merged.
+
+    The build has its own, exact, manifest; this key only lets a cycle skip
+    asking it when nothing can have changed (same articles on disk, same
+    config and templates, no fetch since). Time is handled by the manifest's
+    validity window, which the cycle keeps beside the key.
+    """
+    from .build import input_signature
+
+    config = site.config
+    healths = site.store.source_health.all()
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (
+        _installation_fingerprint(),
+        config.source_hash,
+        str(config.output_dir),
+        _listing(config.path(config.site.templates_dir)),
+        input_signature(config, ""),
+        repr(sorted((url, h.last_attempt, h.last_success, h.entries) for url, h in healths.items())),
+    ):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def _build_step(site: Site, now: datetime, state: RunState, report: RunReport) -> StepReport:
+    config = site.config
+    key = build_inputs_key(site)
+    valid_until = state.get("build_valid_until")
+    if (
+        state.get("build_inputs") == key
+        and isinstance(valid_until, float | int)
+        and now.timestamp() < valid_until
+        and (config.output_dir / "rss.xml").is_file()
+    ):
+        return StepReport("build", StepStatus.NOT_DUE, "no input changed: the feeds are up to date")
     result = site.build(now=now)
+    manifest = site.store.outputs.manifest(str(config.output_dir))
+    # A scheduled article going live ends the manifest's window; a day caps it anyway.
+    horizon = (now + BUILD_RECHECK).timestamp()
+    state.set("build_valid_until", min(manifest.valid_until, horizon) if manifest else now.timestamp())
+    state.set("build_inputs", key)
     if result.up_to_date:
         return StepReport("build", StepStatus.NOT_DUE, "no input changed: the feeds are up to date")
     details = {"written": len(result.written), "removed": len(result.removed), "errors": len(result.errors)}
@@ -336,14 +437,10 @@ _SEND_FIELDS = ("sent", "skipped", "deferred", "bounced", "failed", "remaining",
 
 def _archive_step(site: Site, now: datetime, state: RunState, report: RunReport) -> StepReport:
     config = site.config
-    from .newsletter.archive import ArchiveState
-
-    down = set(ArchiveState.load(config.state_dir).unpublished)
-    records = [r for r in site.store.ledger.issues() if r.week not in down]
+    records = site.store.ledger.issues()
     fingerprint = f"{config.output_dir}|" + "|".join(f"{r.week}@{r.opened_at.isoformat()}" for r in records)
-    archive_page = config.output_dir / "newsletter" / "index.html"
-    intact = all((config.output_dir / "newsletter" / r.week / "index.html").is_file() for r in records)
-    if not records or (state.get("archive") == fingerprint and archive_page.is_file() and intact):
+    # The archive page stands for the rest: a wiped output folder loses it with them.
+    if not records or (state.get("archive") == fingerprint and (config.output_dir / "newsletter/index.html").is_file()):
         return StepReport("archive", StepStatus.NOT_DUE, "the archive holds every sent issue")
     from .newsletter import publish_issue
 

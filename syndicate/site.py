@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,16 +69,16 @@ class Site:
         self.__dict__.pop("collection", None)
         return build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
 
-    def run(self, now: datetime | None = None) -> RunReport:
+    def run(self, now: datetime | None = None, *, fetch_every: timedelta | None = None) -> RunReport:
         """One unattended cycle (``syndicate run``): fetch, build, newsletter, send, archive, each when due.
 
         Returns a :class:`~syndicate.cycle.RunReport` (``exit_code``,
         ``as_json()``); a second cycle overlapping this one returns at once
         with ``locked`` set. See :mod:`syndicate.cycle`.
         """
-        from .cycle import run_cycle
+        from .cycle import FETCH_INTERVAL, run_cycle
 
-        return run_cycle(self, now=now)
+        return run_cycle(self, now=now, fetch_every=fetch_every or FETCH_INTERVAL)
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,10 +78,20 @@ def _log_lines(report: RunReport) -> list[str]:
 @site_option
 @_env_file_option
 @click.option("--now", "now_text", metavar="DATETIME", help="Act as of this moment (ISO 8601, site timezone).")
+@click.option(
+    "--fetch-every",
+    "fetch_minutes",
+    type=click.IntRange(min=1),
+    default=55,
+    show_default=True,
+    help="Fetch a source when its last fetch is at least this many minutes old.",
+)
 @click.option("--quiet", is_flag=True, help="Print nothing when no step had anything to do (for cron logs).")
 @json_option
 @handle_errors
-def run(site_dir: str, env_file: Path | None, now_text: str | None, quiet: bool, as_json: bool) -> None:
+def run(
+    site_dir: str, env_file: Path | None, now_text: str | None, fetch_minutes: int, quiet: bool, as_json: bool
+) -> None:
     """Run the site's unattended cycle once: fetch, build, newsletter, send, archive, each only when due.
 
     \b
@@ -102,7 +112,7 @@ def run(site_dir: str, env_file: Path | None, now_text: str | None, quiet: bool,
             now: datetime | None = parse_date(now_text, site.config.site.tz) if now_text else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--now") from None
-        report = site.run(now=now)
+        report = site.run(now=now, fetch_every=timedelta(minutes=fetch_minutes))
     if as_json:
         print_json(report.as_json())
     elif not (quiet and report.noop):

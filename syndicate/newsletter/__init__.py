@@ -27,19 +27,18 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import NewsletterError, SourceError
 from ..model import Issue, Problem, RenderedIssue, Severity
-from ..related import build_related_index
 from ..site import Site
-from ..sources import merged_stream
-from . import archive
-from .checks import GMAIL_CLIP_BYTES, check_rendered
-from .ledger import issue_from_json
-from .render import RenderOutput, default_environment, render_issue
-from .sample_message import sample_message
-from .select import SelectionLimits, select_issue
 from .weeks import due_at, latest_complete_week, week_window
+
+# Rendering (Jinja2, MJML, css-inline), the related engine and the archive writer are imported
+# where they are used: `syndicate run` imports this package every cycle, and a cycle with
+# nothing due must not pay for loading them (see syndicate.cycle).
+if TYPE_CHECKING:
+    from .render import RenderOutput
 
 
 @dataclass
@@ -57,6 +56,8 @@ class BuiltIssue:
     @property
     def clip_margin(self) -> float:
         """How much of Gmail's 102 KB clipping limit the email HTML uses (0.5 = half)."""
+        from .checks import GMAIL_CLIP_BYTES
+
         return self.sizes["email.html"] / GMAIL_CLIP_BYTES
 
 
@@ -71,6 +72,10 @@ def select_week(site: Site, week: str, *, now: datetime | None = None, force: bo
     Everything is judged as of the end of the week (or ``now``, if earlier),
     so rebuilding a past week later gives the same issue.
     """
+    from ..related import build_related_index
+    from ..sources import merged_stream
+    from .select import SelectionLimits, select_issue
+
     config = site.config
     start, end = week_window(week, config.site.tz)
     as_of = min(now or datetime.now(UTC), end)
@@ -115,6 +120,9 @@ def _rendered(issue: Issue, output: RenderOutput) -> RenderedIssue:
 
 def render_site_issue(site: Site, issue: Issue) -> tuple[RenderedIssue, list[Problem]]:
     """Render ``issue`` with the site's templates and run the checks over it."""
+    from .checks import check_rendered
+    from .render import default_environment, render_issue
+
     output = render_issue(issue, site.config, default_environment(site.config))
     problems = check_rendered(
         output.email_html, output.email_text, output.web_html, output.inline_css, output.story_links, issue.week
@@ -144,6 +152,9 @@ def build_issue(
     ``out_dir`` is the output root (default ``[feeds] output_dir``); files go
     to ``<out_dir>/newsletter/<week>/`` and the archive to ``<out_dir>/newsletter/``.
     """
+    from . import archive
+    from .sample_message import sample_message
+
     config = site.config
     if week in archive.ArchiveState.load(config.state_dir).unpublished:
         raise NewsletterError(
@@ -206,6 +217,9 @@ def refresh_archive(
     problems: list[Problem] | None = None,
 ) -> list[Path]:
     """Rewrite the archive page and RSS from the published issues; return the files that changed."""
+    from . import archive
+    from .render import default_environment
+
     config = site.config
     newsletter_dir = (Path(out_dir).resolve() if out_dir else config.output_dir) / "newsletter"
     entries, archive_problems = archive.read_archive(newsletter_dir, now)
@@ -236,6 +250,10 @@ def publish_issue(
     taken down with :func:`unpublish_issue`. Idempotent: unchanged files are
     not rewritten. ``covers`` names the weeks a catch-up digest stands for.
     """
+    from . import archive
+    from .ledger import issue_from_json
+    from .sample_message import sample_message
+
     config = site.config
     ledger = site.store.ledger
     record, stored = ledger.issue(week), ledger.rendered(week)
@@ -285,6 +303,8 @@ def unpublish_issue(site: Site, week: str, *, out_dir: str | os.PathLike[str] | 
     Returns the paths removed. The week is remembered, so neither ``run`` nor
     ``send`` nor ``build`` publishes it again; the send ledger is untouched.
     """
+    from . import archive
+
     config = site.config
     state = archive.ArchiveState.load(config.state_dir)
     folder = (Path(out_dir).resolve() if out_dir else config.output_dir) / "newsletter" / week
