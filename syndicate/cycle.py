@@ -396,7 +396,23 @@ def _open_issues(
     return opened, list(plan.skipped)
 
 
+def _db_stamp(site: Site) -> str:
+    """Size and mtime of the state database and its WAL: unchanged means no row changed since."""
+    parts = []
+    for path in (site.config.database_path, site.config.database_path.with_name("state.sqlite3-wal")):
+        try:
+            info = path.stat()
+            parts.append(f"{info.st_size}:{info.st_mtime_ns}")
+        except FileNotFoundError:
+            parts.append("-")
+    return "|".join(parts)
+
+
 def _send_step(site: Site, now: datetime, state: RunState, report: RunReport) -> StepReport:
+    idle = state.get("send_idle")
+    if isinstance(idle, dict) and idle.get("db") == _db_stamp(site) and now.timestamp() < float(idle["until"]):
+        # Nothing written to the ledger since the last look, and no deferred retry due yet.
+        return StepReport("send", StepStatus.NOT_DUE, "every open issue was sent to everyone due")
     ledger = site.store.ledger
     waiting = [r.week for r in ledger.issues() if r.completed_at is None]
     due = [week for week in waiting if ledger.rows_to_send(week, now)]
@@ -404,6 +420,9 @@ def _send_step(site: Site, now: datetime, state: RunState, report: RunReport) ->
         if ledger.close_issue_if_done(week, now):  # e.g. an issue opened with nobody to send it to
             waiting.remove(week)
     if not due:
+        retries = [moment for week in waiting if (moment := ledger.next_retry(week)) is not None]
+        wake = min(retries).timestamp() if retries else (now + BUILD_RECHECK).timestamp()
+        state.set("send_idle", {"db": _db_stamp(site), "until": wake})
         if waiting:
             return StepReport(
                 "send", StepStatus.NOT_DUE, f"{', '.join(waiting)}: deferred recipients wait for their retry"
@@ -437,10 +456,16 @@ _SEND_FIELDS = ("sent", "skipped", "deferred", "bounced", "failed", "remaining",
 
 def _archive_step(site: Site, now: datetime, state: RunState, report: RunReport) -> StepReport:
     config = site.config
+    page = config.output_dir / "newsletter" / "index.html"
+    stamp = _db_stamp(site)
+    if state.get("archive_db") == stamp and page.is_file():  # no issue opened since the last look
+        return StepReport("archive", StepStatus.NOT_DUE, "the archive holds every sent issue")
     records = site.store.ledger.issues()
     fingerprint = f"{config.output_dir}|" + "|".join(f"{r.week}@{r.opened_at.isoformat()}" for r in records)
     # The archive page stands for the rest: a wiped output folder loses it with them.
-    if not records or (state.get("archive") == fingerprint and (config.output_dir / "newsletter/index.html").is_file()):
+    if not records or (state.get("archive") == fingerprint and page.is_file()):
+        if records:
+            state.set("archive_db", stamp)
         return StepReport("archive", StepStatus.NOT_DUE, "the archive holds every sent issue")
     from .newsletter import publish_issue
 
@@ -452,6 +477,7 @@ def _archive_step(site: Site, now: datetime, state: RunState, report: RunReport)
         if published is not None:
             written += published.written
     state.set("archive", fingerprint)
+    state.set("archive_db", _db_stamp(site))
     status = StepStatus.DONE if written else StepStatus.NOT_DUE
     return StepReport(
         "archive", status, f"archive checked: {len(written)} file(s) rewritten", {"written": len(written)}
