@@ -26,9 +26,7 @@ class FaultyRelay(Relay):
     refused: int = 0
     rng: random.Random
 
-    async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
-    ) -> str:
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]) -> str:
         if self.down:
             with self.lock:
                 self.refused += 1
