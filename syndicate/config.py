@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import io
 import os
 import re
 import tomllib
@@ -301,6 +302,17 @@ class NewsletterConfig:
     verp_separator: str = field(
         default="+", metadata=_doc("Character between the bounce address and the signed id.", _one_of("+", "-", "="))
     )
+    catch_up: str = field(
+        default="digest",
+        metadata=_doc(
+            "After missed send days: 'digest' (one issue of every missed week), 'latest' or 'each'.",
+            _one_of("digest", "latest", "each"),
+        ),
+    )
+    secret_file: str = field(
+        default="",
+        metadata=_doc("A dotenv file (KEY=value lines) of secrets, read when they are not in the environment."),
+    )
 
 
 @dataclass(frozen=True)
@@ -553,6 +565,51 @@ def load_config(site_dir: str | os.PathLike[str] = ".") -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8: {exc}", file=str(path)) from None
     return parse_config(data, root, str(path))
+
+
+SECRET_FILE_ENV = "SYNDICATE_SECRET_FILE"
+
+
+def secret_file(config: Config, env_file: str | os.PathLike[str] | None = None) -> Path | None:
+    """The dotenv file secrets come from: ``--env-file``, else ``$SYNDICATE_SECRET_FILE``, else the config's."""
+    if env_file:
+        return Path(env_file).expanduser()
+    if os.environ.get(SECRET_FILE_ENV):
+        return Path(os.environ[SECRET_FILE_ENV]).expanduser()
+    if config.newsletter.secret_file:
+        return config.path(os.path.expanduser(config.newsletter.secret_file))
+    return None
+
+
+def load_secret_files(config: Config, env_file: str | os.PathLike[str] | None = None) -> list[str]:
+    """Put the variables of the secret file into ``os.environ``; return the names set.
+
+    One file is read, the first named of ``env_file``, ``$SYNDICATE_SECRET_FILE``
+    and ``[newsletter] secret_file``. A variable already in the environment
+    wins over the file (so ``export`` still overrides). Cron starts jobs with a
+    bare environment: this is how ``SYNDICATE_SECRET`` and the SMTP password
+    reach a job without a wrapper script. The format is dotenv: ``KEY=value``
+    lines (an ``export`` prefix and quotes are allowed, ``#`` starts a
+    comment), which a shell can also source.
+    """
+    from dotenv import dotenv_values  # imported here: most commands never read a secret file
+
+    path = secret_file(config, env_file)
+    if path is None:
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SecretMissingError(f"secret file {path} does not exist", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SecretMissingError(f"secret file {path} cannot be read: {exc}", file=str(path)) from None
+    set_names: list[str] = []
+    for name, value in dotenv_values(stream=io.StringIO(text)).items():
+        if value is None or not name or name in os.environ:
+            continue
+        os.environ[name] = value
+        set_names.append(name)
+    return set_names
 
 
 def documented_keys() -> list[tuple[str, str, str, str]]:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .build import BuildResult, build_site
 from .collection import Collection, load_collection
 from .collection.identity import assign_identities
-from .config import Config, load_config
+from .config import Config, load_config, load_secret_files
 from .feeds.subscribe import FeedListing, site_listings
 from .store import Store
 from .store.maintenance import BackupResult, StateCheck, backup_state, check_state, restore_state
+
+if TYPE_CHECKING:
+    from .cycle import RunReport
 
 
 class Site:
@@ -28,9 +32,17 @@ class Site:
         self.config = config
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = ".") -> Site:
-        """Open the site in ``path``; raises ConfigError if its config is bad."""
-        return cls(load_config(path))
+    def open(cls, path: str | os.PathLike[str] = ".", *, env_file: str | os.PathLike[str] | None = None) -> Site:
+        """Open the site in ``path``; raises ConfigError if its config is bad.
+
+        Secrets missing from the environment are read from ``env_file``,
+        ``$SYNDICATE_SECRET_FILE`` or ``[newsletter] secret_file`` (dotenv
+        format), so a cron job needs no wrapper; a named file that is missing
+        raises :class:`~syndicate.errors.SecretMissingError`.
+        """
+        config = load_config(path)
+        load_secret_files(config, env_file)
+        return cls(config)
 
     @property
     def root(self) -> Path:
@@ -71,6 +83,17 @@ class Site:
         ...     print(feed.title, feed.main_url)
         """
         return site_listings(self.config, self.collection, now or datetime.now(UTC))
+
+    def run(self, now: datetime | None = None, *, fetch_every: timedelta | None = None) -> RunReport:
+        """One unattended cycle (``syndicate run``): fetch, build, newsletter, send, archive, each when due.
+
+        Returns a :class:`~syndicate.cycle.RunReport` (``exit_code``,
+        ``as_json()``); a second cycle overlapping this one returns at once
+        with ``locked`` set. See :mod:`syndicate.cycle`.
+        """
+        from .cycle import FETCH_INTERVAL, run_cycle
+
+        return run_cycle(self, now=now, fetch_every=fetch_every or FETCH_INTERVAL)
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -52,7 +52,8 @@ def test_a_build_with_bodies_rendered_ahead_writes_the_same_bytes(
     assert started and started[0] >= 1  # children really rendered the bodies
     articles_built_here = {item.source_path for item in built_here if isinstance(item, syndicate.Article)}
     # Plain-text articles are whole from the start (nothing to render ahead); Markdown ones all came prebuilt.
-    assert articles_built_here and all(path.endswith(".txt") for path in articles_built_here)
+    # (The demo ships its desk copy imported as Markdown, so none may be built here at all.)
+    assert all(path.endswith(".txt") for path in articles_built_here)
     assert _outputs(copy / "public") == _outputs(demo_site / "public")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+from datetime import timedelta
 from email.policy import default as default_policy
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from newsletter_samples import AFTER_WEEK, NEWSLETTER_CONFIG, WEEK, newsletter_s
 
 import syndicate
 from syndicate.cli import main
-from syndicate.newsletter import build_issue, default_week, placeholders, prepare_issue
+from syndicate.newsletter import build_issue, default_week, placeholders, prepare_issue, publish_issue
+from syndicate.newsletter.ledger import issue_to_json
 
 WEEK_SLUGS = ["festival-lead", "late-review", "doc-premiere", "monday-news"]
 
@@ -107,11 +109,20 @@ def test_message_eml_is_multipart_alternative_utf8_with_a_one_line_subject(make_
     assert "https://test.example.org/unsubscribe?token=sample" in body
 
 
-def test_archive_page_and_feed_list_every_built_issue(make_site: SiteFactory) -> None:
+def test_archive_page_and_feed_list_every_sent_issue_never_a_preview(make_site: SiteFactory) -> None:
+    """The archive is what was sent (tests/test_newsletter_archive.py has the rest)."""
     site_dir = newsletter_site(make_site)
     assert build(site_dir) is not None
     assert build(site_dir, "2026-W47") is not None
     archive = site_dir / "public" / "newsletter"
+    page = lxml_html.fromstring((archive / "index.html").read_bytes())
+    assert page.xpath("//main//h2/a") == []  # built, not sent: previews are not listed
+    with syndicate.Site.open(site_dir) as site:
+        for week in (WEEK, "2026-W47"):
+            rendered = prepare_issue(site, week, now=AFTER_WEEK)
+            assert rendered is not None
+            site.store.ledger.open_issue(week, rendered.subject, issue_to_json(rendered), [], AFTER_WEEK)
+            publish_issue(site, week, now=AFTER_WEEK + timedelta(days=7))
     page = lxml_html.fromstring((archive / "index.html").read_bytes())
     assert [a.get("href") for a in page.xpath("//main//h2/a")] == [
         "https://test.example.org/newsletter/2026-W47/",

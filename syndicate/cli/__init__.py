@@ -63,6 +63,8 @@ class LazyGroup(click.Group):
         "subscribers": ".subscribers:subscribers",
         "serve": ".serve:serve",
         "state": ".state:state",
+        "run": ".run:run",
+        "cron-line": ".run:cron_line",
     },
     epilog=EXIT_CODES_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -75,6 +77,8 @@ def main() -> None:
     Typical use, from the site folder (the one holding syndicate.toml):
       syndicate check            # report every problem at once
       syndicate build            # write public/rss.xml, atom.xml, feed.json, tags/, authors/
+      syndicate run              # the cron job: fetch, build, newsletter, send, archive, when due
+      syndicate cron-line        # print the crontab line for it
     """
     if hasattr(signal, "SIGXFSZ"):
         # Past a file-size limit (ulimit -f) the kernel would kill us with no word; ignored, the write

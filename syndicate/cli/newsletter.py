@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ..dates import parse_date
 from ..model import Problem
-from ..newsletter import BuiltIssue, build_issue, default_week
+from ..newsletter import BuiltIssue, build_issue, default_week, unpublish_issue
 from ..newsletter.checks import GMAIL_CLIP_BYTES
 from ..newsletter.weeks import due_at, parse_week
 from ..site import Site
@@ -172,8 +172,11 @@ def build(
     """Build a week's issue into public/newsletter/YYYY-Www/ and update the archive.
 
     Writes index.html (web copy), email.html, email.txt, message.eml and
-    issue.json, plus newsletter/index.html and rss.xml. A week without stories
-    builds nothing and exits 5, unless --force.
+    issue.json, and refreshes newsletter/index.html and rss.xml. The archive
+    lists only issues that were sent: a week already sent is rewritten from the
+    rendering stored when it went out; any other week is a preview, never
+    listed (so --force cannot publish an empty or future issue). A week without
+    stories builds nothing and exits 5, unless --force.
     """
     _run(site_dir, week, out_dir, force, strict, now_text, as_json, detailed=False)
 
@@ -200,6 +203,35 @@ def preview(
     Open email.html in a browser, or message.eml in a mail client, to look at it.
     """
     _run(site_dir, week, out_dir, force, strict, now_text, as_json, detailed=True)
+
+
+@newsletter.command(
+    epilog=examples(
+        "syndicate newsletter unpublish 2026-W46",
+        "syndicate newsletter unpublish 2026-W46 --json",
+    )
+)
+@click.argument("week_text", metavar="YYYY-Www")
+@site_option
+@json_option
+@handle_errors
+def unpublish(week_text: str, site_dir: str, as_json: bool) -> None:
+    """Take a published issue out of the web archive and its RSS, for good.
+
+    Removes public/newsletter/YYYY-Www/ and rewrites the archive page and
+    feed; the week is remembered, so no later run, send or build publishes it
+    again. What was sent stays in the send ledger (nobody is re-sent it).
+    """
+    week = _week(week_text)
+    assert week is not None
+    with open_site(site_dir) as site:
+        removed = unpublish_issue(site, week)
+    if as_json:
+        print_json({"week": week, "removed": [str(p) for p in removed]})
+    else:
+        console.print(
+            f"Unpublished {week}: {len(removed)} file(s) removed; the archive page and RSS no longer list it."
+        )
 
 
 # `syndicate newsletter send` lives in its own module (it is the cron job's command).

@@ -33,12 +33,12 @@ EXIT_CANNOT_WRITE = ExitCode.DISK_FULL
 
 @click.command(
     epilog=examples(
-        "syndicate newsletter send                      # from cron, hourly: sends the due issue once",
+        "syndicate newsletter send                      # the due issue, once it is due, once",
         "syndicate newsletter send --week 2026-W47      # that week's issue, now (still once per subscriber)",
         "syndicate newsletter send --to me@example.com  # one test copy; records nothing",
         "syndicate newsletter send --dry-run            # .eml files in .syndicate/outbox/<week>/",
         "syndicate newsletter send --limit 500 --json   # at most 500 messages this run, JSON summary",
-        "crontab: 0 * * * * cd /srv/site && syndicate newsletter send --quiet",
+        "syndicate cron-line                            # the crontab line (syndicate run sends the due issue)",
     )
 )
 @site_option

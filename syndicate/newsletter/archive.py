@@ -1,10 +1,18 @@
 """The files of an issue on disk, and the archive of past issues.
 
 ``public/newsletter/YYYY-Www/`` holds ``index.html`` (the web copy),
-``email.html``, ``email.txt``, ``message.eml`` and ``issue.json``. The
-archive page and its RSS feed are rebuilt from every ``issue.json`` found, so
-they list each issue ever built into this folder, and nothing else. Nothing
-written depends on the clock: building the same week twice gives the same bytes.
+``email.html``, ``email.txt``, ``message.eml`` and ``issue.json``.
+
+The archive is what was sent: an issue is *published* (its ``issue.json``
+says ``"published": true``) only from the rendering stored in the send ledger
+when it first went out, so the web copy is byte for byte the HTML the
+subscribers got. The archive page and its RSS feed list published issues
+only: a preview (``newsletter build`` of a week not sent) writes its files but
+is never listed, and an issue without stories or dated after "now" is never
+published at all. ``newsletter unpublish`` takes an issue down for good (the
+week is remembered in ``.syndicate/newsletter-archive.json`` so no later run
+puts it back). Nothing written depends on the clock: the same issue gives the
+same bytes.
 """
 
 from __future__ import annotations
@@ -26,13 +34,15 @@ from .render import archive_base_url, week_range_label
 from .weeks import parse_week
 
 ISSUE_FILES = ("index.html", "email.html", "email.txt", "message.eml", "issue.json")
-ISSUE_JSON_VERSION = 1
+ISSUE_JSON_VERSION = 2
+ARCHIVE_STATE_FILE = "newsletter-archive.json"
 
 
 def issue_record(issue: Issue, rendered: RenderedIssue, config: Config, due: datetime) -> dict[str, Any]:
     """What ``issue.json`` holds: the selection, its related picks and the outside block."""
     return {
         "version": ISSUE_JSON_VERSION,
+        "published": False,  # a preview; only the stored rendering of a sent issue is published
         "week": issue.week,
         "start": issue.start.isoformat(),
         "end": issue.end.isoformat(),
@@ -89,8 +99,69 @@ class ArchiveEntry:
     stories: tuple[dict[str, str], ...]
 
 
-def read_archive(newsletter_dir: Path) -> tuple[list[ArchiveEntry], list[Problem]]:
-    """Every issue under ``newsletter_dir`` (newest first); unreadable ``issue.json`` files are reported, not fatal."""
+def published_record(
+    rendered: RenderedIssue,
+    config: Config,
+    *,
+    start: datetime,
+    end: datetime,
+    dated: datetime,
+    stories: list[dict[str, str]],
+    covers: list[str],
+) -> dict[str, Any]:
+    """``issue.json`` of a published issue: made from the stored rendering, dated when it went out."""
+    return {
+        "version": ISSUE_JSON_VERSION,
+        "published": True,
+        "week": rendered.week,
+        "covers": covers,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "due": dated.isoformat(),
+        "subject": rendered.subject,
+        "preheader": rendered.preheader,
+        "url": archive_base_url(config) + rendered.week + "/",
+        "stories": stories,
+    }
+
+
+def read_published_record(folder: Path) -> dict[str, Any] | None:
+    """The ``issue.json`` of ``folder`` if it is a published issue's, else ``None``."""
+    try:
+        data = json.loads((folder / "issue.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("published") is True else None
+
+
+@dataclass
+class ArchiveState:
+    """What the archive remembers besides the files: weeks taken down, and the weeks a digest covers."""
+
+    unpublished: list[str]
+    covers: dict[str, list[str]]
+
+    @classmethod
+    def load(cls, state_dir: Path) -> ArchiveState:
+        try:
+            data = json.loads((state_dir / ARCHIVE_STATE_FILE).read_text(encoding="utf-8"))
+            return cls(sorted(set(map(str, data.get("unpublished", [])))), dict(data.get("covers", {})))
+        except FileNotFoundError:
+            return cls([], {})
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{state_dir / ARCHIVE_STATE_FILE}: unreadable archive state: {exc}") from None
+
+    def save(self, state_dir: Path) -> None:
+        data = {"unpublished": sorted(set(self.unpublished)), "covers": self.covers}
+        write_atomic(state_dir / ARCHIVE_STATE_FILE, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_archive(newsletter_dir: Path, now: datetime | None = None) -> tuple[list[ArchiveEntry], list[Problem]]:
+    """Every published issue under ``newsletter_dir`` (newest first); unreadable ones are reported, not fatal.
+
+    Previews, issues without stories and (given ``now``) issues dated after
+    it are left out: a feed reader must never see an issue nobody was sent.
+    """
     entries: list[ArchiveEntry] = []
     problems: list[Problem] = []
     if not newsletter_dir.is_dir():
@@ -99,6 +170,10 @@ def read_archive(newsletter_dir: Path) -> tuple[list[ArchiveEntry], list[Problem
         try:
             parse_week(path.parent.name)
             data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("published") is not True or not data["stories"]:
+                continue
+            if now is not None and datetime.fromisoformat(data["due"]) > now:
+                continue
             start, end = datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"])
             year, number = parse_week(data["week"])
             entries.append(

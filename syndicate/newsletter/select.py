@@ -149,3 +149,58 @@ def select_issue(
         stories=tuple(IssueStory(article, related) for article, related in zip(stories, blocks, strict=True)),
         around_the_web=around_the_web(outside, limits.around_the_web, limits.around_the_web_per_source, own_host),
     )
+
+
+# --- catch-up after missed send days ---------------------------------------------------------------
+
+CATCH_UP_POLICIES = ("digest", "latest", "each")
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpPlan:
+    """What a run sends after missed send days: issues (label, weeks covered) and weeks skipped, with why."""
+
+    send: tuple[tuple[str, tuple[str, ...]], ...]
+    skipped: tuple[tuple[str, str], ...]
+
+
+def plan_catch_up(candidates: Sequence[str], non_empty: AbstractSet[str], policy: str) -> CatchUpPlan:
+    """Decide which of the weeks due since the last issue (oldest first) go out, and how.
+
+    Empty weeks are skipped whatever the policy. Of the rest, ``each`` sends
+    every week's issue in order, ``latest`` only the newest, and ``digest``
+    one issue (labelled with the newest week) covering them all, so no week
+    with stories is ever dropped silently: each skipped week has a reason.
+    """
+    if policy not in CATCH_UP_POLICIES:
+        raise ValueError(f"unknown catch-up policy {policy!r}")
+    skipped = [(week, "no stories published that week") for week in candidates if week not in non_empty]
+    weeks = [week for week in candidates if week in non_empty]
+    send: list[tuple[str, tuple[str, ...]]] = []
+    if policy == "each" or len(weeks) <= 1:
+        send = [(week, (week,)) for week in weeks]
+    elif policy == "latest":
+        send = [(weeks[-1], (weeks[-1],))]
+        skipped += [(week, f"missed; catch_up = 'latest' sends only {weeks[-1]}") for week in weeks[:-1]]
+    else:
+        send = [(weeks[-1], tuple(weeks))]
+    skipped.sort()
+    return CatchUpPlan(tuple(send), tuple(skipped))
+
+
+def digest_issue(issues: Sequence[Issue]) -> Issue:
+    """One "what you missed" issue of several weeks' issues (oldest first): newest week's stories first.
+
+    It carries the newest week's label (the ledger's key) and spans from the
+    first week's start to the last one's end, so its dates say what it covers.
+    """
+    if not issues:
+        raise ValueError("a digest needs at least one issue")
+    newest_first = list(reversed(issues))
+    return Issue(
+        week=issues[-1].week,
+        start=issues[0].start,
+        end=issues[-1].end,
+        stories=tuple(story for issue in newest_first for story in issue.stories),
+        around_the_web=issues[-1].around_the_web,
+    )

@@ -55,7 +55,7 @@ from ..errors import NewsletterError
 from ..model import RenderedIssue, Subscriber
 from ..site import Site
 from ..store.ledger import OPEN_STATUSES, DeliveryStatus, LedgerRow, RowOutcome
-from . import prepare_issue
+from . import prepare_issue, publish_issue
 from .envelope import Envelope
 from .ledger import LedgerWriter, issue_from_json, issue_to_json
 from .lock import SendLock
@@ -511,6 +511,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
         # The audience is fixed when the issue first goes out; an explicit --week also adds newcomers.
         active = [s.id for s in store.subscribers.receiving(now, nl.max_bounces)]  # paused readers wait
         ledger.open_issue(label, issue.subject, issue_to_json(issue), active, now)
+    publish_issue(sender.site, label, now=now)  # the web archive is the stored rendering, up before any message
     rows = ledger.rows_to_send(label, now)
     report = SendReport(label, RunKind.SENT, missed_weeks=missed)
     if missed:
