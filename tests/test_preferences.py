@@ -39,7 +39,7 @@ def _setup(served: Served, relay: Relay) -> dict[str, str]:
         [issue] = messages_to(relay, address)
         text = issue.get_body(preferencelist=("plain",))
         assert text is not None
-        found = re.search(r"^Preferences \(plain text, pause\): (\S+)", text.get_content(), re.M)
+        found = re.search(r"^Preferences \(plain text, pause\):\s+(\S+)", text.get_content(), re.M)
         assert found, "every issue carries the preferences link"
         html = issue.get_body(preferencelist=("html",))
         assert html is not None and ">Preferences</a>" in html.get_content()
