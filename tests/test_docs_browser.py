@@ -53,7 +53,7 @@ shots = _screenshot_module()
 pytestmark = [
     pytest.mark.client,
     pytest.mark.skipif(
-        importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocs_click") is None,
+        importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings") is None,
         reason="mkdocs is not installed: pip install -e '.[docs]' to build the documentation site",
     ),
     pytest.mark.skipif(
