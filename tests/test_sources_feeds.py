@@ -61,7 +61,6 @@ SECOND_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 </channel></rss>"""
 
 
-
 @pytest.fixture
 def news_site(server: HTTPServer, make_site) -> Path:  # type: ignore[no-untyped-def]
     server.clear()
