@@ -211,6 +211,11 @@ class Issue:
     around_the_web: tuple[OutsideEntry, ...] = ()
 
     @property
+    def is_digest(self) -> bool:
+        """True for a catch-up issue that spans several missed weeks (see ``[newsletter] catch_up``)."""
+        return (self.end - self.start).days > 7
+
+    @property
     def lead(self) -> IssueStory | None:
         """The lead story: the first one, or ``None`` for an empty week."""
         return self.stories[0] if self.stories else None

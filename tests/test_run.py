@@ -155,6 +155,7 @@ def test_catch_up_policies_after_a_three_week_outage(make_site: SiteFactory, rel
         assert report.skipped_weeks == []
         covers = json.loads((site / "public" / "newsletter" / "2026-W47" / "issue.json").read_text())["covers"]
         assert covers == list(weeks)
+        assert "What you missed at" in bodies[0]  # the issue says it is a catch-up, in its subject and intro
     elif policy == "latest":
         assert len(bodies) == 1 and all(title in bodies[0] for title in weeks["2026-W47"])
         record = json.loads((site / "public" / "newsletter" / "2026-W47" / "issue.json").read_text())

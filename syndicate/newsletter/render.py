@@ -235,6 +235,8 @@ def template_context(issue: Issue, config: Config) -> dict[str, Any]:
             "number": int(week_number),
             "year": int(year),
             "dates": week_range_label(issue.start, issue.end),
+            # A catch-up issue after missed send days: the templates say "what you missed".
+            "digest": issue.is_digest,
         },
         "lead": stories[0] if stories else None,
         "stories": stories,
