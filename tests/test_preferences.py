@@ -201,3 +201,17 @@ def test_a_dry_run_shows_the_choices_too(served: Served, relay: Relay) -> None:
     assert sorted(written) == [f"reader{n}@example.net.eml" for n in (1, 2, 3, 4)]
     assert b"Content-Type: text/plain" in written["reader1@example.net.eml"].split(b"\r\n\r\n", 1)[0]
     assert b"multipart/alternative" in written["reader2@example.net.eml"]
+
+
+def test_a_reader_who_pauses_while_their_copy_waits_for_a_retry_is_not_sent_it(served: Served, relay: Relay) -> None:
+    links = _setup(served, relay)
+    week_story = NEXT_WEEK
+    relay.defer.add("reader2@example.net")  # the relay puts off this reader's copy of the next issue
+    assert _next_issue(served, week_story, 7) == 4
+    status, _ = post(served, links["reader2@example.net"], preference="pause", weeks="4")
+    assert status == 200
+    relay.defer.clear()
+    later = AFTER_DUE + timedelta(days=8)
+    report = send_newsletter(served.site, week=week_story, now=later)  # the retry: the pause wins
+    assert report.sent == 0
+    assert len(messages_to(relay, "reader2@example.net")) == 1  # only the issue before the pause

@@ -468,13 +468,16 @@ def _dry_run(sender: Sender, label: str, folder: Path, limit: int | None, progre
     )
 
 
-def _skip_reason(subscriber: Subscriber | None, max_bounces: int) -> str:
+def _skip_reason(subscriber: Subscriber | None, max_bounces: int, now: datetime) -> str:
     if subscriber is None:
         return "removed from the list"
     if not subscriber.active:
         return f"{subscriber.status.value} since the issue was first sent"
     if subscriber.bounces >= max_bounces:
         return f"suppressed after {subscriber.bounces} hard bounces"
+    if subscriber.paused(now):
+        # Paused after the audience was fixed: a retry must not reach them while the pause lasts.
+        return f"paused until {subscriber.paused_until:%Y-%m-%d}"
     return ""
 
 
@@ -538,7 +541,7 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
         relay.open()
         for done, row in enumerate(rows, 1):
             subscriber = subscribers.get(row.subscriber_id)
-            reason = _skip_reason(subscriber, nl.max_bounces)
+            reason = _skip_reason(subscriber, nl.max_bounces, now)
             if reason or subscriber is None:
                 if subscriber is not None:
                     backlog.append(RowOutcome(row.subscriber_id, DeliveryStatus.SKIPPED, reason))
