@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from browser import LOOPBACK_ONLY, needs_chromium, shots
 from conftest import REPO
 
 WIDTH = 375
@@ -37,28 +37,11 @@ PAGES = [
     "reference/api/",
     "explanation/exactly-once/",
 ]
-# Only the loopback server answers: every other host resolves to nothing, so no request leaves the machine.
-LOOPBACK_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
-
-
-def _screenshot_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("screenshot_newsletter", REPO / "bench" / "screenshot_newsletter.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-shots = _screenshot_module()
 pytestmark = [
-    pytest.mark.client,
+    *needs_chromium("the documentation's layout not checked"),
     pytest.mark.skipif(
         importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings") is None,
         reason="mkdocs is not installed: pip install -e '.[docs]' to build the documentation site",
-    ),
-    pytest.mark.skipif(
-        shots.chromium_path() is None,
-        reason="chromium is not installed (apt-get install chromium; .ci/run installs it): docs not seen in a browser",
     ),
 ]
 

@@ -13,7 +13,6 @@ publisher behind a reverse proxy would serve it. Chromium opens:
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import re
 import shutil
@@ -22,12 +21,11 @@ from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any, ClassVar
 
 import feedparser
 import pytest
-from conftest import REPO
+from browser import LOOPBACK_ONLY, needs_chromium, shots
 from sample_site import SAMPLE_ARTICLES, SAMPLE_CONFIG
 from test_feeds_output import SAMPLE_NOW
 
@@ -35,26 +33,9 @@ import syndicate
 
 SUB_PATH = "/deep/sub/path"
 MARKER = "syndicate-measure"
-# Only the loopback server answers: every other host resolves to nothing, so no request leaves the machine.
-LOOPBACK_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 
 
-def _screenshot_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("screenshot_newsletter", REPO / "bench" / "screenshot_newsletter.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-shots = _screenshot_module()
-pytestmark = [
-    pytest.mark.client,
-    pytest.mark.skipif(
-        shots.chromium_path() is None,
-        reason="chromium is not installed (apt-get install chromium; .ci/run installs it): feeds not seen in a browser",
-    ),
-]
+pytestmark = needs_chromium("feeds not seen in a browser")
 
 # Lays the page out in an iframe of the wanted width (headless windows are at least 500 px wide), then
 # measures it from outside: the iframe is same-origin, so its document can be read, XML or HTML alike.

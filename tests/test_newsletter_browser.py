@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from conftest import REPO
+from browser import needs_chromium, shots
 from newsletter_samples import AFTER_WEEK, NEWSLETTER_CONFIG, WEEK, newsletter_site
 
 import syndicate
 from syndicate.newsletter import build_issue
 
-
-def _screenshot_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("screenshot_newsletter", REPO / "bench" / "screenshot_newsletter.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-shots = _screenshot_module()
-pytestmark = [
-    pytest.mark.client,
-    pytest.mark.skipif(
-        shots.chromium_path() is None,
-        reason="chromium is not installed (apt-get install chromium; .ci/run installs it): browser layout not checked",
-    ),
-]
+pytestmark = needs_chromium("browser layout not checked")
 
 LONG_WORD_TITLE = "Supercalifragilisticexpialidocious-Director-Retrospective Opens In Glasgow"
 

@@ -10,41 +10,22 @@ too (kept under the test's temporary folder) for a human to look at.
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import re
 import subprocess
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import REPO
+from browser import needs_chromium, shots
 from signup_server import Served, confirmation_link, messages_to, served
 from smtp_relay import Relay, relay
 
 __all__ = ["relay", "served"]
 
 
-def _screenshot_module() -> ModuleType:
-    # bench/screenshot_newsletter.py knows where Chromium is, as the newsletter's browser tests use it.
-    spec = importlib.util.spec_from_file_location("screenshot_newsletter", REPO / "bench" / "screenshot_newsletter.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-shots = _screenshot_module()
-
-pytestmark = [
-    pytest.mark.client,
-    pytest.mark.skipif(
-        shots.chromium_path() is None,
-        reason="chromium is not installed (apt-get install chromium; .ci/run installs it): page layout not checked",
-    ),
-]
+pytestmark = needs_chromium("page layout not checked")
 
 WIDTH = 375
 LONG_ADDRESS = "maximilian.featherstonehaugh-wolfeschlegelsteinhausen@subdomain.example.com"
