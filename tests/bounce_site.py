@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import SiteFactory
-from smtp_relay import ARTICLES, WEEK, LocalController, Relay, site_config, write_subscribers
+from smtp_relay import ARTICLES, WEEK, Relay, serving, site_config, write_subscribers
 
 import syndicate
 from syndicate.newsletter.send import send_newsletter
@@ -39,13 +39,8 @@ class EnvelopeRelay(Relay):
 @pytest.fixture
 def envelope_relay() -> Iterator[EnvelopeRelay]:
     handler = EnvelopeRelay()
-    controller = LocalController(handler, hostname="127.0.0.1", port=0)
-    controller.start()
-    handler.port = controller.port
-    try:
+    with serving(handler):
         yield handler
-    finally:
-        controller.stop()
 
 
 def verp_site(

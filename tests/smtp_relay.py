@@ -19,10 +19,11 @@ import textwrap
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -172,9 +173,12 @@ class LocalController(Controller):  # type: ignore[misc]
         super()._trigger_server()
 
 
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    handler = Relay()
+RelayT = TypeVar("RelayT", bound=Relay)
+
+
+@contextmanager
+def serving(handler: RelayT) -> Iterator[RelayT]:
+    """``handler`` answering SMTP on a free loopback port (its ``port``) until the block ends."""
     controller = LocalController(handler, hostname="127.0.0.1", port=0)
     controller.start()
     handler.port = controller.port
@@ -182,6 +186,12 @@ def relay() -> Iterator[Relay]:
         yield handler
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def relay() -> Iterator[Relay]:
+    with serving(Relay()) as handler:
+        yield handler
 
 
 def write_subscribers(path: Path, count: int, *, start: int = 0) -> list[str]:

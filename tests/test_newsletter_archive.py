@@ -13,7 +13,7 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 from conftest import SiteFactory
-from smtp_relay import ARTICLES, WEEK, LocalController, Relay, site_config, write_subscribers
+from smtp_relay import ARTICLES, WEEK, Relay, serving, site_config, write_subscribers
 
 import syndicate
 from syndicate.cli import main
@@ -43,13 +43,8 @@ class WatchingRelay(Relay):
 def watching_relay() -> Iterator[WatchingRelay]:
     handler = WatchingRelay()
     handler.seen_archive = []
-    controller = LocalController(handler, hostname="127.0.0.1", port=0)
-    controller.start()
-    handler.port = controller.port
-    try:
+    with serving(handler):
         yield handler
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from smtp_relay import LocalController, Relay
+from smtp_relay import Relay, serving
 
 
 class FaultyRelay(Relay):
@@ -52,10 +52,5 @@ class FaultyRelay(Relay):
 def faulty_relay() -> Iterator[FaultyRelay]:
     handler = FaultyRelay()
     handler.rng = random.Random(20261202)
-    controller = LocalController(handler, hostname="127.0.0.1", port=0)
-    controller.start()
-    handler.port = controller.port
-    try:
+    with serving(handler):
         yield handler
-    finally:
-        controller.stop()
