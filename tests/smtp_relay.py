@@ -18,7 +18,7 @@ import email.policy
 import textwrap
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from syndicate.newsletter.send import SendReport
 
 WEEK = "2026-W47"  # Monday 16 November 2026 to Sunday 22 November, site time
 
@@ -200,3 +202,34 @@ def write_subscribers(path: Path, count: int, *, start: int = 0) -> list[str]:
     lines = ["email,name", *(f"{a},Reader {n}" for n, a in enumerate(addresses, start))]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return addresses
+
+
+def sending_site(
+    make_site: Callable[..., Path],
+    relay: Relay,
+    count: int,
+    *,
+    articles: dict[str, str] = ARTICLES,
+    extra: str = "",
+    rate: float = 0.0,
+    timeout: float = 10,
+) -> Path:
+    """A site that sends through ``relay``, with ``count`` subscribers imported."""
+    import syndicate
+    from syndicate.newsletter.subscribers import import_subscribers
+
+    site = make_site(articles, config=site_config(relay.port, rate=rate, extra=extra, timeout=timeout))
+    write_subscribers(site / "list.csv", count)
+    with syndicate.Site.open(site) as opened:
+        report = import_subscribers(opened.store.subscribers, site / "list.csv")
+    assert report.counts.added == count and not report.problems
+    return site
+
+
+def send(site: Path, **options: Any) -> SendReport:
+    """One ``send_newsletter`` run on the site in ``site``."""
+    import syndicate
+    from syndicate.newsletter.send import send_newsletter
+
+    with syndicate.Site.open(site) as opened:
+        return send_newsletter(opened, **options)

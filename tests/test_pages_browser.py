@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -58,32 +57,12 @@ _HARNESS = """<!doctype html><html><body style="margin:0">
   document.body.appendChild(out); }});</script></body></html>"""
 
 
-def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
-    binary = shots.chromium_path()
-    assert binary is not None
-    command = [
-        binary,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing leaves the machine
-        f"--user-data-dir={profile}",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
 def measure_page(document: str, name: str, workdir: Path) -> dict[str, Any]:
     page = workdir / f"{name}.html"
     page.write_text(document.replace("</body>", _SCRIPT + "</body>", 1), encoding="utf-8")
     harness = workdir / f"{name}-harness.html"
     harness.write_text(_HARNESS.format(src=page.name, width=WIDTH, marker=_MARKER), encoding="utf-8")
-    done = _chromium(
+    done = shots.run_chromium(
         ["--window-size=800,1400", "--virtual-time-budget=5000", "--dump-dom", harness.as_uri()],
         workdir / f"profile-{name}",
     )
@@ -104,7 +83,7 @@ def screenshot(document: str, name: str, workdir: Path) -> Path:
         encoding="utf-8",
     )
     target = workdir / f"{name}-{WIDTH}.png"
-    _chromium(
+    shots.run_chromium(
         ["--window-size=500,900", "--virtual-time-budget=3000", f"--screenshot={target}", frame.as_uri()],
         workdir / f"profile-shot-{name}",
     )

@@ -8,18 +8,17 @@ import time
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 from conftest import SiteFactory
-from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
+from smtp_relay import WEEK, Relay, relay, send, sending_site, site_config
 
 import syndicate
 from syndicate.cli import main
 from syndicate.model import SubscriberStatus
-from syndicate.newsletter.send import RunKind, SendReport, send_newsletter
+from syndicate.newsletter.send import RunKind, send_newsletter
 from syndicate.newsletter.subscribers import import_subscribers
 from syndicate.newsletter.unsubscribe import TokenSigner
 from syndicate.store.ledger import DeliveryStatus
@@ -35,20 +34,6 @@ AFTER_DUE = DUE + timedelta(hours=1)
 @pytest.fixture(autouse=True)
 def secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNDICATE_SECRET", SECRET)
-
-
-def sending_site(make_site: SiteFactory, relay: Relay, count: int, *, extra: str = "", rate: float = 0.0) -> Path:
-    site = make_site(ARTICLES, config=site_config(relay.port, rate=rate, extra=extra))
-    write_subscribers(site / "list.csv", count)
-    with syndicate.Site.open(site) as opened:
-        report = import_subscribers(opened.store.subscribers, site / "list.csv")
-    assert report.counts.added == count and not report.problems
-    return site
-
-
-def send(site: Path, **options: Any) -> SendReport:
-    with syndicate.Site.open(site) as opened:
-        return send_newsletter(opened, **options)
 
 
 def test_500_subscribers_each_get_one_message_with_their_own_link(make_site: SiteFactory, relay: Relay) -> None:

@@ -21,7 +21,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,7 +29,7 @@ from conftest import SiteFactory
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
-from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
+from smtp_relay import ARTICLES, WEEK, Relay, relay, send, sending_site, site_config, write_subscribers
 
 import syndicate
 from syndicate.cli import main
@@ -38,7 +37,7 @@ from syndicate.config import SmtpConfig, load_config
 from syndicate.model import RenderedIssue, Source
 from syndicate.newsletter import personalise, placeholders
 from syndicate.newsletter.message import ListSettings, MessageTemplate, Recipient
-from syndicate.newsletter.send import Outcome, SendReport, SmtpRelay, send_newsletter
+from syndicate.newsletter.send import Outcome, SmtpRelay, send_newsletter
 from syndicate.newsletter.subscribers import clean_name, import_subscribers
 from syndicate.newsletter.unsubscribe import TokenSigner
 from syndicate.sources import fetch_sources
@@ -56,22 +55,6 @@ AFTER_DUE = datetime(2026, 11, 27, 8, 0, tzinfo=LONDON)
 @pytest.fixture(autouse=True)
 def secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNDICATE_SECRET", SECRET)
-
-
-def sending_site(
-    make_site: SiteFactory, relay: Relay, count: int, *, articles: dict[str, str] = ARTICLES, timeout: float = 10
-) -> Path:
-    site = make_site(articles, config=site_config(relay.port, timeout=timeout))
-    write_subscribers(site / "list.csv", count)
-    with syndicate.Site.open(site) as opened:
-        report = import_subscribers(opened.store.subscribers, site / "list.csv")
-    assert report.counts.added == count and not report.problems
-    return site
-
-
-def send(site: Path, **options: Any) -> SendReport:
-    with syndicate.Site.open(site) as opened:
-        return send_newsletter(opened, **options)
 
 
 def statuses(site: Path) -> dict[str, DeliveryStatus]:
