@@ -197,6 +197,15 @@ class WebhookEndpoints:
             raise _forbidden(f"{what} must be https")
         return url
 
+    def _get(self, url: str) -> httpx.Response:
+        """GET an allow-listed SNS URL (no redirects), with the injected client when there is one."""
+        client = self._http or httpx.Client(timeout=5.0, follow_redirects=False)
+        try:
+            return client.get(url)
+        finally:
+            if self._http is None:
+                client.close()
+
     def _certificate_key(self, url: str) -> rsa.RSAPublicKey:
         self._allowed_url(url, "SigningCertURL")
         if not urlsplit(url).path.endswith(".pem"):
@@ -206,12 +215,7 @@ class WebhookEndpoints:
         if cached is not None:
             return cached
         try:
-            client = self._http or httpx.Client(timeout=5.0, follow_redirects=False)
-            try:
-                response = client.get(url)
-            finally:
-                if self._http is None:
-                    client.close()
+            response = self._get(url)
         except httpx.HTTPError as exc:
             raise _forbidden(f"signing certificate not fetched: {exc}") from None
         if response.status_code != 200 or len(response.content) > MAX_CERT_BYTES:
@@ -269,12 +273,7 @@ class WebhookEndpoints:
         if kind == "SubscriptionConfirmation":
             url = self._allowed_url(str(message.get("SubscribeURL", "")), "SubscribeURL")
             try:
-                client = self._http or httpx.Client(timeout=5.0, follow_redirects=False)
-                try:
-                    response = client.get(url)
-                finally:
-                    if self._http is None:
-                        client.close()
+                response = self._get(url)
             except httpx.HTTPError as exc:
                 raise WebhookRejected("502 Bad Gateway", f"confirming the subscription failed: {exc}") from None
             if response.status_code != 200:
