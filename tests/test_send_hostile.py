@@ -29,7 +29,8 @@ from conftest import SiteFactory
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
-from smtp_relay import ARTICLES, WEEK, Relay, relay, send, sending_site, site_config, write_subscribers
+from smtp_relay import ARTICLES, WEEK, Relay, relay, send, sending_site, serving, site_config, write_subscribers
+from year_relay import FaultyRelay
 
 import syndicate
 from syndicate.cli import main
@@ -476,3 +477,20 @@ def test_a_maybe_delivered_message_deferred_on_its_retry_keeps_its_message_id(
     assert send(site, now=AFTER_DUE + timedelta(hours=4)).sent == 1
     ids = relay.message_ids("reader1@example.net")
     assert len(ids) == 2 and ids[0] == ids[1]
+
+
+def test_a_relay_that_turns_every_sender_away_for_days_parks_nobody(make_site: SiteFactory) -> None:
+    """An outage is the relay's, not the readers': attempts refused at MAIL FROM are given back."""
+
+    with serving(FaultyRelay()) as down:
+        down.down = True
+        site = sending_site(make_site, down, 5)
+        for hour in range(3 * 24):  # three days of hourly runs against a relay in maintenance
+            report = send(site, week=WEEK, now=AFTER_DUE + timedelta(hours=hour))
+            assert report.sent == 0 and report.parked == 0, report
+        with syndicate.Site.open(site) as opened:
+            assert opened.store.ledger.parked(WEEK) == []
+        down.down = False
+        report = send(site, week=WEEK, now=AFTER_DUE + timedelta(days=3, hours=1))
+    assert report.sent == 5 and report.parked == 0
+    assert sorted(r.rcpt for r in down.received) == [f"reader{n}@example.net" for n in range(5)]

@@ -239,8 +239,15 @@ class SmtpRelay:
                 self._discard()
                 if exc.after_data:
                     return Reply(Outcome.UNCONFIRMED, exc.code, f"connection lost after the data: {exc}")
-                if not (reused and exc.first_command and not exc.code):
-                    return Reply(Outcome.DEFERRED, exc.code or 421, f"connection lost: {exc}")
+                if reused and exc.first_command and not exc.code:
+                    continue  # a connection the relay closed while idle: once more on a new one
+                if exc.first_command:
+                    # Turned away before any recipient was named (a 4xx to MAIL FROM, or a fresh
+                    # connection closed at once): the relay's trouble, not this reader's.
+                    raise RelayUnavailableError(
+                        f"SMTP {self.settings.host}:{self.settings.port}: the relay takes no mail for now: {exc}"
+                    ) from None
+                return Reply(Outcome.DEFERRED, exc.code or 421, f"connection lost: {exc}")
             except BaseException:
                 self._discard()  # mid-transaction: a polite QUIT could hang in the DATA phase
                 raise
@@ -261,9 +268,9 @@ class SmtpRelay:
             # they are: smtplib's mail()/rcpt() would re-parse each one with email.utils.
             connection.putcmd("mail", f"FROM:<{sender}>")
             code, text = connection.getreply()
-            first_command = False
             if code != 250:
                 return self._refused(connection, code, text, sender_refused=True)
+            first_command = False
             connection.putcmd("rcpt", f"TO:<{recipient}>")
             code, text = connection.getreply()
             if code not in (250, 251):
@@ -282,6 +289,7 @@ class SmtpRelay:
             return self._refused(connection, code, text, reset=False)
         except _DroppedError as exc:
             exc.after_data = data_sent and not exc.code  # a 421 after the data is a verdict: not taken
+            exc.first_command = first_command
             raise
         except smtplib.SMTPServerDisconnected as exc:
             problem = str(exc) or "connection closed"
@@ -300,6 +308,9 @@ class SmtpRelay:
             raise RelayUnavailableError(
                 f"SMTP {self.settings.host}: the sender {sender_or(self.settings)} is refused: {code} {text}"
             )
+        if sender_refused:
+            # A 4xx to MAIL FROM says nothing about the recipient: the relay is busy or throttling.
+            raise _DroppedError(f"{code} {text}", code=code)
         if reset:
             try:
                 connection.rset()
@@ -562,7 +573,16 @@ def _send_run(sender: Sender, label: str, explicit: bool, limit: int | None, pro
                 # while the relay answers MAIL and RCPT, and the data waits for it (before_data).
                 writer.submit(backlog, (subscriber.id, message_id))
                 backlog = []
-                reply = relay.deliver(message.envelope_sender, message.recipient, message.data, before_data=writer.wait)
+                try:
+                    reply = relay.deliver(
+                        message.envelope_sender, message.recipient, message.data, before_data=writer.wait
+                    )
+                except RelayUnavailableError as exc:
+                    # Refused before any recipient was named (no connection, or MAIL FROM turned away):
+                    # the attempt marked in flight is given back, so a relay outage of any length
+                    # never parks a reader; the run stops and the next one tries again.
+                    backlog.append(RowOutcome(row.subscriber_id, DeliveryStatus.DEFERRED, str(exc), now, refund=True))
+                    raise
                 backlog.append(_outcome(sender, row, subscriber.email, reply, report))
                 unanswered = reply.outcome in (Outcome.DEFERRED, Outcome.UNCONFIRMED)
                 deferrals = deferrals + 1 if unanswered else 0

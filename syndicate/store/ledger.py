@@ -97,6 +97,7 @@ class RowOutcome:
     reply: str = ""
     next_attempt_at: datetime | None = None
     unconfirmed: bool = False  # the data went out without a verdict: count it towards the one retry
+    refund: bool = False  # the relay refused before this recipient was named: the attempt does not count
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +280,8 @@ class SendLedger:
             if finished:
                 db.executemany(
                     "UPDATE send_ledger SET status = ?, last_reply = ?, next_attempt_at = ?, changed_at = ?, "
-                    "unconfirmed = unconfirmed + ? WHERE week = ? AND subscriber_id = ?",
+                    "unconfirmed = unconfirmed + ?, attempts = MAX(0, attempts - ?) "
+                    "WHERE week = ? AND subscriber_id = ?",
                     [
                         (
                             o.status.value,
@@ -287,6 +289,7 @@ class SendLedger:
                             _stamp(o.next_attempt_at) if o.next_attempt_at else None,
                             stamp,
                             int(o.unconfirmed),
+                            int(o.refund),
                             week,
                             o.subscriber_id,
                         )
