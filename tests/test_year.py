@@ -7,8 +7,8 @@ whole send day. The site gains an article a day (one holiday week gains
 none), its two outside feeds (files the OPML lists) change daily, cron is
 down three times (1 day, 4 days, 10 days across two send days), one cycle
 runs in a subprocess that is SIGKILLed mid-send while an overlapping cycle is
-locked out. The full year runs under the default policy (digest); "latest"
-and "each" run a ten-week simulation with a three-week outage each.
+locked out. The full year runs under each policy (digest, latest, each); a
+ten-week simulation with a three-week outage checks "latest" and "each" closely.
 
 Afterwards: every subscriber got each non-empty week's stories exactly once
 (a digest counts for the weeks it covers; "latest" reports the weeks it
@@ -396,15 +396,16 @@ def check_no_lock_left(site: Path) -> None:
 # --- the simulations ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("policy", ["digest", "latest", "each"])
 def test_a_year_of_hourly_cron_with_outages_faults_a_kill_and_an_overlap(
-    make_site: SiteFactory, faulty_relay: FaultyRelay, monkeypatch: pytest.MonkeyPatch
+    make_site: SiteFactory, faulty_relay: FaultyRelay, monkeypatch: pytest.MonkeyPatch, policy: str
 ) -> None:
     monkeypatch.setenv("SYNDICATE_SECRET", "a-year-of-cron-secret-0123456789")
-    site = make_sim_site(make_site, faulty_relay, "digest")
+    site = make_sim_site(make_site, faulty_relay, policy)
     first_friday_down = next(n for n in range(250, 270) if day(n).weekday() == 4)
     scenario = Scenario(
         weeks=52,
-        policy="digest",
+        policy=policy,
         outages=[(day(30), day(31)), (day(100), day(104)), (day(200), day(210))],
         holiday=(140, 147),
         relay_down=(day(first_friday_down), day(first_friday_down + 1)),
@@ -427,8 +428,15 @@ def test_a_year_of_hourly_cron_with_outages_faults_a_kill_and_an_overlap(
     assert size < DB_LIMIT
     assert outcome.locked_out == 1 and outcome.killed_week
     assert faulty_relay.deferred > 0 and faulty_relay.refused > 0  # the faults did happen
-    digests = [label for label in {r["week"] for rep in outcome.reports for r in rep.sent_issues}]
-    assert any(len(covered_weeks(site, label)) > 1 for label in digests)  # the long outage made a digest
+    sent = [label for label in {r["week"] for rep in outcome.reports for r in rep.sent_issues}]
+    missed = {week: why for week, why in outcome.skipped.items() if outcome.article_weeks.get(week)}
+    if policy == "digest":
+        assert any(len(covered_weeks(site, label)) > 1 for label in sent)  # the long outage made a digest
+        assert missed == {}
+    elif policy == "latest":
+        assert missed and all("catch_up = 'latest'" in why for why in missed.values())  # skipped, and said why
+    else:
+        assert missed == {} and all(len(covered_weeks(site, label)) == 1 for label in sent)
     assert outcome.feeds_checked > 300
     print(
         f"\nsimulated year: {len(outcome.reports)} cycles in {outcome.seconds:.1f} s; "
