@@ -34,6 +34,7 @@ class UnsubscribeServer:
 
     def __init__(self, app: SubscriptionApp, host: str, port: int, limits: ServeLimits | None = None) -> None:
         limits = limits or ServeLimits()
+        self._closing = False
         self._server: Any = create_server(
             app,
             host=host,
@@ -63,10 +64,17 @@ class UnsubscribeServer:
 
     def serve_forever(self) -> None:
         """Serve until :meth:`close` (from another thread) or Ctrl-C."""
-        self._server.run()
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            # close() from another thread pulls the sockets from under the loop's select(): that
+            # is how serving ends, not an error. Anything else while still open is one.
+            if not self._closing:
+                raise
 
     def close(self) -> None:
         """Stop serving: close every connection and stop the worker threads."""
+        self._closing = True
         self._server.task_dispatcher.shutdown()
         socket_map = getattr(self._server, "map", None) or getattr(self._server, "_map", None)
         wasyncore.close_all(socket_map)
