@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError, SecretMissingError
+from .textguard import whole_number
 
 CONFIG_FILE = "syndicate.toml"
 
@@ -107,15 +108,15 @@ def _weekday(value: Any) -> str | None:
 
 
 def _clock(value: Any) -> str | None:
-    hours, _, minutes = str(value).partition(":")
-    if hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60:
+    hours, minutes = (whole_number(part, 2) for part in str(value).partition(":")[::2])
+    if hours is not None and minutes is not None and hours < 24 and minutes < 60:
         return None
     return "must be a time of day as HH:MM, e.g. '07:30'"
 
 
 def _aspect(value: Any) -> str | None:
-    width, _, height = str(value).partition(":")
-    if width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0:
+    width, height = (whole_number(part, 6) for part in str(value).partition(":")[::2])
+    if width and height:  # whole numbers, both above 0
         return None
     return "must be width:height in whole numbers, e.g. '16:9'"
 

@@ -85,6 +85,18 @@ def capped(text: str, limit: int) -> tuple[str, bool]:
     return head.rstrip() + ELLIPSIS, True
 
 
+def whole_number(text: str, max_digits: int = 18) -> int | None:
+    """``text`` as a whole number when it is 1 to ``max_digits`` ASCII digits, else ``None``.
+
+    ``str.isdigit()`` is no test for outside input: "²" and "٣" are digits to
+    it, and ``int("²")`` raises. The digit cap keeps a number from a token, a
+    header or a form within what the caller can use.
+    """
+    if not 0 < len(text) <= max_digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
 def guarded(text: str, limit: int) -> tuple[str, list[str]]:
     """``text`` made XML-safe and capped; with a note for each change made, for a problem report."""
     notes: list[str] = []

@@ -47,6 +47,8 @@ def test_defaults_fill_in_what_the_file_leaves_out(make_site: SiteFactory) -> No
         ("[feeds]\nfull_content = 1\n", "feeds.full_content", "must be true or false"),
         ("[sources]\nkeywords = 'film'\n", "sources.keywords", "must be a list of strings"),
         ("[smtp]\nsecurity = 'ssl'\n", "smtp.security", "must be one of"),
+        ("[newsletter]\nsend_time = '\u00b2:00'\n", "newsletter.send_time", "must be a time of day"),
+        ("[newsletter]\nimage_aspect = '16:\u00b2'\n", "newsletter.image_aspect", "must be width:height"),
         ("[authors.jane]\nurl = 'jane.example.org'\n", "authors.jane.url", "absolute http(s) URL"),
         ("[authors.jane]\nemail = 'jane'\n", "authors.jane.email", "email address"),
         ("[authors.jane]\nnmae = 'Jane'\n", "authors.jane.nmae", "did you mean 'name'?"),

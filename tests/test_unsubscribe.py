@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from zoneinfo import ZoneInfo
 
@@ -125,8 +126,9 @@ def test_tampered_or_forged_tokens_are_refused_and_change_nothing(
         for body in (None, form):
             status, _ = request(f"{base}?token={token}", body, "application/x-www-form-urlencoded")
             assert status == 403, token
-    for malformed in ("", "nonsense", "12", ".abc", "x.y"):
-        status, _ = request(f"{base}?token={malformed}", form, "application/x-www-form-urlencoded")
+    # "²" and "١٢" are digits to str.isdigit() but not to int(): malformed, never a server error.
+    for malformed in ("", "nonsense", "12", ".abc", "x.y", "\u00b2.abc", "\u0661\u0662.abc", "9" * 40 + ".abc"):
+        status, _ = request(f"{base}?token={quote(malformed)}", form, "application/x-www-form-urlencoded")
         assert status == 400, malformed
     status, _ = request(f"{base}?token={good}", b"something=else", "application/x-www-form-urlencoded")
     assert status == 400  # a POST without the one-click form

@@ -343,6 +343,8 @@ def test_sendgrid_signed_events_suppress_and_bad_or_stale_signatures_are_403(
     stale = int(time.time()) - 3600
     assert post(f"{hooks.url}/sendgrid", body, sendgrid_headers(sendgrid_key, body, stale))[0] == 403
     assert post(f"{hooks.url}/sendgrid", body, {"Content-Type": "application/json"})[0] == 403
+    superscript = {**sendgrid_headers(sendgrid_key, body), "X-Twilio-Email-Event-Webhook-Timestamp": "\u00b2"}
+    assert post(f"{hooks.url}/sendgrid", body, superscript)[0] == 403  # a digit to isdigit(), not to int()
     assert set(statuses(hooks.site).values()) == {"active"}
     code, answer = post(f"{hooks.url}/sendgrid", body, sendgrid_headers(sendgrid_key, body))
     assert code == 200 and answer["outcomes"] == {"suppressed": 2, "not a subscriber": 1}

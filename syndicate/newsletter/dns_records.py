@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..config import Config
 from ..errors import ConfigError
+from ..textguard import whole_number
 
 __all__ = ["DnsCheck", "DnsRecord", "Resolver", "check_dns", "dkim_txt_value", "dns_resolver", "records_to_publish"]
 
@@ -177,10 +178,11 @@ def dns_resolver(timeout: float = 3.0, nameserver: str = "") -> Resolver | None:
         host, port = nameserver, "53"
         if nameserver.count(":") == 1:  # IPv4:port (an IPv6 address has several colons)
             host, _, port = nameserver.partition(":")
-        if not port.isdigit() or not host:
+        number = whole_number(port, 5)
+        if number is None or not host:
             raise ConfigError(f"--nameserver {nameserver!r}: give IP or IP:PORT")
         resolver.nameservers = [host]
-        resolver.port = int(port)
+        resolver.port = number
     resolver.lifetime = timeout
 
     def lookup(name: str) -> list[str]:

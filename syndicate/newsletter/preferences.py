@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from ..model import Subscriber
 from ..store.subscribers import SubscriberTable
+from ..textguard import whole_number
 
 PAUSE_CHOICES = (1, 2, 4, 8, 12, 26)
 MAX_PAUSE_WEEKS = 52
@@ -34,10 +35,9 @@ def apply_preference(
         notice = "You will get the plain-text version." if value == "1" else "You will get the designed version."
     elif kind == "pause":
         text = form.get("weeks", "").strip()
-        # isascii too: "²".isdigit() is true, but int("²") raises.
-        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAUSE_WEEKS:
+        weeks = whole_number(text, 3) or 0
+        if not 1 <= weeks <= MAX_PAUSE_WEEKS:
             raise PreferenceError(f"weeks must be a whole number from 1 to {MAX_PAUSE_WEEKS}")
-        weeks = int(text)
         updated = table.set_paused_until(subscriber.id, now + timedelta(weeks=weeks))
         notice = f"Paused for {weeks} week{'s' if weeks != 1 else ''}."
     elif kind == "resume":

@@ -25,6 +25,7 @@ from ..errors import SecretMissingError
 from ..model import Subscriber, SubscriberStatus
 from ..site import Site
 from ..store.subscribers import SubscriberTable, email_key
+from ..textguard import whole_number
 
 if TYPE_CHECKING:
     from .webapp import SubscriptionApp
@@ -80,9 +81,10 @@ class TokenSigner:
     def subscriber_id(self, token: str) -> int:
         """The id a token claims (not yet verified); InvalidTokenError when malformed."""
         claimed, dot, signature = token.strip().partition(".")
-        if not dot or not claimed.isdigit() or not signature or len(claimed) > 18:
+        number = whole_number(claimed, 18)
+        if not dot or number is None or not signature:
             raise InvalidTokenError(f"malformed {self.purpose} token", forged=False)
-        return int(claimed)
+        return number
 
     def verify_email(self, token: str, subject_id: int, email: str) -> None:
         """Raise InvalidTokenError unless ``token`` was made for ``subject_id`` and ``email``."""

@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from ..config import Config
 from ..site import Site
 from ..store import Store
+from ..textguard import whole_number
 from .bounces import BounceKind
 from .suppression import BounceEvent, apply_event
 
@@ -322,9 +323,10 @@ class WebhookEndpoints:
             raise WebhookRejected("500 Internal Server Error", "the SendGrid verification key is not ECDSA")
         stamp = headers.get("x-twilio-email-event-webhook-timestamp", "")
         signature = headers.get("x-twilio-email-event-webhook-signature", "")
-        if not stamp.isdigit() or len(stamp) > 12 or not signature:
+        seconds = whole_number(stamp, 12)
+        if seconds is None or not signature:
             raise _forbidden("SendGrid signature headers missing")
-        age = abs(self.clock().timestamp() - int(stamp))
+        age = abs(self.clock().timestamp() - seconds)
         if age > settings.sendgrid_tolerance_seconds:
             raise _forbidden(f"SendGrid timestamp is {int(age)} s away from now")
         try:

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import nh3
 
 from ..model import Image, OutsideEntry, Source
-from ..textguard import capped, has_forbidden, xml_safe
+from ..textguard import capped, has_forbidden, whole_number, xml_safe
 from .parse import ParsedFeed, RawEntry
 
 TRACKING_PARAMETER = re.compile(
@@ -129,7 +129,7 @@ def _attribute_filter(base: str) -> Callable[[str, str, str], str | None]:
                 return value
             return canonical_url(value, base) if attribute == "href" else _absolute(value, base)
         if attribute in ("width", "height"):
-            return value if value.strip().isdigit() and len(value) < 6 else None
+            return value if whole_number(value.strip(), 5) is not None else None
         return capped(value, TITLE_LIMIT)[0]
 
     return check
