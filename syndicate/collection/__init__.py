@@ -18,7 +18,6 @@ from ..model import Article, Author, Problem, Severity, Tag
 from ..slugs import headline_key, slugify
 from ..store import ArticleCache
 from .ahead import BodiesAhead, FollowUp
-from .authors import load_author_registry
 from .context import ArticleContext
 from .loader import load_bodies as read_bodies
 from .loader import read_articles
@@ -229,8 +228,7 @@ def load_collection(config: Config, cache: ArticleCache | None = None, *, with_b
     """
     context = ArticleContext.from_config(config)
     articles, problems = read_articles(config.content_dir, config.root, context, cache, with_bodies=with_bodies)
-    _, registry_problems = load_author_registry(config.content_dir, config.root, config.site.base_url)
-    return Collection(articles, [*registry_problems, *problems])
+    return Collection(articles, [*context.author_problems, *problems])
 
 
 def load_bodies(

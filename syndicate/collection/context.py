@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from ..config import Config
-from ..model import Author, Image, Tag
+from ..model import Author, Image, Problem, Tag
 from ..slugs import slugify
 from .authors import load_author_registry, merged_authors
 
@@ -27,10 +27,12 @@ class ArticleContext:
     timezone: str
     permalink: str = "/{slug}/"
     authors: dict[str, Author] = field(default_factory=dict)
+    # What was wrong with the author registry's files when it was read (for ``check``); not a parse input.
+    author_problems: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config: Config) -> ArticleContext:
-        """The context of a site's config (authors from its ``[authors.<slug>]`` tables)."""
+        """The context of a site's config: authors from ``[authors.<slug>]`` tables and ``content/authors/``."""
         authors = {
             slug: Author(
                 name=details.name or slug,
@@ -41,7 +43,7 @@ class ArticleContext:
             )
             for slug, details in config.authors.items()
         }
-        registry, _ = load_author_registry(config.content_dir, config.root, config.site.base_url)
+        registry, problems = load_author_registry(config.content_dir, config.root, config.site.base_url)
         authors = merged_authors(authors, registry)
         return cls(
             base_url=config.site.base_url,
@@ -49,6 +51,7 @@ class ArticleContext:
             timezone=config.site.timezone,
             permalink=config.site.permalink,
             authors=authors,
+            author_problems=tuple(problems),
         )
 
     @property
