@@ -113,8 +113,7 @@ _entry_cache: ItemCache[tuple[etree._Element, etree._Element]] = ItemCache(limit
 
 
 def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
-    """The feed-level part of both documents, without entries."""
-    meta = xml_safe_copy(meta)
+    """The feed-level part of both documents, without entries (``meta`` already XML-safe: see rss_and_atom)."""
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)
     feed.load_extension("media", atom=True, rss=True)
