@@ -31,6 +31,10 @@ class Problem:
         location = f"{self.path}:{self.line}" if self.line else self.path
         return f"{location}: {self.severity.value}: {self.message}"
 
+    def as_json(self) -> dict[str, object]:
+        """The one JSON shape of a problem, wherever a report lists problems."""
+        return {"path": self.path, "line": self.line, "severity": self.severity.value, "message": self.message}
+
 
 @dataclass(frozen=True, slots=True)
 class Author:

@@ -8,16 +8,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .build import BuildResult, build_site
-from .collection import Collection, load_collection
-from .collection.identity import assign_identities
-from .config import Config, load_config, load_secret_files
-from .feeds.subscribe import FeedListing, site_listings
-from .store import Store
-from .store.maintenance import BackupResult, StateCheck, backup_state, check_state, restore_state
+from ..build import BuildResult, build_site
+from ..collection import Collection, load_collection
+from ..collection.identity import assign_identities
+from ..config import Config, load_config, load_secret_files
+from ..feeds.subscribe import FeedListing, site_listings
+from ..store import Store
+from ..store.maintenance import BackupResult, StateCheck, backup_state, check_state, restore_state
 
 if TYPE_CHECKING:
-    from .cycle import RunReport
+    from ..cycle import RunReport
+    from .newsletter import SiteNewsletter
+    from .sources import SiteSources
+    from .subscribers import SiteSubscribers
 
 
 class Site:
@@ -62,6 +65,27 @@ class Site:
         loaded = load_collection(self.config, self.store.article_cache)
         return assign_identities(loaded, self.store.identities, datetime.now(UTC), record=False)
 
+    @cached_property
+    def sources(self) -> SiteSources:
+        """Outside feeds: ``.add(...)``, ``.remove``, ``.import_opml``, ``.export_opml``, ``.health()``."""
+        from .sources import SiteSources
+
+        return SiteSources(self)
+
+    @cached_property
+    def newsletter(self) -> SiteNewsletter:
+        """The weekly issue: ``site.newsletter.build(...)``, ``.preview``, ``.send``, ``.due``."""
+        from .newsletter import SiteNewsletter
+
+        return SiteNewsletter(self)
+
+    @cached_property
+    def subscribers(self) -> SiteSubscribers:
+        """The mailing list: ``.import_csv(...)``, ``.add``, ``.unsubscribe``, ``.list``, ``.export``."""
+        from .subscribers import SiteSubscribers
+
+        return SiteSubscribers(self)
+
     def reload(self) -> Collection:
         """Read the content folder again (after files changed)."""
         self.__dict__.pop("collection", None)
@@ -91,7 +115,7 @@ class Site:
         ``as_json()``); a second cycle overlapping this one returns at once
         with ``locked`` set. See :mod:`syndicate.cycle`.
         """
-        from .cycle import FETCH_INTERVAL, run_cycle
+        from ..cycle import FETCH_INTERVAL, run_cycle
 
         return run_cycle(self, now=now, fetch_every=fetch_every or FETCH_INTERVAL)
 
