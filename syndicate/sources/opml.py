@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
+from ..atomicfile import write_atomic
 from ..errors import SourceError
 from ..model import Source
 from ..textguard import capped
@@ -146,3 +147,17 @@ def render_opml(sources: Iterable[Source], title: str, now: datetime | None = No
             attributes["timezone"] = source.timezone
         etree.SubElement(body, "outline", attributes)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def opml_title(site_title: str) -> str:
+    """The ``<title>`` of a site's OPML list (and of its export)."""
+    return f"{site_title}: outside sources"
+
+
+def write_opml(path: Path, sources: Iterable[Source], site_title: str) -> None:
+    """Replace the site's OPML list at ``path`` with ``sources``, atomically.
+
+    The one writer of ``feeds/sources.opml``: ``site.sources`` edits it and a
+    fetch renames sources whose permanent redirect has settled.
+    """
+    write_atomic(path, render_opml(sources, opml_title(site_title)))

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..atomicfile import write_atomic
 from ..config import Config
 from ..errors import SourceError
 from ..model import Source, SourceHealth
@@ -29,7 +28,7 @@ from . import decider
 from .decider import FetchOutcome, OutcomeKind, Policy
 from .fetch import Fetcher, FetchRequest, FetchResponse, FetchSettings, user_agent
 from .normalize import normalize_feed
-from .opml import read_opml, render_opml
+from .opml import read_opml, write_opml
 from .parse import parse_feed
 
 if TYPE_CHECKING:
@@ -365,7 +364,7 @@ def _apply_settled_moves(
     renamed = dict(moves)
     updated = [dataclasses.replace(s, url=renamed[s.url]) if s.url in renamed else s for s in sources]
     try:
-        write_atomic(path, render_opml(updated, f"{config.site.title}: outside sources"))
+        write_opml(path, updated, config.site.title)
     except (OSError, ValueError) as exc:
         # The fetch itself went well; the rename is tried again after the next run.
         for result in report.results:
