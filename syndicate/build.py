@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .atomicfile import write_atomic
@@ -56,7 +57,7 @@ from .feeds.subscribe import listings, subscribe_page, subscribe_page_path
 from .feeds.websub import WebSubPing
 from .feeds.websub import publish as publish_to_hubs
 from .model import Problem, RelatedPick, Severity
-from .sources import merged_stream
+from .sources import FetchReport, SourceResult, merged_stream
 from .store import Store
 from .store.outputs import BuildManifest
 
@@ -85,11 +86,37 @@ class BuildResult:
     websub: list[WebSubPing] = field(default_factory=list)  # hubs told about the feeds this build changed
     up_to_date: bool = False
     removed: list[Path] = field(default_factory=list)
+    fetch: FetchReport | None = None  # the fetch run first (``site.build(fetch=True)``, ``build --fetch``)
 
     @property
     def errors(self) -> list[Problem]:
         """The problems that made an article be skipped."""
         return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def failed_sources(self) -> list[SourceResult]:
+        """The outside sources the fetch before the build could not fetch (none without a fetch)."""
+        return self.fetch.failed if self.fetch is not None else []
+
+    def as_json(self) -> dict[str, Any]:
+        """What ``syndicate build --json`` prints."""
+        fetch = self.fetch
+        return {
+            "out_dir": str(self.out_dir),
+            "articles": self.articles,
+            "published": self.published,
+            "feed_sets": self.feed_sets,
+            "written": [str(p) for p in self.written],
+            "unchanged": self.unchanged,
+            "removed": [str(p) for p in self.removed],
+            "up_to_date": self.up_to_date,
+            "seconds": round(self.seconds, 3),
+            "problems": [p.as_json() for p in self.problems],
+            "websub": [{"hub": p.hub, "url": p.url, "status": p.status, "error": p.error} for p in self.websub],
+            "fetch": None
+            if fetch is None
+            else {"new_entries": fetch.new_entries, "failed": [r.failure_json() for r in fetch.failed]},
+        }
 
 
 def templates_fingerprint(config: Config) -> str:

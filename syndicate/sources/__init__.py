@@ -25,7 +25,7 @@ from ..model import OutsideEntry, Source
 from ..store import Store
 from .merge import MergeSettings, merge_stream
 from .opml import opml_title, parse_opml, read_opml, render_opml, write_opml
-from .update import FetchReport, SourceResult, fetch_sources, opml_path
+from .update import FetchReport, ProgressCallback, SourceResult, fetch_sources, opml_path
 
 
 def merge_settings(config: Config) -> MergeSettings:
@@ -65,6 +65,7 @@ def merged_stream(
 __all__ = [
     "FetchReport",
     "MergeSettings",
+    "ProgressCallback",
     "SourceResult",
     "fetch_sources",
     "list_sources",

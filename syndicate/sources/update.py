@@ -18,7 +18,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import SourceError
@@ -95,6 +95,27 @@ class SourceResult:
     def failed(self) -> bool:
         return self.outcome is not None and not self.outcome.ok
 
+    def as_json(self) -> dict[str, Any]:
+        """One source's line of ``syndicate fetch --json``."""
+        outcome = self.outcome
+        return {
+            "url": self.source.url,
+            "title": self.source.title,
+            "status": self.status,
+            "http_status": outcome.status if outcome else None,
+            "failed": self.failed,
+            "error": outcome.error if outcome else "",
+            "entries": self.entries,
+            "new_entries": self.new_entries,
+            "problems": self.problems,
+            "next_attempt": self.health.next_attempt.isoformat() if self.health and self.health.next_attempt else None,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def failure_json(self) -> dict[str, Any]:
+        """A failed source as the ``failed`` lists of ``fetch --json`` and ``build --fetch --json`` show it."""
+        return {"url": self.source.url, "title": self.source.title, "error": self.outcome.error if self.outcome else ""}
+
 
 @dataclass
 class FetchReport:
@@ -112,6 +133,17 @@ class FetchReport:
     @property
     def new_entries(self) -> int:
         return sum(r.new_entries for r in self.results)
+
+    def as_json(self) -> dict[str, Any]:
+        """What ``syndicate fetch --json`` prints."""
+        return {
+            "sources": [r.as_json() for r in self.results],
+            "failed": [r.failure_json() for r in self.failed],
+            "new_entries": self.new_entries,
+            "pruned": self.pruned,
+            "moved": [{"from": old, "to": new} for old, new in self.moved],
+            "seconds": round(self.seconds, 3),
+        }
 
 
 ProgressCallback = Callable[[SourceResult, int, int], None]
