@@ -65,7 +65,10 @@ def _source_from_outline(outline: etree._Element, folder: str, where: str) -> So
     html_url = (outline.get("htmlUrl") or "").strip()
     return Source(
         url=url,
-        title=capped((outline.get("title") or outline.get("text") or url).strip(), TITLE_LIMIT)[0],
+        # A blank title falls back like a missing one: a source always has a name to show.
+        title=capped((outline.get("title") or "").strip() or (outline.get("text") or "").strip() or url, TITLE_LIMIT)[
+            0
+        ],
         html_url=html_url if len(html_url) <= URL_LIMIT else "",
         category=capped((outline.get("category") or folder).strip(), CATEGORY_LIMIT)[0],
         max_items=int(max_items) if max_items is not None else None,
@@ -96,7 +99,8 @@ def parse_opml(data: bytes, where: str = "sources.opml") -> list[Source]:
 
     def walk(parent: etree._Element, folder: str) -> None:
         for outline in parent.iterchildren("outline"):
-            if outline.get("xmlUrl"):
+            # A blank xmlUrl names no feed (and would not survive a round trip): read it as a folder.
+            if (outline.get("xmlUrl") or "").strip():
                 source = _source_from_outline(outline, folder, where)
                 if source.url not in seen:
                     seen.add(source.url)
