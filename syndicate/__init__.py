@@ -61,6 +61,11 @@ from .model import (
 )
 from .site import Site
 from .sources import FetchReport, fetch_sources, merged_stream
+
+# site.sources: the verbs' results and refusals.
+from .errors import DuplicateSourceError, SourceListError, UnknownSourceError  # isort: skip
+from .site.sources import OpmlImport, SiteSources, SourceChange, SourcesHealth, SourceStatus  # isort: skip
+from .sources import SourceResult  # isort: skip
 from .store import Store
 
 if TYPE_CHECKING:
@@ -105,6 +110,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DiskFullError",
+    "DuplicateSourceError",
     "FeedSet",
     "FetchReport",
     "Image",
@@ -112,6 +118,7 @@ __all__ = [
     "IssueStory",
     "NewsletterError",
     "NotWritableError",
+    "OpmlImport",
     "OutsideEntry",
     "Problem",
     "Reference",
@@ -120,8 +127,14 @@ __all__ = [
     "SendReport",
     "Severity",
     "Site",
+    "SiteSources",
     "Source",
+    "SourceChange",
     "SourceError",
+    "SourceListError",
+    "SourceResult",
+    "SourceStatus",
+    "SourcesHealth",
     "StateDamagedError",
     "Store",
     "StoreError",
@@ -129,6 +142,7 @@ __all__ = [
     "SubscriberStatus",
     "SyndicateError",
     "Tag",
+    "UnknownSourceError",
     "WriteError",
     "__version__",
     "build_issue",
