@@ -157,9 +157,9 @@ def test_fetch_stores_stories_from_a_real_server_and_reports_as_json(
     assert [r.source.title for r in report.failed] == ["Gone"]
     shape = report.as_json()
     assert set(shape) == {"sources", "failed", "new_entries", "pruned", "moved", "seconds"}
-    assert shape["failed"] == [
-        {"url": httpserver.url_for("/gone"), "title": "Gone", "error": report.failed[0].outcome.error}
-    ]  # type: ignore[union-attr]
+    [gone] = shape["failed"]
+    assert (gone["url"], gone["title"]) == (httpserver.url_for("/gone"), "Gone")
+    assert "404" in gone["error"]
     json.dumps(shape)
     statuses = {s.source.title: s for s in site.sources.health().sources}
     assert statuses["Wire"].stored_entries == 1
