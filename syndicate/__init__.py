@@ -62,8 +62,10 @@ from .model import (
 from .site import Site
 from .sources import FetchReport, fetch_sources, merged_stream
 
-# site.sources: the verbs' results and refusals.
+# site.sources, site.check and site.import_plaintext: the verbs' results and refusals.
 from .errors import DuplicateSourceError, SourceListError, UnknownSourceError  # isort: skip
+from .errors import DeskImportError  # isort: skip
+from .site.content import SiteCheck  # isort: skip
 from .site.sources import OpmlImport, SiteSources, SourceChange, SourcesHealth, SourceStatus  # isort: skip
 from .sources import SourceResult  # isort: skip
 from .store import Store
@@ -109,6 +111,7 @@ __all__ = [
     "Collection",
     "Config",
     "ConfigError",
+    "DeskImportError",
     "DiskFullError",
     "DuplicateSourceError",
     "FeedSet",
@@ -127,6 +130,7 @@ __all__ = [
     "SendReport",
     "Severity",
     "Site",
+    "SiteCheck",
     "SiteSources",
     "Source",
     "SourceChange",

@@ -133,3 +133,7 @@ class DuplicateSourceError(SourceListError):
 
 class UnknownSourceError(SourceListError):
     """The source to remove is not listed."""
+
+
+class DeskImportError(ArticleError):
+    """An import of plain-text desk copy cannot be done as asked (one ``slug`` for several files)."""

@@ -10,10 +10,10 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..collection import ArticleContext
-from ..collection.importer import import_plaintext
 from ..dates import parse_date
+from ..errors import DeskImportError
 from ..model import Problem, Severity
+from ..site.content import import_result_json
 from .common import (
     ExitCode,
     console,
@@ -131,18 +131,10 @@ def build(
 def check(site_dir: str, as_json: bool, strict: bool) -> None:
     """Report every problem of the config and the articles at once, without writing anything."""
     with open_site(site_dir) as site:
-        collection = site.collection
-        problems = [*site.config.problems, *collection.problems]
-    errors = [p for p in problems if p.severity is Severity.ERROR]
+        report = site.check()
+    problems, errors = report.problems, report.errors
     if as_json:
-        print_json(
-            {
-                "articles": len(collection),
-                "errors": len(errors),
-                "warnings": len(problems) - len(errors),
-                "problems": [p.as_json() for p in problems],
-            }
-        )
+        print_json(report.as_json())
     else:
         if problems:
             table = Table("file", "line", "severity", "problem", show_lines=False)
@@ -155,7 +147,7 @@ def check(site_dir: str, as_json: bool, strict: bool) -> None:
                     escape(problem.message),
                 )
             console.print(table)
-        console.print(f"{len(collection)} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings.")
+        console.print(f"{report.articles} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings.")
     if errors or (strict and problems):
         sys.exit(ExitCode.PROBLEMS)
 
@@ -202,40 +194,17 @@ def import_(
     The original moves to content/.imported/ unless --keep is given.
     """
     with open_site(site_dir) as site:
-        config = site.config
         try:
-            date: datetime | None = parse_date(date_text, config.site.tz) if date_text else None
+            date: datetime | None = parse_date(date_text, site.config.site.tz) if date_text else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--date") from None
         try:
-            results = import_plaintext(
-                list(files),
-                config.content_dir,
-                ArticleContext.from_config(config),
-                site.collection,
-                date,
-                overwrite,
-                slug=slug,
-                keep=keep,
-                root=config.root,
-            )
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--slug") from None
+            results = site.import_plaintext(files, date=date, overwrite=overwrite, slug=slug, keep=keep)
+        except DeskImportError as exc:
+            raise click.BadParameter(f"--{exc.reason}", param_hint="--slug") from None
     failed = [r for r in results if r.written is None]
     if as_json:
-        print_json(
-            [
-                {
-                    "source": str(r.source),
-                    "written": str(r.written) if r.written else None,
-                    "slug": r.slug,
-                    "moved_to": str(r.moved_to) if r.moved_to else None,
-                    "authors": [str(p) for p in r.authors],
-                    "problems": [p.as_json() for p in r.problems],
-                }
-                for r in results
-            ]
-        )
+        print_json([import_result_json(r) for r in results])
     else:
         for r in results:
             _print_problems(r.problems)

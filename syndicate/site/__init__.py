@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +19,9 @@ from ..store import Store
 from ..store.maintenance import BackupResult, StateCheck, backup_state, check_state, restore_state
 
 if TYPE_CHECKING:
+    from ..collection.importer import ImportResult
     from ..cycle import RunReport
+    from .content import SiteCheck
     from .newsletter import SiteNewsletter
     from .sources import SiteSources
     from .subscribers import SiteSubscribers
@@ -140,6 +142,36 @@ class Site:
         result.fetch = fetched
         result.problems[:0] = self.config.problems
         return result
+
+    def check(self) -> SiteCheck:
+        """Every problem of ``syndicate.toml`` and the articles at once (``syndicate check``); writes nothing."""
+        from .content import check_site
+
+        return check_site(self)
+
+    def import_plaintext(
+        self,
+        files: Iterable[str | os.PathLike[str]],
+        *,
+        date: datetime | None = None,
+        overwrite: bool = False,
+        slug: str | None = None,
+        keep: bool = False,
+    ) -> list[ImportResult]:
+        """Convert plain-text desk copy (files, or folders of ``.txt`` files) into Markdown articles in ``content/``.
+
+        ``date`` is the publication date (default: each file's mtime, with a
+        warning); ``overwrite`` replaces an existing article; ``slug`` names the
+        one story imported; ``keep`` leaves the originals where they are
+        instead of moving them to ``content/.imported/``. One bad file never
+        stops the rest: its problems are in its result. A ``slug`` with several
+        files raises :class:`~syndicate.errors.DeskImportError`.
+        """
+        from .content import import_desk_copy
+
+        results = import_desk_copy(self, files, date=date, overwrite=overwrite, slug=slug, keep=keep)
+        self.__dict__.pop("collection", None)
+        return results
 
     def feed_listings(self, now: datetime | None = None) -> list[FeedListing]:
         """Every feed the site publishes (the site, the merged feed, each tag and author), with its addresses.
