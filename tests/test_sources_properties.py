@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 import syndicate
 from syndicate.errors import SourceError
 from syndicate.feeds import render_feed_set
-from syndicate.model import OutsideEntry, Source
 from syndicate.feeds.merged import merged_feed_set
+from syndicate.model import OutsideEntry, Source
 from syndicate.sources import parse_opml, render_opml
 from syndicate.sources.normalize import normalize_feed
 from syndicate.sources.parse import ParsedFeed, RawEntry, parse_feed
