@@ -169,6 +169,14 @@ def test_every_exit_code_is_in_its_table() -> None:
         assert re.search(rf"^\| {code.value} \| `{code.name}` \|", page, re.M), code
 
 
+def test_the_readme_links_only_to_pages_that_exist() -> None:
+    """The README is a front page: its links into docs/ must land on a page of the site."""
+    links = re.findall(r"\]\((docs/[^)#]+)", README.read_text(encoding="utf-8"))
+    assert len(links) >= 10, "the README should link to the documentation pages"
+    missing = [link for link in links if not (REPO / link).is_file()]
+    assert not missing, f"the README links to pages that do not exist: {missing}"
+
+
 # --- the examples run as pasted ------------------------------------------------------------
 
 
