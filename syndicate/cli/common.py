@@ -33,7 +33,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class ExitCode(IntEnum):
-    """Exit codes of every command (documented in the README and --help)."""
+    """Exit codes of every command (documented in docs/reference/exit-codes.md and --help)."""
 
     OK = 0
     PROBLEMS = 1  # check found errors; build --strict met errors; some items failed
