@@ -30,11 +30,13 @@ __version__ = "0.1.0"
 from .build import BuildResult, build_site
 from .collection import Collection, Reference, load_bodies, load_collection
 from .config import Config, load_config
+from .cronline import CronLine
 from .errors import (
     AddressRefused,
     ArchiveStateError,
     ArticleNotFoundError,
     ConfigError,
+    DatabaseError,
     DiskFullError,
     ExpiredTokenError,
     FrontMatterError,
@@ -76,8 +78,10 @@ from .model import (
     Tag,
 )
 from .site import Site
+from .site.related import RelatedStories
 from .sources import FetchReport, fetch_sources, merged_stream
 from .store import Store
+from .store.maintenance import BackupResult, StateCheck
 
 if TYPE_CHECKING:
     from .newsletter import BuiltIssue, build_issue, prepare_issue
@@ -117,11 +121,14 @@ __all__ = [
     "Article",
     "ArticleNotFoundError",
     "Author",
+    "BackupResult",
     "BuildResult",
     "BuiltIssue",
     "Collection",
     "Config",
     "ConfigError",
+    "CronLine",
+    "DatabaseError",
     "DiskFullError",
     "ExpiredTokenError",
     "FeedSet",
@@ -144,6 +151,7 @@ __all__ = [
     "Problem",
     "Reference",
     "RelatedPick",
+    "RelatedStories",
     "RelayUnavailableError",
     "RenderedIssue",
     "SecretMissingError",
@@ -152,6 +160,7 @@ __all__ = [
     "Site",
     "Source",
     "SourceError",
+    "StateCheck",
     "StateDamagedError",
     "Store",
     "StoreError",

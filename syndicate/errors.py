@@ -13,6 +13,7 @@ subclass derives from it too, so that code keeps working::
     ├── StoreError                   the state database cannot be opened or migrated
     │   ├── StateDamagedError        the file is corrupt, truncated or not SQLite
     │   ├── TargetExistsError        a backup or restore would replace a file
+    │   ├── DatabaseError            SQLite failed for another reason (locked too long, ...)
     │   ├── ArchiveStateError        (also ValueError) the newsletter archive's state file is unreadable
     │   └── LedgerWriteError         a send cannot be recorded (disk full, I/O error)
     ├── SourceError                  an outside feed could not be fetched or parsed
@@ -41,6 +42,7 @@ values, not raised, so one bad item never stops the rest.
 from __future__ import annotations
 
 import errno
+import sqlite3
 from pathlib import Path
 
 
@@ -189,6 +191,10 @@ class TargetExistsError(StoreError):
     """A backup or restore would replace a file the caller did not say to replace."""
 
 
+class DatabaseError(StoreError):
+    """SQLite failed on the state database for a reason other than damage (locked too long, a bad query)."""
+
+
 class ArchiveStateError(StoreError, ValueError):
     """The newsletter archive's state file in ``.syndicate/`` is unreadable (not JSON, or not our shape)."""
 
@@ -238,6 +244,24 @@ class DiskFullError(WriteError):
 
 class NotWritableError(WriteError):
     """The folder is read-only, not ours to write, or a path on the way is a file."""
+
+
+def as_syndicate_error(exc: BaseException) -> BaseException:
+    """The :class:`SyndicateError` a low-level failure stands for, or ``exc`` itself when it is no such failure.
+
+    An OSError from writing (outside :func:`~syndicate.atomicfile.write_atomic`:
+    a library we call, a lock file) becomes :class:`DiskFullError` or
+    :class:`NotWritableError` by its errno; an ``sqlite3.Error`` becomes
+    :class:`DatabaseError`. The CLI calls this once, so every command reports a
+    full disk or a database failure the same way.
+    """
+    if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+        translated = WriteError.from_os_error(str(exc.filename or ""), exc)
+        if translated is not None:
+            return translated
+    if isinstance(exc, sqlite3.Error):
+        return DatabaseError(str(exc))
+    return exc
 
 
 # EFBIG is what a file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) gives: for the operator it is a full disk.
