@@ -44,6 +44,7 @@ from __future__ import annotations
 import errno
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 
 class SyndicateError(Exception):
@@ -69,8 +70,12 @@ class ArticleNotFoundError(SyndicateError, LookupError):
 
     def __init__(self, slug: str, content_dir: str = "") -> None:
         self.slug = slug
+        self.content_dir = content_dir
         where = f" in {content_dir}" if content_dir else ""
         super().__init__(f"no article with slug or title '{slug}'{where}")
+
+    def __reduce__(self) -> tuple[type[ArticleNotFoundError], tuple[str, str]]:
+        return (type(self), (self.slug, self.content_dir))
 
 
 class FrontMatterError(SyndicateError, ValueError):
@@ -93,6 +98,9 @@ class SourceError(SyndicateError):
         self.reason = message
         super().__init__(f"{url}: {message}")
 
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+        return (type(self), (self.url, self.reason))
+
 
 class AddressRefused(SourceError):
     """A connection the address policy does not allow; the message says which and why.
@@ -103,10 +111,12 @@ class AddressRefused(SourceError):
 
     def __init__(self, message: str) -> None:
         super().__init__("", message)
-        self.args = (message,)
 
     def __str__(self) -> str:
         return self.reason
+
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+        return (type(self), (self.reason,))  # type: ignore[return-value]
 
 
 class NewsletterError(SyndicateError):
@@ -126,7 +136,11 @@ class OutboxWriteError(NewsletterError):
 
     def __init__(self, path: Path, reason: str) -> None:
         self.path = path
+        self.reason = reason
         super().__init__(f"{path}: cannot write the dry run's message: {reason}")
+
+    def __reduce__(self) -> tuple[type[OutboxWriteError], tuple[Path, str]]:
+        return (type(self), (self.path, self.reason))
 
 
 class MailboxError(NewsletterError):
@@ -143,6 +157,9 @@ class InvalidTokenError(NewsletterError, ValueError):
     def __init__(self, message: str, *, forged: bool) -> None:
         super().__init__(message)
         self.forged = forged
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_token_error, (type(self), str(self), self.forged))
 
 
 class ExpiredTokenError(InvalidTokenError):
@@ -208,8 +225,12 @@ class LedgerWriteError(StoreError):
 
     def __init__(self, path: Path, action: str, reason: str) -> None:
         self.path = path
+        self.action = action
         self.reason = reason
         super().__init__(f"{path}: cannot record {action}: {reason} (is the disk full?)")
+
+    def __reduce__(self) -> tuple[type[LedgerWriteError], tuple[Path, str, str]]:
+        return (type(self), (self.path, self.action, self.reason))
 
 
 class WriteError(SyndicateError):
@@ -244,6 +265,14 @@ class DiskFullError(WriteError):
 
 class NotWritableError(WriteError):
     """The folder is read-only, not ours to write, or a path on the way is a file."""
+
+
+def _rebuild_token_error(cls: type[InvalidTokenError], message: str, forged: bool) -> InvalidTokenError:
+    # ExpiredTokenError takes no ``forged``: build without __init__, then set what it would have.
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.forged = forged
+    return error
 
 
 def as_syndicate_error(exc: BaseException) -> BaseException:
