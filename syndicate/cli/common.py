@@ -22,6 +22,7 @@ from ..errors import (
     ConfigError,
     DatabaseError,
     DiskFullError,
+    LockedError,
     NotWritableError,
     StateDamagedError,
     SyndicateError,
@@ -121,6 +122,8 @@ def exit_code_for(exc: BaseException) -> tuple[str, ExitCode]:
         return f"error: {exc}", ExitCode.DISK_FULL
     if isinstance(exc, NotWritableError):
         return f"error: {exc}", ExitCode.NOT_WRITABLE
+    if isinstance(exc, LockedError):
+        return f"error: {exc}", ExitCode.LOCKED
     if isinstance(exc, (TargetExistsError, ArticleNotFoundError)):
         return f"error: {exc}", ExitCode.USAGE
     if isinstance(exc, SyndicateError):
