@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import pickle
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -107,12 +108,13 @@ def test_related_answers_through_the_facade_as_the_cli_prints_it(demo_site: Path
     [
         lambda site: site.cron_line("every ten minutes"),
         lambda site: site.related("", now=NOW),
+        lambda site: site.related("hollow-pines-set-visit", count=0, now=NOW),
     ],
-    ids=["cron schedule", "empty slug"],
+    ids=["cron schedule", "empty slug", "no picks asked for"],
 )
-def test_bad_arguments_raise_syndicate_errors(demo_site: Path, call: object) -> None:
+def test_bad_arguments_raise_syndicate_errors(demo_site: Path, call: Callable[[syndicate.Site], object]) -> None:
     with syndicate.Site.open(demo_site) as site, pytest.raises(syndicate.SyndicateError):
-        call(site)  # type: ignore[operator]
+        call(site)
 
 
 def test_a_backup_never_replaces_a_file_unasked(demo_site: Path, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ArticleNotFoundError
+from ..errors import ArticleNotFoundError, InvalidArgumentError
 from ..model import RelatedPick
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ def related_stories(
     from ..sources import merged_stream
     from ..sources.window import outside_window
 
+    if count is not None and count < 1:
+        raise InvalidArgumentError(f"count must be at least 1, not {count}")
     config = site.config
     collection = site.collection
     article = collection.get(slug) or collection.resolve(slug)
