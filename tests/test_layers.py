@@ -1,7 +1,8 @@
 """The layering rules, read from the source with ``ast``: CLI never reaches the store, stages never the facade.
 
-``syndicate/cli/`` parses arguments, calls one ``Site`` verb and prints; SQL
-belongs to ``syndicate/store/`` alone. The stages below the facade take
+``syndicate/cli/`` parses arguments, calls one ``Site`` verb and prints: it
+imports nothing of ``syndicate/store/`` (SQL belongs there alone), runs no SQL
+and writes no file. The stages below the facade take
 ``Config`` and ``Store``, so they must not import ``syndicate.site``.
 """
 
@@ -57,6 +58,33 @@ def test_the_cli_does_not_reach_the_store_or_sqlite(path: Path) -> None:
     assert not forbidden, f"{path.relative_to(PACKAGE.parent)} imports {sorted(set(forbidden))}: go through Site"
 
 
+# Methods that run SQL or change files: the library does those, the CLI only prints.
+WRITING_CALLS = frozenset(
+    {"execute", "executemany", "executescript", "write_text", "write_bytes", "mkdir", "unlink", "rename", "rmdir"}
+)
+
+
+def writing_calls(source: str) -> list[str]:
+    """The SQL-running or file-changing calls in ``source``, and every ``open()`` not plainly for reading."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and node.func.attr in WRITING_CALLS:
+            found.append(f"line {node.lineno}: .{node.func.attr}()")
+        elif isinstance(node.func, ast.Name) and node.func.id == "open":
+            modes = list(node.args[1:2]) + [k.value for k in node.keywords if k.arg == "mode"]
+            if not all(isinstance(mode, ast.Constant) and mode.value in ("r", "rb") for mode in modes):
+                found.append(f"line {node.lineno}: open()")
+    return found
+
+
+@pytest.mark.parametrize("path", modules_of("cli"), ids=lambda p: p.name)
+def test_the_cli_runs_no_sql_and_writes_no_file(path: Path) -> None:
+    found = writing_calls(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.relative_to(PACKAGE.parent)}: {found}: the library writes, the CLI prints"
+
+
 @pytest.mark.parametrize("path", modules_of(*LOWER_LAYERS), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_lower_layers_do_not_import_the_facade(path: Path) -> None:
     facade = [module for module in imports_of(path) if _within(module, "syndicate.site")]
@@ -70,3 +98,5 @@ def test_the_import_reader_resolves_relative_imports() -> None:
     assert {"syndicate.store", "syndicate.store.Store", "sqlite3", "syndicate.cli.common"} <= set(found)
     assert "syndicate.site" in imported_modules("from ..site import Site\n", "syndicate.newsletter")
     assert "syndicate.site" in imported_modules("from .. import site\n", "syndicate.newsletter")
+    writes = "db.execute('DELETE FROM x')\nopen(p, 'w')\nopen(p)\nopen(p, 'rb')\nPath(p).write_text('')\n"
+    assert [call.split(": ")[1] for call in writing_calls(writes)] == [".execute()", "open()", ".write_text()"]
