@@ -52,12 +52,13 @@ from .feeds import (
     write_feed_sets,
     write_stylesheet,
 )
-from .feeds.merged import merged_feed_set, merged_window
+from .feeds.merged import merged_feed_set
 from .feeds.subscribe import listings, subscribe_page, subscribe_page_path
 from .feeds.websub import WebSubPing
 from .feeds.websub import publish as publish_to_hubs
 from .model import Problem, RelatedPick, Severity
 from .sources import FetchReport, SourceResult, merged_stream
+from .sources.window import outside_window
 from .store import Store
 from .store.outputs import BuildManifest
 
@@ -190,9 +191,8 @@ def _outside_signature(config: Config, state: Store, moment: datetime) -> str:
     """
     if not config.merged.enabled:
         return ""
-    since, until = merged_window(config, moment)
     try:
-        stream = merged_stream(config, state, since, until)
+        stream = merged_stream(config, state, *outside_window(config.sources, moment))
     except SourceError as exc:
         return f"error: {exc}"
     return hashlib.blake2b(repr(stream).encode(), digest_size=16).hexdigest()

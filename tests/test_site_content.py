@@ -51,7 +51,7 @@ def test_import_plaintext_writes_markdown_and_refuses_one_slug_for_several_files
     desk.mkdir()
     (desk / "wrap.txt").write_text(DESK_COPY, encoding="utf-8")
     (desk / "other.txt").write_text("Other Story\n\nText.\n", encoding="utf-8")
-    with pytest.raises(syndicate.DeskImportError, match="2 files"):
+    with pytest.raises(syndicate.InvalidArgumentError, match="2 files"):
         site.import_plaintext([desk], slug="one", date=datetime(2026, 11, 20, 8, tzinfo=UTC))
     refused = CliRunner().invoke(main, ["import", "--site", str(site.root), str(desk), "--slug", "one"])
     assert refused.exit_code == 2 and "--slug names one story, but 2 files were given" in refused.output

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..dates import parse_date
-from ..errors import DeskImportError
+from ..errors import InvalidArgumentError
 from ..model import Problem, Severity
 from ..site.content import import_result_json
 from .common import (
@@ -200,8 +200,8 @@ def import_(
             raise click.BadParameter(str(exc), param_hint="--date") from None
         try:
             results = site.import_plaintext(files, date=date, overwrite=overwrite, slug=slug, keep=keep)
-        except DeskImportError as exc:
-            raise click.BadParameter(f"--{exc.reason}", param_hint="--slug") from None
+        except InvalidArgumentError as exc:
+            raise click.BadParameter(str(exc), param_hint="--slug") from None
     failed = [r for r in results if r.written is None]
     if as_json:
         print_json([import_result_json(r) for r in results])

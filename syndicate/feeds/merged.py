@@ -8,21 +8,17 @@ demo site calls it ``film-news/``). The items need the outside stream, which
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ..collection import Collection
 from ..config import Config
 from ..errors import SourceError
 from ..model import Article, OutsideEntry, Problem, Severity
 from ..sources import merged_stream
+from ..sources.window import outside_window
 from ..store import Store
 from . import FeedSet, stylesheet_url
 from .spec import FeedItems, FeedMeta
-
-
-def merged_window(config: Config, now: datetime) -> tuple[datetime, datetime]:
-    """The ``[since, until)`` window of outside stories the merged feeds draw on at ``now``."""
-    return now - timedelta(days=config.sources.retention_days), now + timedelta(seconds=1)
 
 
 def _feed_id(entry: OutsideEntry) -> OutsideEntry:
@@ -62,9 +58,8 @@ def merged_feed_set(
     build: the set then holds the site's own articles, and the problem is
     added to ``problems`` (raised when ``problems`` is None).
     """
-    since, until = merged_window(config, now)
     try:
-        stream = merged_stream(config, store, since, until)
+        stream = merged_stream(config, store, *outside_window(config.sources, now))
     except SourceError as exc:
         if problems is None:
             raise
@@ -89,4 +84,4 @@ def merged_feed_set(
     return FeedSet(merged_feed_meta(config), items)
 
 
-__all__ = ["merged_feed_meta", "merged_feed_set", "merged_window"]
+__all__ = ["merged_feed_meta", "merged_feed_set"]
