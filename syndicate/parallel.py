@@ -9,18 +9,20 @@ goes through this module, so they agree on when processes are used at all:
   only an index goes out and a compact result comes back. ``spawn`` would
   pickle all of it to each worker and import the package again, which costs
   more than the work for most of our stages.
-* **Platform rule: Linux, from a single-threaded process.** ``fork`` is
-  missing on Windows, and on macOS it is not safe once system frameworks are
-  loaded in the process (Python itself defaults to ``spawn`` there since
-  3.8). Linux's ``fork`` of a single-threaded process is safe: no other
-  thread holds a lock the child would inherit locked forever (with threads
-  running, Python 3.12 warns of exactly that deadlock).
+* **Platform rule: Linux only.** ``fork`` is missing on Windows, and on macOS
+  it is not safe once system frameworks are loaded in the process (Python
+  itself defaults to ``spawn`` there since 3.8). On Linux it is safe for
+  what our workers do: they run our own pure-Python and numpy code on
+  inherited data, and never take a lock another thread of the parent may
+  have held at the fork (they do no logging, HTTP or SQLite). So a thread
+  running elsewhere in the parent (a test's HTTP server, a web app's) does
+  not stop the workers; a stage whose parent *is* threaded in its own work,
+  like the fetcher's event loop, uses ``spawn`` instead (below).
 * **Fallback: serial, in this process**, with the same results in the same
   order, when processes would not pay or cannot be had: fewer items than the
-  stage's threshold, one worker, another platform, other threads running,
-  a daemon process (a pool's own worker may not have children: work nested
-  in a worker runs there, serially), or a parallel map already under way in
-  this process.
+  stage's threshold, one worker, another platform, a daemon process (a
+  pool's own worker may not have children: work nested in a worker runs
+  there, serially), or a parallel map already under way in this process.
 * **Worker count: one rule.** A stage's configured count when it has one
   (``[related] workers``), else every core this process may run on
   (:func:`worker_count`).
@@ -40,7 +42,6 @@ import gc
 import multiprocessing
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.context import SpawnContext
 from typing import Any, NoReturn, TypeVar
@@ -73,11 +74,10 @@ def worker_count(requested: int | None = 0) -> int:
 
 
 def can_fork() -> bool:
-    """Whether this process may start forked workers: on Linux, single-threaded, not a pool's daemon worker."""
+    """Whether this process may start forked workers: on Linux, and not itself a pool's daemon worker."""
     return (
         sys.platform.startswith("linux")
         and START_METHOD in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
         and not multiprocessing.current_process().daemon
     )
 

@@ -80,21 +80,6 @@ def test_fallback_rules() -> None:
     assert not parallel.runs_in_parallel(1, 0, 2)  # one item
 
 
-@needs_fork
-def test_no_workers_while_other_threads_run() -> None:
-    release = threading.Event()
-    thread = threading.Thread(target=release.wait)
-    thread.start()
-    try:
-        assert not parallel.can_fork()
-        pids = {pid for pid, _ in parallel.parallel_map(_pid_and_square, range(10), min_items=2, workers=2)}
-        assert pids == {os.getpid()}
-    finally:
-        release.set()
-        thread.join()
-    assert parallel.can_fork()
-
-
 def test_no_workers_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "darwin")
     assert not parallel.can_fork() and parallel.fork_background(lambda: None) is None
