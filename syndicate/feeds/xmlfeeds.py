@@ -21,7 +21,6 @@ whole tree gives.
 
 from __future__ import annotations
 
-import copy
 import html
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -113,9 +112,8 @@ def _outside_entry(entry: FeedEntry, outside: OutsideEntry) -> _EntryLinks:
 
 # Feeds with no item still need an Atom <updated>; a fixed moment keeps their bytes stable.
 _EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
-# Built entries by item and what else shapes them (see .itemcache).
-_entry_cache: ItemCache[tuple[etree._Element, etree._Element]] = ItemCache(limit=20_000)
-# The same entries serialised, as spliced into feeds (see _fragments).
+# Built entries by item and what else shapes them (see .itemcache), serialised as spliced into feeds
+# (see _fragments): the trees themselves are not kept, once serialised nothing reads them.
 _fragment_cache: ItemCache[tuple[bytes, bytes]] = ItemCache(limit=20_000)
 
 
@@ -185,11 +183,7 @@ def prebuild_entries(articles: Iterable[Article], meta: FeedMeta) -> dict[str, P
 def _entries(
     item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...], prebuilt: PrebuiltEntry | None = None
 ) -> tuple[etree._Element, etree._Element]:
-    """The RSS <item> and Atom <entry> of one item, built once (or read from ``prebuilt``) and then reused."""
-    shape = (meta.base_url, meta.full_content, related)
-    cached = _entry_cache.get(item, shape)
-    if cached is not None:
-        return cached
+    """The RSS <item> and Atom <entry> of one item, built (or read from ``prebuilt``): new trees, the caller's."""
     if (
         prebuilt is not None
         and isinstance(item, Article)
@@ -200,7 +194,7 @@ def _entries(
             _fix_atom_entry_links(atom_entry, _article_links(item, related))
     else:
         rss_item, atom_entry = _feedgen_entries(item, meta, related)
-    return _entry_cache.put(item, shape, (rss_item, atom_entry))
+    return rss_item, atom_entry
 
 
 def _serialise(root: etree._Element, meta: FeedMeta, entries: bytes = b"", before: bytes = b"") -> bytes:
@@ -239,15 +233,15 @@ def _fragments(
 
     Cut from a document holding just the entry, built like the real one (same
     root tag and namespaces, same depth, same serialisation), so indentation
-    and namespace declarations are those the entry has in any feed. Copies are
-    serialised: the cached entries stay out of any other tree.
+    and namespace declarations are those the entry has in any feed. The
+    entries are moved into those documents (they are fresh, nothing else holds them).
     """
     rss = etree.Element(rss_root.tag, nsmap=rss_root.nsmap)
-    etree.SubElement(rss, "channel").append(copy.deepcopy(rss_item))
+    etree.SubElement(rss, "channel").append(rss_item)
     rss_bytes = _document_bytes(rss)
     rss_start = rss_bytes.index(b"<channel>\n") + len(b"<channel>\n")
     atom = etree.Element(atom_root.tag, nsmap=atom_root.nsmap)
-    atom.append(copy.deepcopy(atom_entry))
+    atom.append(atom_entry)
     atom_bytes = _document_bytes(atom)
     atom_start = atom_bytes.index(b">\n", atom_bytes.index(b"?>\n") + 3) + 2
     return rss_bytes[rss_start : rss_bytes.rindex(_RSS_ITEMS_END)], atom_bytes[
