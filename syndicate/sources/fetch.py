@@ -46,6 +46,7 @@ if importlib.util.find_spec("sniffio") is None:
     sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 from . import headers as bounded
 from .decider import MAX_RETRY_AFTER, FetchOutcome, OutcomeKind
+from .slots import HostSlots
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -165,17 +166,10 @@ class Fetcher:
     def __init__(self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self._transport = transport
-        self._global = asyncio.Semaphore(settings.concurrency)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._slots = HostSlots(settings.concurrency, settings.per_host)
 
-    @contextlib.asynccontextmanager
-    async def _slot(self, url: str) -> AsyncIterator[None]:
-        # Host first, then a global slot, so requests queued behind a busy
-        # host never hold one of the global slots while they wait.
-        host = (urlsplit(url).hostname or "").lower()
-        host_slot = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
-        async with host_slot, self._global:
-            yield
+    def _slot(self, url: str) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._slots.slot((urlsplit(url).hostname or "").lower())
 
     async def fetch_each(self, requests: Sequence[FetchRequest]) -> AsyncIterator[FetchResponse]:
         """Fetch every request; yield each response as soon as it is complete."""
@@ -320,6 +314,10 @@ class Fetcher:
             etag = bounded.etag_validator(reply.get("etag"))
             last_modified = bounded.last_modified_validator(reply.get("last-modified"))
             if status == 304:
+                # A 304 has no body (h11 reads none whatever the server sends), but httpcore keeps
+                # the connection for the next request only once the message end has been read.
+                async for _ in response.aiter_raw():
+                    pass
                 return FetchResponse(request, FetchOutcome(OutcomeKind.NOT_MODIFIED, status, "", etag, last_modified))
             reason = f"HTTP {status} {response.reason_phrase}".strip()
             if status == 410:
