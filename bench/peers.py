@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python bench/peers.py                     # 10,000 articles; 500 feeds x 50 entries
     .venv/bin/python bench/peers.py --quick             # 2,000 articles; 100 feeds, 2 pairs
     .venv/bin/python bench/peers.py --sizes 10000 100000 --feeds 500 --pairs 3
+    .venv/bin/python bench/peers.py --fetch-only        # only the fetch rows (500 feeds, 3 pairs)
 
 It installs nothing. It detects Hugo (``hugo`` on PATH: ``apt-get install hugo``)
 and reader through a separate interpreter (``--reader-python``, default
@@ -299,11 +300,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 articles, 100 feeds, 2 pairs")
     parser.add_argument("--sizes", type=int, nargs="+", help="collection sizes (default: 10000)")
     parser.add_argument("--feeds", type=int, help="outside feeds to fetch (default: 500; 0 skips the fetch)")
+    parser.add_argument("--fetch-only", action="store_true", help="only the fetch rows: no collection, no builds")
     parser.add_argument("--pairs", type=int, help="interleaved pairs per measurement (default: 3)")
     parser.add_argument("--port", type=int, default=8775)
     parser.add_argument("--reader-python", default=DEFAULT_READER_PYTHON, help="a python that can import reader")
     args = parser.parse_args()
-    sizes = args.sizes or ([2_000] if args.quick else [10_000])
+    sizes = [] if args.fetch_only else args.sizes or ([2_000] if args.quick else [10_000])
     feeds = args.feeds if args.feeds is not None else (100 if args.quick else 500)
     pairs = args.pairs or (2 if args.quick else 3)
     hugo = shutil.which("hugo") is not None
