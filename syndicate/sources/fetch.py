@@ -44,6 +44,12 @@ from .. import __version__
 # half a millisecond a request. Recording the absence once makes it instant.
 if importlib.util.find_spec("sniffio") is None:
     sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+# httpx's own command-line client (httpx._main) loads click, rich and pygments
+# when they are installed, a tenth of a second a fetch run pays for nothing;
+# httpx falls back to a stub when the import fails. Only when httpx is not
+# loaded yet, so a process that already has the httpx CLI keeps it.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 from . import headers as bounded
 from .decider import MAX_RETRY_AFTER, FetchOutcome, OutcomeKind
 from .slots import HostSlots

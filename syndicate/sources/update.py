@@ -194,7 +194,10 @@ async def _run(
     done: list[tuple[SourceResult, FeedReading | None]] = []
     total = len(requests)
 
-    async def read(response: FetchResponse, result: SourceResult, executor: Executor) -> None:
+    # Made on the first body to parse: a warm run (all 304) starts no pool, no worker process.
+    executors: list[Executor] = []
+
+    async def read(response: FetchResponse, result: SourceResult) -> None:
         job = ReadJob(
             result.source,
             response.body,
@@ -203,29 +206,31 @@ async def _run(
             now,
             max_entries=s.max_entries_per_fetch,
         )
+        if not executors:
+            executors.append(_executor(config, len(requests)))
         try:
-            reading = await loop.run_in_executor(executor, read_feed, job)
+            reading = await loop.run_in_executor(executors[0], read_feed, job)
         except Exception as exc:  # a crashed worker, or a parser bug one feed found: that source's failure
             reading = FeedReading(error=_unexpected("parsing", exc))
         done.append((result, reading))
         if progress:
             progress(result, len(done), total)
 
-    executor = _executor(config, len(requests))
     try:
         fetcher = Fetcher(settings, hooks.transport)
         pending: list[asyncio.Task[None]] = []
         async for response in fetcher.fetch_each(requests):
             result = SourceResult(by_url[response.request.url], response.outcome, seconds=response.seconds)
             if response.outcome.kind is OutcomeKind.FETCHED:
-                pending.append(asyncio.ensure_future(read(response, result, executor)))
+                pending.append(asyncio.ensure_future(read(response, result)))
             else:
                 done.append((result, None))
                 if progress:
                     progress(result, len(done), total)
         await asyncio.gather(*pending)
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        for executor in executors:
+            executor.shutdown(wait=True, cancel_futures=True)
     return done
 
 
