@@ -60,6 +60,8 @@ import build_bench  # noqa: E402  (a sibling script, not a package)
 import fetch_bench  # noqa: E402
 
 SYNDICATE = Path(sys.executable).with_name("syndicate")
+# Requests in flight: syndicate's default [sources] concurrency, and reader's workers=16.
+FETCH_CONCURRENCY = 16
 DEFAULT_READER_PYTHON = os.environ.get("PEERS_READER_PYTHON", "/tmp/peers-venv/bin/python")
 
 HUGO_COMMON = """\
@@ -231,6 +233,8 @@ def bench_fetch(feeds: int, pairs: int, port: int, reader_python: str | None) ->
     warm: list[Measured] = []
     reader_cold: list[Measured] = []
     reader_warm: list[Measured] = []
+    # Warm runs timed inside the process, around the fetch call alone (no interpreter start, no imports).
+    inside: dict[str, list[float]] = {"syndicate": [], "reader": []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             from syndicate.model import Source
@@ -255,20 +259,29 @@ def bench_fetch(feeds: int, pairs: int, port: int, reader_python: str | None) ->
                 cold.append(measure([*syndicate_phase, "--target", str(site)])[0])
                 if reader_python:
                     reader_cold.append(_reader([*reader_phase, "add"], feeds))
-                warm.append(measure([*syndicate_phase, "--target", str(site)])[0])
+                measured, output = measure([*syndicate_phase, "--target", str(site)])
+                warm.append(measured)
+                inside["syndicate"].append(json.loads(output.strip().splitlines()[-1])["seconds"])
                 if reader_python:
-                    reader_warm.append(_reader([*reader_phase, "again"], feeds))
+                    reader_warm.append(_reader([*reader_phase, "again"], feeds, inside["reader"]))
     finally:
         server.terminate()
         server.join()
     what = f"fetch {feeds} feeds x {fetch_bench.ENTRIES} entries, {fetch_bench.LATENCY * 1000:.0f} ms latency"
+    floor = feeds / FETCH_CONCURRENCY * fetch_bench.LATENCY
+    print(f"  warm fetch, the call alone (median): syndicate {statistics.median(inside['syndicate']):.2f} s", end="")
+    if inside["reader"]:
+        print(f", reader {statistics.median(inside['reader']):.2f} s", end="")
+    print(f"; latency floor {feeds} / {FETCH_CONCURRENCY} x {fetch_bench.LATENCY:g} s = {floor:.2f} s")
     peer = "reader update_feeds(workers=16, scheduled=False)"
     return [(f"{what}, cold", cold, peer, reader_cold), (f"{what}, warm (all 304)", warm, peer, reader_warm)]
 
 
-def _reader(command: list[str], feeds: int) -> Measured:
+def _reader(command: list[str], feeds: int, inside: list[float] | None = None) -> Measured:
     measured, output = measure(command)
     result = json.loads(output.strip().splitlines()[-1])
+    if inside is not None:
+        inside.append(result["seconds"])
     if result["entries"] != feeds * fetch_bench.ENTRIES:
         raise SystemExit(f"reader stored {result['entries']} entries, expected {feeds * fetch_bench.ENTRIES}")
     return measured
