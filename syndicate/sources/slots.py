@@ -48,8 +48,19 @@ class HostSlots:
         finally:
             self._release(host)
 
+    def _has_waiters(self, host: str) -> bool:
+        queue = self._waiting_for.get(host)
+        if queue is None:
+            return False
+        while queue and queue[0].done():  # cancelled while waiting: no longer in line
+            queue.popleft()
+        if not queue:
+            del self._waiting_for[host]
+            return False
+        return True
+
     async def _acquire(self, host: str) -> None:
-        if self._may_start(host) and not self._waiting_for.get(host):
+        if self._may_start(host) and not self._has_waiters(host):
             self._take(host)
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
