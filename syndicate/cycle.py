@@ -214,7 +214,7 @@ def _acquire_lock(path: Path) -> int | None:
 def _fetch_step(site: Site, now: datetime, state: RunState, report: RunReport) -> StepReport:
     from .sources import list_sources
     from .sources.decider import is_due
-    from .sources.update import fetch_sources
+    from .sources.fetch import fetch_sources
 
     config = site.config
     if not config.path(config.sources.opml).is_file():

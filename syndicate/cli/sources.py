@@ -15,7 +15,7 @@ from ..atomicfile import write_atomic
 from ..model import Source, SourceHealth
 from ..site import Site
 from ..sources import FetchReport, SourceResult, fetch_sources, list_sources, parse_opml, render_opml
-from ..sources.update import opml_path
+from ..sources.fetch import opml_path
 from .common import (
     ExitCode,
     console,

@@ -27,9 +27,10 @@ from ..errors import SourceError
 from ..feeds import FeedItems, FeedMeta, FeedSet, stylesheet_url
 from ..model import Article, OutsideEntry, Problem, Severity, Source
 from ..store import Store
+from .fetch import FetchReport, fetch_sources, opml_path
 from .merge import MergeSettings, merge_stream
 from .opml import parse_opml, read_opml, render_opml
-from .update import FetchReport, SourceResult, fetch_sources, opml_path
+from .update import SourceResult
 from .window import outside_window
 
 FILM_NEWS_FOLDER = "film-news/"
