@@ -403,7 +403,7 @@ def test_normalising_one_source_raising_monkeypatched_fails_only_that_source(
 def test_an_exception_inside_the_fetcher_monkeypatched_fails_only_that_source(
     http: HTTPServer, make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.sources.fetch import Fetcher
+    from syndicate.sources.retrieve import Fetcher
 
     http.expect_request("/cursed").respond_with_data(rss("Cursed", "A Story"), content_type=FEED_TYPE)
     cursed = http.url_for("/cursed")

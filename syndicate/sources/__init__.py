@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 from ..config import Config
 from ..model import OutsideEntry, Source
 from ..store import Store
+from .fetch import FetchReport, fetch_sources, opml_path
 from .merge import MergeSettings, merge_stream
 from .opml import opml_title, parse_opml, read_opml, render_opml, write_opml
-from .update import FetchReport, ProgressCallback, SourceResult, fetch_sources, opml_path
+from .update import ProgressCallback, SourceResult
 
 
 def merge_settings(config: Config) -> MergeSettings:

@@ -139,11 +139,13 @@ def guarded_transport(
     policy: AddressPolicy, limits: httpx.Limits, resolver: Resolver | None = None
 ) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose every connection goes through :class:`GuardedBackend`."""
-    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # One context for both: loading the CA bundle costs tens of milliseconds.
+    ssl_context = httpx.create_ssl_context(trust_env=False)
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits, trust_env=False)
     # httpx offers no public way to choose the network backend; its pool is
     # rebuilt here with the same settings httpx would have used.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
