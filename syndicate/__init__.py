@@ -80,6 +80,12 @@ from .model import (
 from .site import Site
 from .site.related import RelatedStories
 from .sources import FetchReport, fetch_sources, merged_stream
+
+# site.sources and site.check: the verbs' results and refusals.
+from .errors import DuplicateSourceError, SourceListError, UnknownSourceError  # isort: skip
+from .site.content import SiteCheck  # isort: skip
+from .site.sources import OpmlImport, SiteSources, SourceChange, SourcesHealth, SourceStatus  # isort: skip
+from .sources import SourceResult  # isort: skip
 from .store import Store
 from .store.maintenance import BackupResult, StateCheck
 
@@ -130,6 +136,7 @@ __all__ = [
     "CronLine",
     "DatabaseError",
     "DiskFullError",
+    "DuplicateSourceError",
     "ExpiredTokenError",
     "FeedSet",
     "FetchReport",
@@ -145,6 +152,7 @@ __all__ = [
     "MailboxError",
     "NewsletterError",
     "NotWritableError",
+    "OpmlImport",
     "OutboxWriteError",
     "OutsideEntry",
     "PreferenceError",
@@ -158,8 +166,15 @@ __all__ = [
     "SendReport",
     "Severity",
     "Site",
+    "SiteCheck",
+    "SiteSources",
     "Source",
+    "SourceChange",
     "SourceError",
+    "SourceListError",
+    "SourceResult",
+    "SourceStatus",
+    "SourcesHealth",
     "StateCheck",
     "StateDamagedError",
     "Store",
@@ -169,6 +184,7 @@ __all__ = [
     "SyndicateError",
     "Tag",
     "TargetExistsError",
+    "UnknownSourceError",
     "WebhookRejected",
     "WriteError",
     "__version__",

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError, SecretMissingError
+from .model import Problem, Severity
 from .textguard import whole_number
 
 CONFIG_FILE = "syndicate.toml"
@@ -181,7 +182,7 @@ class FeedsConfig:
 
 @dataclass(frozen=True)
 class SourcesConfig:
-    """``[sources]``: outside feeds merged into film-news."""
+    """``[sources]``: outside feeds, fetched and merged into the ``[merged]`` feed set."""
 
     opml: str = field(default="feeds/sources.opml", metadata=_doc("The OPML list of sources."))
     concurrency: int = field(default=16, metadata=_doc("Requests in flight.", _positive))
@@ -197,7 +198,6 @@ class SourcesConfig:
         default=1000, metadata=_doc("Most entries kept from one fetch of a source (the newest).", _positive)
     )
     retention_days: int = field(default=90, metadata=_doc("Days outside entries are kept.", _positive))
-    merged_limit: int = field(default=100, metadata=_doc("Items in the film-news feeds.", _positive))
     max_redirects: int = field(default=5, metadata=_doc("Redirects followed per request.", _not_negative))
     moved_after_runs: int = field(
         default=3, metadata=_doc("Runs a permanent redirect must hold before the OPML URL is updated.", _positive)
@@ -223,7 +223,47 @@ class SourcesConfig:
     parse_workers: int = field(
         default=0, metadata=_doc("Processes that parse feeds in big runs (0: one per core).", _not_negative)
     )
-    film_news: bool = field(default=True, metadata=_doc("Write the merged film-news/ feeds in `build`."))
+
+
+def _feed_folder(value: Any) -> str | None:
+    parts = str(value).strip("/").split("/")
+    if all(part and part not in (".", "..") and "\\" not in part for part in parts):
+        return None
+    return "must be a folder inside the output folder, e.g. 'around-the-web'"
+
+
+@dataclass(frozen=True)
+class MergedConfig:
+    """``[merged]``: the feed set of the site's own stories and the outside ones, newest first."""
+
+    enabled: bool = field(default=True, metadata=_doc("Write the merged feeds in `build`."))
+    folder: str = field(
+        default="around-the-web", metadata=_doc("Folder of the merged feeds in the output folder.", _feed_folder)
+    )
+    title: str = field(default="", metadata=_doc("Title of the merged feeds (empty: '<site title>: around the web')."))
+    description: str = field(
+        default="",
+        metadata=_doc("Description of the merged feeds (empty: 'Stories from <site title> and from around the web')."),
+    )
+    limit: int = field(default=100, metadata=_doc("Items in the merged feeds.", _positive))
+
+    @property
+    def folder_path(self) -> str:
+        """The folder as feed sets name theirs: relative, with one trailing slash."""
+        return self.folder.strip("/") + "/"
+
+    def feed_title(self, site_title: str) -> str:
+        return self.title or f"{site_title}: around the web"
+
+    def feed_description(self, site_title: str) -> str:
+        return self.description or f"Stories from {site_title} and from around the web"
+
+
+# Keys that moved, (old table, old key) -> (new table, new key): still read, with a deprecation problem.
+_MOVED_KEYS = {
+    ("sources", "film_news"): ("merged", "enabled"),
+    ("sources", "merged_limit"): ("merged", "limit"),
+}
 
 
 @dataclass(frozen=True)
@@ -441,12 +481,15 @@ class Config:
     site: SiteConfig
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
+    merged: MergedConfig = field(default_factory=MergedConfig)
     related: RelatedConfig = field(default_factory=RelatedConfig)
     newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
     authors: dict[str, AuthorConfig] = field(default_factory=dict)
     source_hash: str = ""
+    # Warnings about the file itself (deprecated spellings); `check` lists them, `build` reports them.
+    problems: tuple[Problem, ...] = ()
 
     def path(self, relative: str) -> Path:
         """A path of the site, resolved against the site folder."""
@@ -473,6 +516,7 @@ SECTIONS: dict[str, type] = {
     "site": SiteConfig,
     "feeds": FeedsConfig,
     "sources": SourcesConfig,
+    "merged": MergedConfig,
     "related": RelatedConfig,
     "newsletter": NewsletterConfig,
     "smtp": SmtpConfig,
@@ -529,10 +573,37 @@ def _build_section(cls: type, table: Any, file: str, prefix: str) -> Any:
     return cls(**values)
 
 
+def _move_deprecated_keys(data: dict[str, Any], file: str) -> tuple[dict[str, Any], list[Problem]]:
+    """``data`` with keys of an old spelling moved to where they live now, and a warning for each.
+
+    A key set in both places keeps the new spelling's value.
+    """
+    moved = {name: dict(table) if isinstance(table, dict) else table for name, table in data.items()}
+    problems: list[Problem] = []
+    for (old_table, old_key), (new_table, new_key) in _MOVED_KEYS.items():
+        table = moved.get(old_table)
+        if not isinstance(table, dict) or old_key not in table:
+            continue
+        value = table.pop(old_key)
+        target = moved.setdefault(new_table, {})
+        if isinstance(target, dict):
+            target.setdefault(new_key, value)
+        problems.append(
+            Problem(
+                file,
+                f"[{old_table}] {old_key} is deprecated: write [{new_table}] {new_key} instead",
+                Severity.WARNING,
+            )
+        )
+    return moved, problems
+
+
 def parse_config(data: dict[str, Any], root: Path, file: str = CONFIG_FILE) -> Config:
     """Validate a parsed TOML document into a :class:`Config`."""
     sections: dict[str, Any] = {}
     authors: dict[str, AuthorConfig] = {}
+    raw = data
+    data, problems = _move_deprecated_keys(data, file)
     for name, table in data.items():
         if name == "authors":
             if not isinstance(table, dict):
@@ -550,8 +621,8 @@ def parse_config(data: dict[str, Any], root: Path, file: str = CONFIG_FILE) -> C
         raise ConfigError("is required", file=file, key="site.title")
     if not site.url:
         raise ConfigError("is required", file=file, key="site.url")
-    digest = hashlib.sha256(repr(sorted(data.items(), key=lambda kv: kv[0])).encode()).hexdigest()
-    return Config(root=root.resolve(), authors=authors, source_hash=digest, **sections)
+    digest = hashlib.sha256(repr(sorted(raw.items(), key=lambda kv: kv[0])).encode()).hexdigest()
+    return Config(root=root.resolve(), authors=authors, source_hash=digest, problems=tuple(problems), **sections)
 
 
 def load_config(site_dir: str | os.PathLike[str] = ".") -> Config:

@@ -214,7 +214,6 @@ def _acquire_lock(path: Path) -> int | None:
 def _fetch_step(site: Site, now: datetime, state: RunState, report: RunReport) -> StepReport:
     from .sources import list_sources
     from .sources.decider import is_due
-    from .sources.fetch import fetch_sources
 
     config = site.config
     if not config.path(config.sources.opml).is_file():
@@ -228,7 +227,7 @@ def _fetch_step(site: Site, now: datetime, state: RunState, report: RunReport) -
             due.append(source.url)
     if not due:
         return StepReport("fetch", StepStatus.NOT_DUE, "every source was fetched recently or is backing off")
-    fetched = fetch_sources(config, site.store, now=now, only=due)
+    fetched = site.fetch(now=now, only=due)
     failed = [r for r in fetched.results if r.failed]
     details = {
         "fetched": len(due),

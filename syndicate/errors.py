@@ -296,3 +296,21 @@ def as_syndicate_error(exc: BaseException) -> BaseException:
 # EFBIG is what a file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) gives: for the operator it is a full disk.
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 _NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR}
+
+
+# --- The list of outside sources (site.sources): changes that cannot be made as asked. ---
+
+
+class SourceListError(SourceError):
+    """A change to the list of sources was refused: a bad URL or value, or an unreadable OPML file.
+
+    ``url`` names the source (or the file) at fault, as for every :class:`SourceError`.
+    """
+
+
+class DuplicateSourceError(SourceListError):
+    """The source to add is already listed."""
+
+
+class UnknownSourceError(SourceListError):
+    """The source to remove is not listed."""

@@ -135,7 +135,7 @@ def test_subscribe_page_lists_every_feed_and_reads_at_375_px(served: tuple[str, 
     _, _, public = served
     page = (public / "feeds" / "index.html").read_text(encoding="utf-8")
     assert '<link rel="alternate" type="application/rss+xml"' in page
-    assert 'href="https://sample.example.org/news/film-news/feed.json"' in page
+    assert 'href="https://sample.example.org/news/around-the-web/feed.json"' in page
     expected = [
         entry.title
         for folder in ("", "tags/festivals/", "authors/jane-doe/")

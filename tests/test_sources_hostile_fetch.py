@@ -205,7 +205,7 @@ def test_build_fetch_builds_the_feeds_despite_a_hostile_retry_after(http: HTTPSe
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert [s["url"] for s in data["fetch"]["failed"]] == [http.url_for("/throttled")]
-    film_news = feedparser.parse((root / "public" / "film-news" / "rss.xml").read_bytes())
+    film_news = feedparser.parse((root / "public" / "around-the-web" / "rss.xml").read_bytes())
     assert film_news.bozo == 0
     titles = {e.title for e in film_news.entries}
     assert {"Festival Lineup Announced", "Director Wins Prize", "Our Own Story"} <= titles

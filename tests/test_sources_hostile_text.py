@@ -76,7 +76,7 @@ def _site_with(make_site, sources: list[Source], config_extra: str = "") -> Path
 
 
 def _written_feeds(root: Path) -> dict[str, bytes]:
-    out = root / "public" / "film-news"
+    out = root / "public" / "around-the-web"
     return {name: (out / name).read_bytes() for name in ("rss.xml", "atom.xml", "feed.json")}
 
 

@@ -173,8 +173,8 @@ class FeedChecker:
             "rss.xml",
             "atom.xml",
             "feed.json",
-            "film-news/rss.xml",
-            "film-news/atom.xml",
+            "around-the-web/rss.xml",
+            "around-the-web/atom.xml",
             "newsletter/rss.xml",
         ):
             path = self.public / relative

@@ -111,13 +111,13 @@ def listings(metas: Iterable[FeedMeta], merged_folder: str = "") -> list[FeedLis
 
 def site_listings(config: Config, collection: Collection, now: datetime) -> list[FeedListing]:
     """Every feed set the site publishes at ``now`` (site, merged, each tag and author), as listings."""
-    from ..sources import FILM_NEWS_FOLDER, film_news_meta
     from . import site_feed_sets
+    from .merged import merged_feed_meta
 
     metas = [feed_set.meta for feed_set in site_feed_sets(config, collection, now)]
-    if config.sources.film_news:
-        metas.append(film_news_meta(config))
-    return listings(metas, FILM_NEWS_FOLDER)
+    if config.merged.enabled:
+        metas.append(merged_feed_meta(config))
+    return listings(metas, config.merged.folder_path)
 
 
 def autodiscovery_links(found: Sequence[FeedListing], kinds: Sequence[str] = ("site", "merged")) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -15,14 +15,17 @@ from ..collection.identity import assign_identities
 from ..config import Config, load_config, load_secret_files
 from ..cronline import DEFAULT_SCHEDULE, CronLine, cron_line
 from ..feeds.subscribe import FeedListing, site_listings
+from ..sources import FetchReport, ProgressCallback, fetch_sources
 from ..store import Store
 from ..store.maintenance import BackupResult, StateCheck, backup_state, check_state, restore_state
 
 if TYPE_CHECKING:
+    from ..collection.importer import ImportResult
     from ..cycle import RunReport
     from ..newsletter.bounce_run import BounceRunReport
     from ..newsletter.dns_records import DnsRecord
     from ..newsletter.server import UnsubscribeServer
+    from .content import SiteCheck
     from .newsletter import SiteNewsletter
     from .related import RelatedStories
     from .sources import SiteSources
@@ -106,14 +109,83 @@ class Site:
         self.__dict__.pop("collection", None)
         return self.collection
 
-    def build(self, out_dir: str | os.PathLike[str] | None = None, now: datetime | None = None) -> BuildResult:
+    def fetch(
+        self,
+        now: datetime | None = None,
+        *,
+        force: bool = False,
+        only: Sequence[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> FetchReport:
+        """Fetch the due outside feeds of the OPML list and store their new stories (``syndicate fetch``).
+
+        ``force`` also fetches sources that are backing off (never those gone,
+        410); ``only`` limits the run to these URLs. ``progress(result, done,
+        total)`` is called as each source finishes, e.g. to draw a progress
+        bar. One failing source never stops the others: it is in the report's
+        ``failed`` list. Returns a :class:`~syndicate.sources.FetchReport`
+        (``as_json()`` is what ``fetch --json`` prints).
+        """
+        return fetch_sources(
+            self.config, self.store, now=now, force=force, only=list(only) if only else None, progress=progress
+        )
+
+    def build(
+        self,
+        out_dir: str | os.PathLike[str] | None = None,
+        now: datetime | None = None,
+        *,
+        fetch: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> BuildResult:
         """Write every output of ``syndicate build``; return what was done.
+
+        With ``fetch``, the outside feeds are fetched first (as :meth:`fetch`,
+        with ``progress``), at the current time even when ``now`` is given:
+        ``now`` previews the build, it does not date the fetch. The fetch's
+        report is the result's ``fetch``; failing sources never stop the build.
+        Warnings about ``syndicate.toml`` itself (deprecated keys) are among
+        the result's problems.
 
         The collection is read from the files (a no-change rebuild reads none);
         :attr:`collection` is read again on its next use.
         """
+        fetched = self.fetch(progress=progress) if fetch else None
         self.__dict__.pop("collection", None)
-        return build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
+        result = build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
+        result.fetch = fetched
+        result.problems[:0] = self.config.problems
+        return result
+
+    def check(self) -> SiteCheck:
+        """Every problem of ``syndicate.toml`` and the articles at once (``syndicate check``); writes nothing."""
+        from .content import check_site
+
+        return check_site(self)
+
+    def import_plaintext(
+        self,
+        files: Iterable[str | os.PathLike[str]],
+        *,
+        date: datetime | None = None,
+        overwrite: bool = False,
+        slug: str | None = None,
+        keep: bool = False,
+    ) -> list[ImportResult]:
+        """Convert plain-text desk copy (files, or folders of ``.txt`` files) into Markdown articles in ``content/``.
+
+        ``date`` is the publication date (default: each file's mtime, with a
+        warning); ``overwrite`` replaces an existing article; ``slug`` names the
+        one story imported; ``keep`` leaves the originals where they are
+        instead of moving them to ``content/.imported/``. One bad file never
+        stops the rest: its problems are in its result. A ``slug`` with several
+        files raises :class:`~syndicate.errors.InvalidArgumentError`.
+        """
+        from .content import import_desk_copy
+
+        results = import_desk_copy(self, files, date=date, overwrite=overwrite, slug=slug, keep=keep)
+        self.__dict__.pop("collection", None)
+        return results
 
     def feed_listings(self, now: datetime | None = None) -> list[FeedListing]:
         """Every feed the site publishes (the site, the merged feed, each tag and author), with its addresses.

@@ -17,15 +17,14 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..atomicfile import write_atomic
 from ..config import Config
 from ..model import SourceHealth
 from ..store import Store, StoredEntry
 from . import decider
 from .decider import FetchOutcome, OutcomeKind, Policy
-from .opml import read_opml, render_opml
+from .opml import read_opml, write_opml
 from .retrieve import FetchSettings, user_agent
 from .update import FeedReading, ProgressCallback, SourceResult, fetch_and_read, unexpected_failure
 
@@ -51,6 +50,17 @@ class FetchReport:
     @property
     def new_entries(self) -> int:
         return sum(r.new_entries for r in self.results)
+
+    def as_json(self) -> dict[str, Any]:
+        """What ``syndicate fetch --json`` prints."""
+        return {
+            "sources": [r.as_json() for r in self.results],
+            "failed": [r.failure_json() for r in self.failed],
+            "new_entries": self.new_entries,
+            "pruned": self.pruned,
+            "moved": [{"from": old, "to": new} for old, new in self.moved],
+            "seconds": round(self.seconds, 3),
+        }
 
 
 # No configured wait is longer than this (ten years): a typo in syndicate.toml
@@ -242,7 +252,7 @@ def _apply_settled_moves(
     renamed = dict(moves)
     updated = [dataclasses.replace(s, url=renamed[s.url]) if s.url in renamed else s for s in sources]
     try:
-        write_atomic(path, render_opml(updated, f"{config.site.title}: outside sources"))
+        write_opml(path, updated, config.site.title)
     except (OSError, ValueError) as exc:
         # The fetch itself went well; the rename is tried again after the next run.
         for result in report.results:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import SourceError
@@ -88,6 +88,27 @@ class SourceResult:
     @property
     def failed(self) -> bool:
         return self.outcome is not None and not self.outcome.ok
+
+    def as_json(self) -> dict[str, Any]:
+        """One source's line of ``syndicate fetch --json``."""
+        outcome = self.outcome
+        return {
+            "url": self.source.url,
+            "title": self.source.title,
+            "status": self.status,
+            "http_status": outcome.status if outcome else None,
+            "failed": self.failed,
+            "error": outcome.error if outcome else "",
+            "entries": self.entries,
+            "new_entries": self.new_entries,
+            "problems": self.problems,
+            "next_attempt": self.health.next_attempt.isoformat() if self.health and self.health.next_attempt else None,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def failure_json(self) -> dict[str, Any]:
+        """A failed source as the ``failed`` lists of ``fetch --json`` and ``build --fetch --json`` show it."""
+        return {"url": self.source.url, "title": self.source.title, "error": self.outcome.error if self.outcome else ""}
 
 
 ProgressCallback = Callable[[SourceResult, int, int], None]
