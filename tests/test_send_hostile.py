@@ -409,7 +409,7 @@ def test_the_archive_copies_are_the_same_bytes_from_every_process_and_show_no_ra
 
 RCPT_REPLY = st.tuples(
     st.integers(min_value=200, max_value=599),
-    st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF, blacklist_categories=("Cs",)), max_size=80),
+    st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF, blacklist_categories=["Cs"]), max_size=80),
 )
 
 

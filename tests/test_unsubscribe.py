@@ -71,7 +71,7 @@ def request(url: str, body: bytes | None = None, content_type: str = "") -> tupl
 
 def link_of(message_to: str, relay: Relay) -> str:
     received = next(r for r in relay.received if r.rcpt == message_to)
-    header = received.message()["List-Unsubscribe"]
+    header = str(received.message()["List-Unsubscribe"])
     return header.split("<", 1)[1].split(">", 1)[0]
 
 
