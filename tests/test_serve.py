@@ -59,7 +59,8 @@ def _post(url: str, timeout: float) -> tuple[int, str]:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+        with exc:  # it holds the response's socket; closing it is ours
+            return exc.code, exc.read().decode()
 
 
 def _idle_clients(port: int) -> list[socket.socket]:
