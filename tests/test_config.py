@@ -103,7 +103,7 @@ def test_missing_config_says_so(tmp_path: Path) -> None:
 def test_cli_exits_3_naming_file_and_key(make_site: SiteFactory, command: str, old: str, new: str, named: str) -> None:
     site = make_site({}, config=GOOD.replace(old, new))
     result = CliRunner().invoke(main, [command, "--site", str(site)])
-    assert result.exit_code == ExitCode.CONFIG == 3
+    assert result.exit_code == ExitCode.CONFIG.value == 3
     assert named in result.stderr
     assert "syndicate.toml" in result.stderr
 

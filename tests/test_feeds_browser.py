@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import feedparser
 import pytest
@@ -59,8 +59,8 @@ document.getElementById('frame').addEventListener('load', function () {{
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
-        **SimpleHTTPRequestHandler.extensions_map,
+    # Not a ClassVar: the base class declares it an instance attribute (the handler reads self.extensions_map).
+    extensions_map = SimpleHTTPRequestHandler.extensions_map | {
         ".xml": "application/xml",
         ".xsl": "text/xsl",
     }

@@ -227,11 +227,12 @@ def test_removing_an_article_drops_it(make_site: SiteFactory, parses: list[str])
 
 def test_build_renders_only_the_bodies_it_publishes(make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     from syndicate.collection import markdown
+    from syndicate.collection.render import RenderedBody, render_markdown
 
     rendered: list[str] = []
-    original = markdown.render_markdown
+    original = render_markdown
 
-    def counting(source: str, page_url: str) -> markdown.RenderedBody:
+    def counting(source: str, page_url: str) -> RenderedBody:
         rendered.append(page_url)
         return original(source, page_url)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import CliRunner
+from conftest import SiteFactory
 from pytest_httpserver import HTTPServer
 
 import syndicate
@@ -90,7 +91,7 @@ def _assert_feeds_clean(feeds: dict[str, bytes]) -> None:
 
 def test_control_characters_in_an_outside_feed_are_removed_and_reported(
     server: HTTPServer,
-    make_site,  # type: ignore[no-untyped-def]
+    make_site: SiteFactory,
 ) -> None:
     server.clear()
     server.expect_request("/wire").respond_with_data(CONTROL_RSS, content_type="application/rss+xml")

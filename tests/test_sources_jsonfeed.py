@@ -389,7 +389,7 @@ def test_json_feeds_merge_with_rss_and_atom_into_one_clean_stream(mixed_site: Pa
     config = load_config(mixed_site)
     with Store(config.database_path) as store:
         report = fetch_sources(config, store, now=NOW)
-        assert report.failed == [], [(r.source.url, r.error) for r in report.failed]
+        assert report.failed == [], [(r.source.url, r.outcome) for r in report.failed]
         stream = merged_stream(config, store, NOW - timedelta(days=30), NOW + timedelta(days=1))
     with syndicate.Site.open(mixed_site) as site:
         site.build(now=NOW + timedelta(hours=1))
