@@ -17,7 +17,10 @@ subclass derives from it too, so that code keeps working::
     │   ├── ArchiveStateError        (also ValueError) the newsletter archive's state file is unreadable
     │   └── LedgerWriteError         a send cannot be recorded (disk full, I/O error)
     ├── SourceError                  an outside feed could not be fetched or parsed
-    │   └── AddressRefused           a connection the address policy does not allow
+    │   ├── AddressRefused           a connection the address policy does not allow
+    │   └── SourceListError          the source list (OPML) cannot take this change
+    │       ├── DuplicateSourceError an added source is already listed
+    │       └── UnknownSourceError   a removed source is not listed
     ├── NewsletterError              an issue cannot be selected, rendered or sent
     │   ├── LockedError              another run holds the send lock
     │   ├── RelayUnavailableError    the SMTP relay is unreachable or refuses the sender
