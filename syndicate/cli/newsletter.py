@@ -12,11 +12,10 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..dates import parse_date
+from ..dates import due_at, parse_date, parse_week
 from ..model import Problem
 from ..newsletter import BuiltIssue, build_issue, default_week, unpublish_issue
 from ..newsletter.checks import GMAIL_CLIP_BYTES
-from ..newsletter.weeks import due_at, parse_week
 from ..site import Site
 from .check_dns import check_dns_command
 from .common import (

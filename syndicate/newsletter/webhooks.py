@@ -45,10 +45,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from ..config import Config
-from ..site import Site
 from ..store import Store
 from ..textguard import whole_number
 from .bounces import BounceKind
+from .site_parts import SiteParts
 from .suppression import BounceEvent, apply_event
 
 __all__ = ["WebhookEndpoints", "WebhookRejected", "webhook_endpoints"]
@@ -410,6 +410,6 @@ def _sendgrid_reports(events: list[Any]) -> list[Reported]:
     return out
 
 
-def webhook_endpoints(site: Site) -> WebhookEndpoints:
+def webhook_endpoints(site: SiteParts) -> WebhookEndpoints:
     """The site's webhook routes, mounted by the unsubscribe app under ``/webhooks/``."""
     return WebhookEndpoints(site.store, site.config)
