@@ -66,8 +66,11 @@ from .store import Store
 if TYPE_CHECKING:
     from .newsletter import BuiltIssue, build_issue, prepare_issue
     from .newsletter.send import SendReport, send_newsletter
-    from .newsletter.subscribers import import_subscribers
-    from .newsletter.unsubscribe import unsubscribe_app
+    from .newsletter.site_parts import SiteParts
+    from .newsletter.subscribers import InvalidAddressError, import_subscribers
+    from .newsletter.unsubscribe import InvalidTokenError, unsubscribe_app
+    from .site.newsletter import DueIssue, IssueBuild, SiteNewsletter, UnpublishResult
+    from .site.subscribers import ExportResult, ImportResult, SiteSubscribers, SubscriberChange, SubscriberList
 
 # The newsletter half (Jinja2, MJML, css-inline, SMTP) is loaded on first use, so
 # ``syndicate build`` and ``import syndicate`` for feeds do not pay for it.
@@ -79,6 +82,19 @@ _LAZY = {
     "send_newsletter": ".newsletter.send",
     "import_subscribers": ".newsletter.subscribers",
     "unsubscribe_app": ".newsletter.unsubscribe",
+    "InvalidTokenError": ".newsletter.unsubscribe",
+    "InvalidAddressError": ".newsletter.subscribers",
+    "SiteParts": ".newsletter.site_parts",
+    # site.newsletter and site.subscribers: the verbs' groups and their results
+    "DueIssue": ".site.newsletter",
+    "IssueBuild": ".site.newsletter",
+    "SiteNewsletter": ".site.newsletter",
+    "UnpublishResult": ".site.newsletter",
+    "ExportResult": ".site.subscribers",
+    "ImportResult": ".site.subscribers",
+    "SiteSubscribers": ".site.subscribers",
+    "SubscriberChange": ".site.subscribers",
+    "SubscriberList": ".site.subscribers",
 }
 
 
@@ -105,10 +121,16 @@ __all__ = [
     "Config",
     "ConfigError",
     "DiskFullError",
+    "DueIssue",
+    "ExportResult",
     "FeedSet",
     "FetchReport",
     "Image",
+    "ImportResult",
+    "InvalidAddressError",
+    "InvalidTokenError",
     "Issue",
+    "IssueBuild",
     "IssueStory",
     "NewsletterError",
     "NotWritableError",
@@ -120,15 +142,21 @@ __all__ = [
     "SendReport",
     "Severity",
     "Site",
+    "SiteNewsletter",
+    "SiteParts",
+    "SiteSubscribers",
     "Source",
     "SourceError",
     "StateDamagedError",
     "Store",
     "StoreError",
     "Subscriber",
+    "SubscriberChange",
+    "SubscriberList",
     "SubscriberStatus",
     "SyndicateError",
     "Tag",
+    "UnpublishResult",
     "WriteError",
     "__version__",
     "build_issue",

@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..newsletter.lock import LockedError
-from ..newsletter.send import OutboxWriteError, RunKind, SendReport, send_newsletter
-from ..store.ledger import LedgerWriteError
+from ..newsletter.report import RunKind, SendReport
+from ..newsletter.send import STATE_NOT_WRITTEN
 from .common import (
     ExitCode,
     console,
@@ -102,11 +102,10 @@ def send(
 
         try:
             with progress:
-                report = send_newsletter(
-                    site,
-                    week=week,
+                report = site.newsletter.send(
+                    week,
                     dry_run=dry_run,
-                    dry_run_dir=out_dir,
+                    out_dir=out_dir,
                     test_address=test_address,
                     limit=limit,
                     progress=advance,
@@ -114,7 +113,7 @@ def send(
         except LockedError as exc:
             err_console.print(f"[yellow]locked:[/yellow] {exc}")
             sys.exit(ExitCode.LOCKED)
-        except (LedgerWriteError, OutboxWriteError) as exc:
+        except STATE_NOT_WRITTEN as exc:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             sys.exit(EXIT_CANNOT_WRITE)
     if as_json:

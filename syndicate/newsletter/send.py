@@ -50,7 +50,7 @@ from ..atomicfile import write_atomic
 from ..dates import backoff, missed_weeks, next_due, resolve_week
 from ..errors import NewsletterError
 from ..model import RenderedIssue, Subscriber
-from ..store.ledger import OPEN_STATUSES, DeliveryStatus, LedgerRow, RowOutcome
+from ..store.ledger import OPEN_STATUSES, DeliveryStatus, LedgerRow, LedgerWriteError, RowOutcome
 from . import prepare_issue, publish_issue
 from .envelope import Envelope
 from .ledger import LedgerWriter, issue_from_json, issue_to_json
@@ -63,7 +63,7 @@ from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
 from .variants import with_reader_choices
 
-__all__ = ["OutboxWriteError", "RunKind", "SendReport", "send_newsletter"]
+__all__ = ["STATE_NOT_WRITTEN", "OutboxWriteError", "RunKind", "SendReport", "send_newsletter"]
 
 DEFERRALS_IN_A_ROW = 25  # then the relay itself is unhappy (throttling, full queue): stop, retry later
 
@@ -75,6 +75,10 @@ class OutboxWriteError(NewsletterError):
         self.path = path
         super().__init__(f"{path}: cannot write the dry run's message: {reason}")
 
+
+# What a send raises when the run's state (the ledger, or a dry run's file) could not be written:
+# nothing unsent was recorded as sent. A caller tells these apart from other failures (disk full).
+STATE_NOT_WRITTEN: tuple[type[Exception], ...] = (LedgerWriteError, OutboxWriteError)
 
 # --- the run --------------------------------------------------------------------------------------
 
@@ -176,7 +180,7 @@ def _send_test(sender: Sender, label: str, address: str, now: datetime) -> SendR
     try:
         email = normalize_address(address)
     except InvalidAddressError as exc:
-        raise NewsletterError(f"--to {address!r}: {exc}") from None
+        raise NewsletterError(f"--to {address!r}: {exc.reason}") from None
     issue, _ = _issue_for(sender, label)
     if issue is None:
         return SendReport(label, RunKind.EMPTY, f"{label} has no stories: no issue to send")

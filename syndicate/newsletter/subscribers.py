@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import NewsletterError
 from ..model import Problem, Severity, Subscriber, SubscriberStatus
 from ..store.signups import SignupTable
 from ..store.subscribers import MergeCounts, SubscriberTable, email_key
@@ -28,8 +29,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
 
 
-class InvalidAddressError(ValueError):
-    """An address email-validator refuses; the message says why."""
+class InvalidAddressError(NewsletterError, ValueError):
+    """An address email-validator refuses: ``address`` is what was given, ``reason`` says why.
+
+    Still a ``ValueError`` for callers written before it joined the
+    :class:`~syndicate.errors.SyndicateError` tree.
+    """
+
+    def __init__(self, address: str, reason: str) -> None:
+        self.address = address
+        self.reason = reason
+        super().__init__(f"{address!r} is not a usable address: {reason}")
 
 
 def normalize_address(text: str) -> str:
@@ -45,7 +55,7 @@ def normalize_address(text: str) -> str:
     try:
         info = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        raise InvalidAddressError(str(exc)) from None
+        raise InvalidAddressError(text.strip(), str(exc)) from None
     return info.ascii_email or info.normalized
 
 
@@ -100,7 +110,7 @@ def read_subscriber_csv(text: str, path: str) -> tuple[list[tuple[str, str]], Im
         try:
             address = normalize_address(raw)
         except InvalidAddressError as exc:
-            report.problems.append(Problem(path, f"{raw.strip()!r}: {exc}", line=line))
+            report.problems.append(Problem(path, f"{raw.strip()!r}: {exc.reason}", line=line))
             continue
         name = clean_name(row[name_at]) if name_at is not None and name_at < len(row) else ""
         key = email_key(address)
