@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NewsletterError
 from ..model import Problem, Severity, Subscriber, SubscriberStatus
@@ -248,7 +248,7 @@ class ListStats:
     unsubscribed: int
     weeks: list[tuple[str, int, int]]  # (ISO week, joined, left)
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "active": self.active,
             "pending": self.pending,
