@@ -30,16 +30,34 @@ __version__ = "0.1.0"
 from .build import BuildResult, build_site
 from .collection import Collection, Reference, load_bodies, load_collection
 from .config import Config, load_config
+from .cronline import CronLine
 from .errors import (
-    ArticleError,
+    AddressRefused,
+    ArchiveStateError,
+    ArticleNotFoundError,
     ConfigError,
+    DatabaseError,
     DiskFullError,
+    ExpiredTokenError,
+    FrontMatterError,
+    InvalidAddressError,
+    InvalidArgumentError,
+    InvalidTokenError,
+    LedgerWriteError,
+    LockedError,
+    MailboxError,
     NewsletterError,
     NotWritableError,
+    OutboxWriteError,
+    PreferenceError,
+    RelayUnavailableError,
+    SecretMissingError,
     SourceError,
     StateDamagedError,
     StoreError,
     SyndicateError,
+    TargetExistsError,
+    WebhookRejected,
     WriteError,
 )
 from .feeds import FeedSet, render_feed_set, site_feed_sets, write_feed_sets
@@ -60,15 +78,17 @@ from .model import (
     Tag,
 )
 from .site import Site
+from .site.related import RelatedStories
 from .sources import FetchReport, fetch_sources, merged_stream
 from .store import Store
+from .store.maintenance import BackupResult, StateCheck
 
 if TYPE_CHECKING:
     from .newsletter import BuiltIssue, build_issue, prepare_issue
     from .newsletter.send import SendReport, send_newsletter
     from .newsletter.site_parts import SiteParts
-    from .newsletter.subscribers import InvalidAddressError, import_subscribers
-    from .newsletter.unsubscribe import InvalidTokenError, unsubscribe_app
+    from .newsletter.subscribers import import_subscribers
+    from .newsletter.unsubscribe import unsubscribe_app
     from .site.newsletter import DueIssue, IssueBuild, SiteNewsletter, UnpublishResult
     from .site.subscribers import ExportResult, ImportResult, SiteSubscribers, SubscriberChange, SubscriberList
 
@@ -82,8 +102,6 @@ _LAZY = {
     "send_newsletter": ".newsletter.send",
     "import_subscribers": ".newsletter.subscribers",
     "unsubscribe_app": ".newsletter.unsubscribe",
-    "InvalidTokenError": ".newsletter.unsubscribe",
-    "InvalidAddressError": ".newsletter.subscribers",
     "SiteParts": ".newsletter.site_parts",
     # site.newsletter and site.subscribers: the verbs' groups and their results
     "DueIssue": ".site.newsletter",
@@ -112,33 +130,49 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AddressRefused",
+    "ArchiveStateError",
     "Article",
-    "ArticleError",
+    "ArticleNotFoundError",
     "Author",
+    "BackupResult",
     "BuildResult",
     "BuiltIssue",
     "Collection",
     "Config",
     "ConfigError",
+    "CronLine",
+    "DatabaseError",
     "DiskFullError",
     "DueIssue",
+    "ExpiredTokenError",
     "ExportResult",
     "FeedSet",
     "FetchReport",
+    "FrontMatterError",
     "Image",
     "ImportResult",
     "InvalidAddressError",
+    "InvalidArgumentError",
     "InvalidTokenError",
     "Issue",
     "IssueBuild",
     "IssueStory",
+    "LedgerWriteError",
+    "LockedError",
+    "MailboxError",
     "NewsletterError",
     "NotWritableError",
+    "OutboxWriteError",
     "OutsideEntry",
+    "PreferenceError",
     "Problem",
     "Reference",
     "RelatedPick",
+    "RelatedStories",
+    "RelayUnavailableError",
     "RenderedIssue",
+    "SecretMissingError",
     "SendReport",
     "Severity",
     "Site",
@@ -147,6 +181,7 @@ __all__ = [
     "SiteSubscribers",
     "Source",
     "SourceError",
+    "StateCheck",
     "StateDamagedError",
     "Store",
     "StoreError",
@@ -156,7 +191,9 @@ __all__ = [
     "SubscriberStatus",
     "SyndicateError",
     "Tag",
+    "TargetExistsError",
     "UnpublishResult",
+    "WebhookRejected",
     "WriteError",
     "__version__",
     "build_issue",

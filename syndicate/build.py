@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -56,6 +56,7 @@ from .feeds.websub import WebSubPing
 from .feeds.websub import publish as publish_to_hubs
 from .model import Problem, RelatedPick, Severity
 from .sources import FILM_NEWS_FOLDER, film_news_feed_set, merged_stream
+from .sources.window import outside_window
 from .store import Store
 from .store.outputs import BuildManifest
 
@@ -162,9 +163,8 @@ def _outside_signature(config: Config, state: Store, moment: datetime) -> str:
     """
     if not config.sources.film_news:
         return ""
-    since = moment - timedelta(days=config.sources.retention_days)
     try:
-        stream = merged_stream(config, state, since, moment + timedelta(seconds=1))
+        stream = merged_stream(config, state, *outside_window(config.sources, moment))
     except SourceError as exc:
         return f"error: {exc}"
     return hashlib.blake2b(repr(stream).encode(), digest_size=16).hexdigest()

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomicfile import write_atomic
-from .errors import ConfigError, SyndicateError
+from .errors import ConfigError, LockedError, SyndicateError
 
 if TYPE_CHECKING:
     from .site import Site
@@ -431,7 +431,6 @@ def _send_step(site: Site, now: datetime, state: RunState, report: RunReport) ->
                 "send", StepStatus.NOT_DUE, f"{', '.join(waiting)}: deferred recipients wait for their retry"
             )
         return StepReport("send", StepStatus.NOT_DUE, "every issue was sent to everyone")
-    from .newsletter.lock import LockedError
     from .newsletter.send import send_newsletter
 
     status = StepStatus.DONE

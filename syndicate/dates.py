@@ -21,7 +21,7 @@ import re
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from .errors import NewsletterError
+from .errors import InvalidArgumentError, NewsletterError
 
 if TYPE_CHECKING:
     from .config import Config
@@ -56,8 +56,8 @@ def parse_date(value: object, tz: tzinfo) -> datetime:
                 return aware(datetime.strptime(text, layout), tz)
             except ValueError:
                 continue
-        raise ValueError(f"unparsable date {value!r} (use ISO 8601, e.g. 2026-10-14 09:30)")
-    raise ValueError(f"unparsable date {value!r} (use ISO 8601, e.g. 2026-10-14 09:30)")
+        raise InvalidArgumentError(f"unparsable date {value!r} (use ISO 8601, e.g. 2026-10-14 09:30)")
+    raise InvalidArgumentError(f"unparsable date {value!r} (use ISO 8601, e.g. 2026-10-14 09:30)")
 
 
 # --- ISO weeks ---------------------------------------------------------------------------------
@@ -67,15 +67,15 @@ _LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def parse_week(label: str) -> tuple[int, int]:
-    """``"2026-W47"`` -> ``(2026, 47)``; raises ValueError on anything else."""
+    """``"2026-W47"`` -> ``(2026, 47)``; raises InvalidArgumentError (a ValueError) on anything else."""
     match = _LABEL.match(label.strip())
     if not match:
-        raise ValueError(f"bad week {label!r}: use the ISO form YYYY-Www, e.g. 2026-W47")
+        raise InvalidArgumentError(f"bad week {label!r}: use the ISO form YYYY-Www, e.g. 2026-W47")
     year, week = int(match.group(1)), int(match.group(2))
     try:
         date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise ValueError(f"bad week {label!r}: {year} has no ISO week {week}") from None
+        raise InvalidArgumentError(f"bad week {label!r}: {year} has no ISO week {week}") from None
     return year, week
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -162,3 +163,10 @@ def test_cli_unsubscribe_goes_through_the_library(make_site: SiteFactory) -> Non
     assert "already unsubscribed" in again.output
     assert stranger.exit_code == 5
     assert bad.exit_code == 2 and "EMAIL" in bad.output
+
+
+def test_an_invalid_address_error_survives_pickling() -> None:
+    error = syndicate.InvalidAddressError("jane@@example", "too many @-signs")
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is syndicate.InvalidAddressError and str(copy) == str(error)
+    assert (copy.address, copy.reason) == ("jane@@example", "too many @-signs")

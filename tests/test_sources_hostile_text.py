@@ -29,7 +29,7 @@ from syndicate.textguard import has_forbidden
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FETCH_TIME = NOW - timedelta(hours=1)
-TITLE_LIMIT = 1_000  # the documented caps (README, "Outside feeds")
+TITLE_LIMIT = 1_000  # the documented caps (docs/explanation/outside-feeds.md)
 URL_LIMIT = 2_048
 SOURCE_URL = "https://wire.example.com/feed"
 

@@ -28,15 +28,6 @@ from .common import (
 from .sources import fetch_with_progress
 
 
-def _problem_json(problem: Problem) -> dict[str, object]:
-    return {
-        "path": problem.path,
-        "line": problem.line,
-        "severity": problem.severity.value,
-        "message": problem.message,
-    }
-
-
 def _print_problems(problems: list[Problem]) -> None:
     for problem in problems:
         colour = "red" if problem.severity is Severity.ERROR else "yellow"
@@ -102,7 +93,7 @@ def build(
                 "removed": [str(p) for p in result.removed],
                 "up_to_date": result.up_to_date,
                 "seconds": round(result.seconds, 3),
-                "problems": [_problem_json(p) for p in result.problems],
+                "problems": [p.as_json() for p in result.problems],
                 "websub": [{"hub": p.hub, "url": p.url, "status": p.status, "error": p.error} for p in result.websub],
                 "fetch": None
                 if fetch_report is None
@@ -171,7 +162,7 @@ def check(site_dir: str, as_json: bool, strict: bool) -> None:
                 "articles": len(collection),
                 "errors": len(errors),
                 "warnings": len(problems) - len(errors),
-                "problems": [_problem_json(p) for p in problems],
+                "problems": [p.as_json() for p in problems],
             }
         )
     else:
@@ -262,7 +253,7 @@ def import_(
                     "slug": r.slug,
                     "moved_to": str(r.moved_to) if r.moved_to else None,
                     "authors": [str(p) for p in r.authors],
-                    "problems": [_problem_json(p) for p in r.problems],
+                    "problems": [p.as_json() for p in r.problems],
                 }
                 for r in results
             ]

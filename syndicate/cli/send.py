@@ -10,9 +10,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..newsletter.lock import LockedError
+from ..errors import LedgerWriteError, LockedError, OutboxWriteError
 from ..newsletter.report import RunKind, SendReport
-from ..newsletter.send import STATE_NOT_WRITTEN
 from .common import (
     ExitCode,
     console,
@@ -113,7 +112,7 @@ def send(
         except LockedError as exc:
             err_console.print(f"[yellow]locked:[/yellow] {exc}")
             sys.exit(ExitCode.LOCKED)
-        except STATE_NOT_WRITTEN as exc:
+        except (LedgerWriteError, OutboxWriteError) as exc:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             sys.exit(EXIT_CANNOT_WRITE)
     if as_json:

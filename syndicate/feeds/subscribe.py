@@ -15,12 +15,12 @@ the packaged one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from html import escape
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..collection import Collection
@@ -77,6 +77,10 @@ class FeedListing:
     def main_url(self) -> str:
         """The address to copy: the RSS one, which every reader takes."""
         return self.formats[0].url
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``syndicate feeds list --json`` shape: every field, formats and readers as objects."""
+        return asdict(self)
 
 
 def _kind(folder: str, merged_folder: str) -> str:

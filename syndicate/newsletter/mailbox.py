@@ -18,15 +18,12 @@ from pathlib import Path
 from typing import Protocol
 
 from ..config import Config
-from ..errors import ConfigError, NewsletterError
+from ..errors import ConfigError
+from ..errors import MailboxError as MailboxError  # re-exported: its old import path
 
 __all__ = ["BounceMailbox", "ImapMailbox", "MailboxError", "MaildirMailbox", "open_imap"]
 
 MAX_MESSAGE_BYTES = 2_000_000  # a bounce quoting a whole newsletter is ~100 KB; more is not a bounce
-
-
-class MailboxError(NewsletterError):
-    """The bounce mailbox cannot be opened, read or changed."""
 
 
 class BounceMailbox(Protocol):

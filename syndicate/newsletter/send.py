@@ -49,8 +49,9 @@ from pathlib import Path
 from ..atomicfile import write_atomic
 from ..dates import backoff, missed_weeks, next_due, resolve_week
 from ..errors import NewsletterError
+from ..errors import OutboxWriteError as OutboxWriteError  # re-exported: its old import path
 from ..model import RenderedIssue, Subscriber
-from ..store.ledger import OPEN_STATUSES, DeliveryStatus, LedgerRow, LedgerWriteError, RowOutcome
+from ..store.ledger import OPEN_STATUSES, DeliveryStatus, LedgerRow, RowOutcome
 from . import prepare_issue, publish_issue
 from .envelope import Envelope
 from .ledger import LedgerWriter, issue_from_json, issue_to_json
@@ -63,22 +64,10 @@ from .subscribers import InvalidAddressError, normalize_address
 from .unsubscribe import TokenSigner, load_secret, unsubscribe_link
 from .variants import with_reader_choices
 
-__all__ = ["STATE_NOT_WRITTEN", "OutboxWriteError", "RunKind", "SendReport", "send_newsletter"]
+__all__ = ["OutboxWriteError", "RelayUnavailableError", "RunKind", "SendReport", "send_newsletter"]
 
 DEFERRALS_IN_A_ROW = 25  # then the relay itself is unhappy (throttling, full queue): stop, retry later
 
-
-class OutboxWriteError(NewsletterError):
-    """A dry run's ``.eml`` file cannot be written (disk full, file size limit, permissions)."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        super().__init__(f"{path}: cannot write the dry run's message: {reason}")
-
-
-# What a send raises when the run's state (the ledger, or a dry run's file) could not be written:
-# nothing unsent was recorded as sent. A caller tells these apart from other failures (disk full).
-STATE_NOT_WRITTEN: tuple[type[Exception], ...] = (LedgerWriteError, OutboxWriteError)
 
 # --- the run --------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..config import SmtpConfig
-from ..errors import NewsletterError
+from ..errors import RelayUnavailableError as RelayUnavailableError  # re-exported: its old import path
 
 __all__ = ["Outcome", "RelayUnavailableError", "Reply", "SmtpRelay", "sender_or"]
 
@@ -40,10 +40,6 @@ class Reply:
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}".strip()
-
-
-class RelayUnavailableError(NewsletterError):
-    """The relay cannot be reached, or refuses the sender itself: the run stops, nothing is lost."""
 
 
 class _DroppedError(Exception):

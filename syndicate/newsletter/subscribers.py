@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NewsletterError
+from ..errors import InvalidAddressError as InvalidAddressError  # re-exported: its old import path
 from ..model import Problem, Severity, Subscriber, SubscriberStatus
 from ..store.signups import SignupTable
 from ..store.subscribers import MergeCounts, SubscriberTable, email_key
@@ -27,19 +27,6 @@ if TYPE_CHECKING:
 MAX_NAME_LENGTH = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
-
-
-class InvalidAddressError(NewsletterError, ValueError):
-    """An address email-validator refuses: ``address`` is what was given, ``reason`` says why.
-
-    Still a ``ValueError`` for callers written before it joined the
-    :class:`~syndicate.errors.SyndicateError` tree.
-    """
-
-    def __init__(self, address: str, reason: str) -> None:
-        self.address = address
-        self.reason = reason
-        super().__init__(f"{address!r} is not a usable address: {reason}")
 
 
 def normalize_address(text: str) -> str:

@@ -30,6 +30,7 @@ from ..store import Store
 from .merge import MergeSettings, merge_stream
 from .opml import parse_opml, read_opml, render_opml
 from .update import FetchReport, SourceResult, fetch_sources, opml_path
+from .window import outside_window
 
 FILM_NEWS_FOLDER = "film-news/"
 
@@ -105,9 +106,8 @@ def film_news_feed_set(
     added to ``problems``.
     """
     limit = config.sources.merged_limit
-    since = now - timedelta(days=config.sources.retention_days)
     try:
-        stream = merged_stream(config, store, since, now + timedelta(seconds=1))
+        stream = merged_stream(config, store, *outside_window(config.sources, now))
     except SourceError as exc:
         if problems is None:
             raise

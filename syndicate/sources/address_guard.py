@@ -25,6 +25,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from ..errors import AddressRefused as AddressRefused  # re-exported: its old import path
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Host name and port in, the addresses it resolves to out (as text).
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -39,10 +41,6 @@ _METADATA = frozenset(
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
-
-
-class AddressRefused(Exception):
-    """A connection the address policy does not allow; the message says which and why."""
 
 
 def forbidden_reason(address: IPAddress) -> str | None:
