@@ -92,8 +92,11 @@ from .store.maintenance import BackupResult, StateCheck
 if TYPE_CHECKING:
     from .newsletter import BuiltIssue, build_issue, prepare_issue
     from .newsletter.send import SendReport, send_newsletter
+    from .newsletter.site_parts import SiteParts
     from .newsletter.subscribers import import_subscribers
     from .newsletter.unsubscribe import unsubscribe_app
+    from .site.newsletter import DueIssue, IssueBuild, SiteNewsletter, UnpublishResult
+    from .site.subscribers import ExportResult, ImportResult, SiteSubscribers, SubscriberChange, SubscriberList
 
 # The newsletter half (Jinja2, MJML, css-inline, SMTP) is loaded on first use, so
 # ``syndicate build`` and ``import syndicate`` for feeds do not pay for it.
@@ -105,6 +108,17 @@ _LAZY = {
     "send_newsletter": ".newsletter.send",
     "import_subscribers": ".newsletter.subscribers",
     "unsubscribe_app": ".newsletter.unsubscribe",
+    "SiteParts": ".newsletter.site_parts",
+    # site.newsletter and site.subscribers: the verbs' groups and their results
+    "DueIssue": ".site.newsletter",
+    "IssueBuild": ".site.newsletter",
+    "SiteNewsletter": ".site.newsletter",
+    "UnpublishResult": ".site.newsletter",
+    "ExportResult": ".site.subscribers",
+    "ImportResult": ".site.subscribers",
+    "SiteSubscribers": ".site.subscribers",
+    "SubscriberChange": ".site.subscribers",
+    "SubscriberList": ".site.subscribers",
 }
 
 
@@ -136,16 +150,20 @@ __all__ = [
     "CronLine",
     "DatabaseError",
     "DiskFullError",
+    "DueIssue",
     "DuplicateSourceError",
     "ExpiredTokenError",
+    "ExportResult",
     "FeedSet",
     "FetchReport",
     "FrontMatterError",
     "Image",
+    "ImportResult",
     "InvalidAddressError",
     "InvalidArgumentError",
     "InvalidTokenError",
     "Issue",
+    "IssueBuild",
     "IssueStory",
     "LedgerWriteError",
     "LockedError",
@@ -167,7 +185,10 @@ __all__ = [
     "Severity",
     "Site",
     "SiteCheck",
+    "SiteNewsletter",
+    "SiteParts",
     "SiteSources",
+    "SiteSubscribers",
     "Source",
     "SourceChange",
     "SourceError",
@@ -180,11 +201,14 @@ __all__ = [
     "Store",
     "StoreError",
     "Subscriber",
+    "SubscriberChange",
+    "SubscriberList",
     "SubscriberStatus",
     "SyndicateError",
     "Tag",
     "TargetExistsError",
     "UnknownSourceError",
+    "UnpublishResult",
     "WebhookRejected",
     "WriteError",
     "__version__",

@@ -324,7 +324,7 @@ def _build_step(site: Site, now: datetime, state: RunState, report: RunReport) -
 
 
 def _newsletter_step(site: Site, now: datetime, state: RunState, report: RunReport) -> StepReport:
-    from .newsletter.weeks import due_week, shift_week
+    from .dates import due_week, shift_week
 
     config = site.config
     nl = config.newsletter

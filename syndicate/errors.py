@@ -151,7 +151,18 @@ class MailboxError(NewsletterError):
 
 
 class InvalidAddressError(NewsletterError, ValueError):
-    """An address email-validator refuses; the message says why."""
+    """An address email-validator refuses: ``address`` is what was given, ``reason`` says why.
+
+    The message names the address; ``reason`` alone is for callers that name it themselves.
+    """
+
+    def __init__(self, address: str, reason: str) -> None:
+        self.address = address
+        self.reason = reason
+        super().__init__(f"{address!r} is not a usable address: {reason}")
+
+    def __reduce__(self) -> tuple[type[InvalidAddressError], tuple[str, str]]:
+        return (type(self), (self.address, self.reason))
 
 
 class InvalidTokenError(NewsletterError, ValueError):

@@ -16,8 +16,8 @@ from smtp_relay import Relay, relay, site_config, write_subscribers
 
 import syndicate
 from syndicate.cli import main
+from syndicate.dates import due_week, week_window
 from syndicate.newsletter.subscribers import import_subscribers
-from syndicate.newsletter.weeks import due_week, week_window
 
 __all__ = ["relay"]
 

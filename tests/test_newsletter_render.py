@@ -14,13 +14,13 @@ from lxml import html as lxml_html
 from newsletter_samples import LONDON, NEWSLETTER_CONFIG, article, outside
 
 from syndicate.config import Config, load_config
+from syndicate.dates import week_window
 from syndicate.model import Issue, IssueStory, RelatedPick
 from syndicate.newsletter import placeholders
 from syndicate.newsletter.checks import check_rendered
 from syndicate.newsletter.personalise import Personaliser, recipient_values
 from syndicate.newsletter.render import RenderOutput, default_environment, render_issue, week_range_label
 from syndicate.newsletter.sample_message import sample_message
-from syndicate.newsletter.weeks import week_window
 
 START, END = week_window("2026-W46", LONDON)
 

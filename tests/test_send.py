@@ -332,7 +332,7 @@ def test_rate_limit_paces_messages(make_site: SiteFactory, relay: Relay) -> None
 
 def test_lines_starting_with_a_dot_arrive_intact(relay: Relay) -> None:
     from syndicate.config import SmtpConfig
-    from syndicate.newsletter.send import Outcome, SmtpRelay
+    from syndicate.newsletter.smtp import Outcome, SmtpRelay
 
     data = b"Subject: dots\r\n\r\n.first\r\n..second\r\n.\r\nlast line without end"
     smtp = SmtpRelay(SmtpConfig(host="127.0.0.1", port=relay.port, security="none"))

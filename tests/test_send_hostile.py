@@ -38,7 +38,8 @@ from syndicate.config import SmtpConfig, load_config
 from syndicate.model import RenderedIssue, Source
 from syndicate.newsletter import personalise, placeholders
 from syndicate.newsletter.message import ListSettings, MessageTemplate, Recipient
-from syndicate.newsletter.send import Outcome, SmtpRelay, send_newsletter
+from syndicate.newsletter.send import send_newsletter
+from syndicate.newsletter.smtp import Outcome, SmtpRelay
 from syndicate.newsletter.subscribers import clean_name, import_subscribers
 from syndicate.newsletter.unsubscribe import TokenSigner
 from syndicate.sources import fetch_sources

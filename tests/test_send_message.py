@@ -96,7 +96,7 @@ def test_greeting_without_a_name_is_neutral() -> None:
 def test_schedule_decisions() -> None:
     from datetime import timedelta
 
-    from syndicate.newsletter.schedule import backoff, missed_weeks
+    from syndicate.dates import backoff, missed_weeks
 
     assert [backoff(n, 30) for n in (1, 2, 3)] == [timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
     assert backoff(20, 30) == timedelta(hours=24)  # capped

@@ -46,10 +46,10 @@ from year_relay import FaultyRelay, faulty_relay
 
 import syndicate
 from syndicate.cycle import LOCK_FILE, RunReport, StepStatus
+from syndicate.dates import due_at, week_label
 from syndicate.newsletter import placeholders
 from syndicate.newsletter.ledger import issue_from_json
 from syndicate.newsletter.subscribers import import_subscribers
-from syndicate.newsletter.weeks import due_at, week_label
 
 __all__ = ["faulty_relay"]
 

@@ -13,10 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..dates import parse_date
-from ..newsletter import BuiltIssue, build_issue, default_week, unpublish_issue
-from ..newsletter.checks import GMAIL_CLIP_BYTES
-from ..newsletter.weeks import due_at, parse_week
-from ..site import Site
+from ..errors import NewsletterError
+from ..site.newsletter import IssueBuild, normalize_week
 from .check_dns import check_dns_command
 from .common import (
     ExitCode,
@@ -43,10 +41,9 @@ def _week(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        year, week = parse_week(value.upper())
-    except ValueError as exc:
+        return normalize_week(value)
+    except NewsletterError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
-    return f"{year}-W{week:02d}"
 
 
 def _issue_options(function: F) -> F:
@@ -71,28 +68,6 @@ def _issue_options(function: F) -> F:
     return function
 
 
-def _report(built: BuiltIssue, site: Site) -> dict[str, Any]:
-    config = site.config.newsletter
-    due = due_at(built.issue.week, site.config.site.tz, config.send_weekday, config.send_time)
-    return {
-        "week": built.issue.week,
-        "subject": built.rendered.subject,
-        "preheader": built.rendered.preheader,
-        "due": due.isoformat(),
-        "stories": [
-            {"slug": s.article.slug, "title": s.article.title, "related": [p.slug for p in s.related]}
-            for s in built.issue.stories
-        ],
-        "around_the_web": len(built.issue.around_the_web),
-        "folder": str(built.folder),
-        "paths": {name: str(path) for name, path in built.paths.items()},
-        "sizes": built.sizes,
-        "gmail_clip_bytes": GMAIL_CLIP_BYTES,
-        "written": [str(p) for p in built.written],
-        "problems": [p.as_json() for p in built.problems],
-    }
-
-
 def _run(
     site_dir: str,
     week_text: str | None,
@@ -105,45 +80,46 @@ def _run(
 ) -> None:
     week = _week(week_text)
     with open_site(site_dir) as site:
-        tz = site.config.site.tz
         try:
-            now: datetime | None = parse_date(now_text, tz) if now_text else None
+            now: datetime | None = parse_date(now_text, site.config.site.tz) if now_text else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--now") from None
-        week = week or default_week(site, now)
-        built = build_issue(site, week, now=now, out_dir=out_dir, force=force)
-        if built is None:
-            if as_json:
-                print_json({"week": week, "issue": None, "reason": "no stories published that week"})
-            else:
-                err_console.print(f"No stories were published in {week}: no issue built (use --force to build one).")
-            sys.exit(ExitCode.NOTHING_TO_DO)
-        report = _report(built, site)
+        result = site.newsletter.build(week, now=now, out_dir=out_dir, force=force)
     if as_json:
-        print_json(report)
+        print_json(result.as_json())
+    elif result.built is None:
+        err_console.print(f"No stories were published in {result.week}: no issue built (use --force to build one).")
     else:
-        for problem in built.problems:
-            err_console.print(f"[yellow]warning:[/yellow] {escape(problem.path)}: {escape(problem.message)}")
-        stories = len(built.issue.stories)
-        console.print(
-            f"Newsletter {built.issue.week}: {stories} {'story' if stories == 1 else 'stories'}, "
-            f"{len(built.issue.around_the_web)} from around the web; due {report['due']}."
-        )
-        console.print(f"Subject: {built.rendered.subject}", markup=False)
-        if detailed:
-            table = Table("file", "size", "path")
-            for name, path in built.paths.items():
-                size = built.sizes.get(name, path.stat().st_size if path.exists() else 0)
-                table.add_row(name, f"{size / 1024:.1f} KB", escape(str(path)))
-            console.print(table)
-            console.print(
-                f"email.html uses {built.clip_margin:.0%} of Gmail's 102 KB clipping limit; "
-                f"{len(built.written)} file(s) changed."
-            )
-        else:
-            console.print(f"Wrote {built.folder} ({len(built.written)} file(s) changed).")
-    if strict and built.problems:
+        _print_build(result, detailed)
+    if result.built is None:
+        sys.exit(ExitCode.NOTHING_TO_DO)
+    if strict and result.built.problems:
         sys.exit(ExitCode.PROBLEMS)
+
+
+def _print_build(result: IssueBuild, detailed: bool) -> None:
+    built = result.built
+    assert built is not None
+    for problem in built.problems:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(problem.path)}: {escape(problem.message)}")
+    stories = len(built.issue.stories)
+    console.print(
+        f"Newsletter {built.issue.week}: {stories} {'story' if stories == 1 else 'stories'}, "
+        f"{len(built.issue.around_the_web)} from around the web; due {result.due.isoformat()}."
+    )
+    console.print(f"Subject: {built.rendered.subject}", markup=False)
+    if not detailed:
+        console.print(f"Wrote {built.folder} ({len(built.written)} file(s) changed).")
+        return
+    table = Table("file", "size", "path")
+    sizes = result.file_sizes
+    for name, path in built.paths.items():
+        table.add_row(name, f"{sizes[name] / 1024:.1f} KB", escape(str(path)))
+    console.print(table)
+    console.print(
+        f"email.html uses {built.clip_margin:.0%} of Gmail's 102 KB clipping limit; "
+        f"{len(built.written)} file(s) changed."
+    )
 
 
 @newsletter.command(
@@ -220,12 +196,13 @@ def unpublish(week_text: str, site_dir: str, as_json: bool) -> None:
     week = _week(week_text)
     assert week is not None
     with open_site(site_dir) as site:
-        removed = unpublish_issue(site, week)
+        result = site.newsletter.unpublish(week)
     if as_json:
-        print_json({"week": week, "removed": [str(p) for p in removed]})
+        print_json(result.as_json())
     else:
         console.print(
-            f"Unpublished {week}: {len(removed)} file(s) removed; the archive page and RSS no longer list it."
+            f"Unpublished {result.week}: {len(result.removed)} file(s) removed; "
+            "the archive page and RSS no longer list it."
         )
 
 

@@ -10,9 +10,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..errors import LedgerWriteError
-from ..newsletter.lock import LockedError
-from ..newsletter.send import OutboxWriteError, RunKind, SendReport, send_newsletter
+from ..errors import LedgerWriteError, LockedError, OutboxWriteError
+from ..newsletter.report import RunKind, SendReport
 from .common import (
     ExitCode,
     console,
@@ -102,11 +101,10 @@ def send(
 
         try:
             with progress:
-                report = send_newsletter(
-                    site,
-                    week=week,
+                report = site.newsletter.send(
+                    week,
                     dry_run=dry_run,
-                    dry_run_dir=out_dir,
+                    out_dir=out_dir,
                     test_address=test_address,
                     limit=limit,
                     progress=advance,

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from ..atomicfile import write_atomic
 from ..model import Severity, SubscriberStatus
-from ..newsletter.signup import signup_form_html
-from ..newsletter.subscribers import (
-    InvalidAddressError,
-    ListStats,
-    add_subscriber,
-    find_subscriber,
-    forget_subscriber,
-    import_subscribers,
-    list_stats,
-    subscribers_csv,
-)
-from ..newsletter.unsubscribe import InvalidTokenError, TokenSigner, load_secret, unsubscribe_with_token
+from ..newsletter.subscribers import InvalidAddressError, ListStats
+from ..newsletter.unsubscribe import InvalidTokenError
 from .common import (
     ExitCode,
     console,
@@ -59,23 +47,10 @@ def import_(site_dir: str, file: Path, as_json: bool) -> None:
     forgotten (`subscribers forget`) is reported and skipped.
     """
     with open_site(site_dir) as site:
-        report = import_subscribers(site.store.subscribers, file, site.store.signups)
-    errors = [p for p in report.problems if p.severity is Severity.ERROR]
-    c = report.counts
+        result = site.subscribers.import_csv(file)
+    report, c = result.report, result.report.counts
     if as_json:
-        print_json(
-            {
-                "file": report.path,
-                "read": report.read,
-                "added": c.added,
-                "renamed": c.renamed,
-                "unchanged": c.unchanged,
-                "kept_unsubscribed_or_bounced": c.kept_inactive,
-                "duplicates": report.duplicates,
-                "forgotten_skipped": report.forgotten,
-                "problems": [p.as_json() for p in report.problems],
-            }
-        )
+        print_json(result.as_json())
     else:
         for problem in report.problems:
             colour = "red" if problem.severity is Severity.ERROR else "yellow"
@@ -83,9 +58,9 @@ def import_(site_dir: str, file: Path, as_json: bool) -> None:
         console.print(
             f"{report.path}: {report.read} row(s): {c.added} added, {c.renamed} renamed, {c.unchanged} unchanged, "
             f"{c.kept_inactive} kept unsubscribed/bounced, {report.duplicates} duplicate(s) merged, "
-            f"{report.forgotten} skipped (forgotten on request), {len(errors)} refused"
+            f"{report.forgotten} skipped (forgotten on request), {len(result.errors)} refused"
         )
-    if errors:
+    if result.errors:
         sys.exit(ExitCode.PROBLEMS)
 
 
@@ -99,11 +74,11 @@ def add(site_dir: str, email: str, name: str, resubscribe: bool) -> None:
     """Add one subscriber (or update their name)."""
     with open_site(site_dir) as site:
         try:
-            subscriber, created = add_subscriber(site.store.subscribers, email, name, resubscribe=resubscribe)
+            change = site.subscribers.add(email, name, resubscribe=resubscribe)
         except InvalidAddressError as exc:
-            raise click.BadParameter(str(exc), param_hint="EMAIL") from None
-    state = "added" if created else "already listed"
-    console.print(f"{subscriber.email}: {state} ({subscriber.status.value})")
+            raise click.BadParameter(exc.reason, param_hint="EMAIL") from None
+    subscriber = change.subscriber
+    console.print(f"{subscriber.email}: {'added' if change.changed else 'already listed'} ({subscriber.status.value})")
     if not subscriber.active:
         err_console.print("[yellow]not active: use --resubscribe if they asked to come back[/yellow]")
 
@@ -116,13 +91,12 @@ def remove(site_dir: str, email: str) -> None:
     """Erase a subscriber and their send history (to only stop mail, use `unsubscribe`)."""
     with open_site(site_dir) as site:
         try:
-            subscriber = find_subscriber(site.store.subscribers, email)
+            subscriber = site.subscribers.remove(email)
         except InvalidAddressError as exc:
-            raise click.BadParameter(str(exc), param_hint="EMAIL") from None
-        if subscriber is None:
-            err_console.print(f"{email}: not on the list")
-            sys.exit(ExitCode.NOTHING_TO_DO)
-        site.store.subscribers.remove(subscriber.id)
+            raise click.BadParameter(exc.reason, param_hint="EMAIL") from None
+    if subscriber is None:
+        err_console.print(f"{email}: not on the list")
+        sys.exit(ExitCode.NOTHING_TO_DO)
     console.print(f"{subscriber.email}: removed")
 
 
@@ -136,39 +110,21 @@ def remove(site_dir: str, email: str) -> None:
 def list_(site_dir: str, status: str | None, as_json: bool) -> None:
     """List subscribers with their status, bounces, consent and preferences; then the list's health."""
     with open_site(site_dir) as site:
-        rows = site.store.subscribers.all(SubscriberStatus(status) if status else None)
-        stats = list_stats(site.store, site.config.newsletter.confirm_hours, datetime.now(UTC))
-    now = datetime.now(UTC)
+        listing = site.subscribers.list(status)
     if as_json:
-        print_json(
-            [
-                {
-                    "id": s.id,
-                    "email": s.email,
-                    "name": s.name,
-                    "status": s.status.value,
-                    "bounces": s.bounces,
-                    "consent_method": s.consent_method,
-                    "consent_source": s.consent_source,
-                    "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
-                    "plain_text": s.plain_text,
-                    "paused_until": s.paused_until.isoformat() if s.paused(now) and s.paused_until else None,
-                }
-                for s in rows
-            ]
-        )
+        print_json(listing.rows_json())  # a JSON array of subscribers, as scripts have always read it
         return
-    table = Table(title=f"{len(rows)} subscriber(s)")
+    table = Table(title=f"{len(listing.subscribers)} subscriber(s)")
     table.add_column("email", no_wrap=True)  # an address cut in two is no use to copy
     for column in ("name", "status", "bounces", "consent", "preferences"):
         table.add_column(column, justify="right" if column == "bounces" else "left")
-    for s in rows:
+    for s in listing.subscribers:
         choices = ["text"] if s.plain_text else []
-        if s.paused(now) and s.paused_until:
+        if s.paused(listing.now) and s.paused_until:
             choices.append(f"paused to {s.paused_until:%Y-%m-%d}")
         table.add_row(s.email, s.name, s.status.value, str(s.bounces), s.consent_method, ", ".join(choices))
     console.print(table)
-    _print_stats(stats)
+    _print_stats(listing.stats)
 
 
 def _print_stats(stats: ListStats) -> None:
@@ -189,7 +145,7 @@ def stats(site_dir: str, as_json: bool) -> None:
     [newsletter] confirm_hours. Paused readers are active and counted in both.
     """
     with open_site(site_dir) as site:
-        result = list_stats(site.store, site.config.newsletter.confirm_hours, datetime.now(UTC))
+        result = site.subscribers.stats()
     if as_json:
         print_json(result.as_json())
         return
@@ -215,7 +171,7 @@ def form(site_dir: str, source: str) -> None:
     with a double opt-in confirmation message.
     """
     with open_site(site_dir) as site:
-        click.echo(signup_form_html(site.config, source), nl=False)
+        click.echo(site.subscribers.signup_form(source), nl=False)
 
 
 @subscribers.command(epilog=examples("syndicate subscribers forget jane@example.com"))
@@ -231,9 +187,9 @@ def forget(site_dir: str, email: str) -> None:
     """
     with open_site(site_dir) as site:
         try:
-            found = forget_subscriber(site.store, email, datetime.now(UTC))
+            found = site.subscribers.forget(email)
         except InvalidAddressError as exc:
-            raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+            raise click.BadParameter(exc.reason, param_hint="EMAIL") from None
     state = "erased" if found else "not on record; remembered as forgotten"
     console.print(f"{email.strip()}: {state}")
 
@@ -252,12 +208,11 @@ def export(site_dir: str, status: str | None, output: Path | None) -> None:
     form, api, manual), consent_source, consent_at, confirmed_at, plain_text, paused_until.
     """
     with open_site(site_dir) as site:
-        text = subscribers_csv(site.store.subscribers.all(SubscriberStatus(status) if status else None))
+        result = site.subscribers.export(status, output=output)
     if output:
-        write_atomic(output, text)
         err_console.print(f"wrote {output}")
     else:
-        click.echo(text, nl=False)
+        click.echo(result.text, nl=False)
 
 
 @subscribers.command(
@@ -274,22 +229,14 @@ def unsubscribe(site_dir: str, email: str | None, token: str | None) -> None:
     if bool(email) == bool(token):
         raise click.UsageError("give either EMAIL or --token")
     with open_site(site_dir) as site:
-        table = site.store.subscribers
-        if token:
-            try:
-                subscriber, changed = unsubscribe_with_token(table, TokenSigner(load_secret()), token)
-            except InvalidTokenError as exc:
-                err_console.print(f"[red]refused:[/red] {exc}")
-                sys.exit(ExitCode.PROBLEMS)
-        else:
-            try:
-                found = find_subscriber(table, email or "")
-            except InvalidAddressError as exc:
-                raise click.BadParameter(str(exc), param_hint="EMAIL") from None
-            if found is None:
-                err_console.print(f"{email}: not on the list")
-                sys.exit(ExitCode.NOTHING_TO_DO)
-            changed = found.status is not SubscriberStatus.UNSUBSCRIBED
-            table.set_status(found.id, SubscriberStatus.UNSUBSCRIBED)
-            subscriber = found
-    console.print(f"{subscriber.email}: {'unsubscribed' if changed else 'already unsubscribed'}")
+        try:
+            change = site.subscribers.unsubscribe(email or None, token=token or None)
+        except InvalidTokenError as exc:
+            err_console.print(f"[red]refused:[/red] {exc}")
+            sys.exit(ExitCode.PROBLEMS)
+        except InvalidAddressError as exc:
+            raise click.BadParameter(exc.reason, param_hint="EMAIL") from None
+    if change is None:
+        err_console.print(f"{email}: not on the list")
+        sys.exit(ExitCode.NOTHING_TO_DO)
+    console.print(f"{change.subscriber.email}: {'unsubscribed' if change.changed else 'already unsubscribed'}")

@@ -29,10 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..dates import due_at, latest_complete_week, week_window
 from ..errors import NewsletterError, SourceError
 from ..model import Issue, Problem, RenderedIssue, Severity
-from ..site import Site
-from .weeks import due_at, latest_complete_week, week_window
+from .site_parts import SiteParts
 
 # Rendering (Jinja2, MJML, css-inline), the related engine and the archive writer are imported
 # where they are used: `syndicate run` imports this package every cycle, and a cycle with
@@ -61,12 +61,12 @@ class BuiltIssue:
         return self.sizes["email.html"] / GMAIL_CLIP_BYTES
 
 
-def default_week(site: Site, now: datetime | None = None) -> str:
+def default_week(site: SiteParts, now: datetime | None = None) -> str:
     """The week ``build`` makes when none is given: the latest complete week in the site's timezone."""
     return latest_complete_week(now or datetime.now(UTC), site.config.site.tz)
 
 
-def select_week(site: Site, week: str, *, now: datetime | None = None, force: bool = False) -> Issue | None:
+def select_week(site: SiteParts, week: str, *, now: datetime | None = None, force: bool = False) -> Issue | None:
     """The :class:`Issue` of ``week`` from the site's collection, related index and outside stream.
 
     Everything is judged as of the end of the week (or ``now``, if earlier),
@@ -118,7 +118,7 @@ def _rendered(issue: Issue, output: RenderOutput) -> RenderedIssue:
     )
 
 
-def render_site_issue(site: Site, issue: Issue) -> tuple[RenderedIssue, list[Problem]]:
+def render_site_issue(site: SiteParts, issue: Issue) -> tuple[RenderedIssue, list[Problem]]:
     """Render ``issue`` with the site's templates and run the checks over it."""
     from .checks import check_rendered
     from .render import default_environment, render_issue
@@ -130,7 +130,7 @@ def render_site_issue(site: Site, issue: Issue) -> tuple[RenderedIssue, list[Pro
     return _rendered(issue, output), problems
 
 
-def prepare_issue(site: Site, week: str, *, now: datetime | None = None) -> RenderedIssue | None:
+def prepare_issue(site: SiteParts, week: str, *, now: datetime | None = None) -> RenderedIssue | None:
     """The rendered issue of ``week``, or ``None`` for a week without stories."""
     issue = select_week(site, week, now=now)
     if issue is None:
@@ -140,7 +140,7 @@ def prepare_issue(site: Site, week: str, *, now: datetime | None = None) -> Rend
 
 
 def build_issue(
-    site: Site,
+    site: SiteParts,
     week: str,
     *,
     now: datetime | None = None,
@@ -210,7 +210,7 @@ class PublishedIssue:
 
 
 def refresh_archive(
-    site: Site,
+    site: SiteParts,
     *,
     out_dir: str | os.PathLike[str] | None = None,
     now: datetime | None = None,
@@ -235,7 +235,7 @@ def refresh_archive(
 
 
 def publish_issue(
-    site: Site,
+    site: SiteParts,
     week: str,
     *,
     now: datetime,
@@ -297,7 +297,7 @@ def publish_issue(
     return PublishedIssue(week, rendered, folder, written)
 
 
-def unpublish_issue(site: Site, week: str, *, out_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+def unpublish_issue(site: SiteParts, week: str, *, out_dir: str | os.PathLike[str] | None = None) -> list[Path]:
     """Take a published issue down: remove its folder, rewrite the archive, and keep it down.
 
     Returns the paths removed. The week is remembered, so neither ``run`` nor

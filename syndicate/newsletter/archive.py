@@ -29,10 +29,10 @@ from feedgen.feed import FeedGenerator
 
 from ..atomicfile import write_atomic
 from ..config import Config
+from ..dates import parse_week
 from ..errors import ArchiveStateError
 from ..model import Issue, Problem, RenderedIssue, Severity
 from .render import archive_base_url, week_range_label
-from .weeks import parse_week
 
 ISSUE_FILES = ("index.html", "email.html", "email.txt", "message.eml", "issue.json")
 ISSUE_JSON_VERSION = 2

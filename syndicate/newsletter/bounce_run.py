@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import ConfigError
-from ..site import Site
 from .bounces import classify_message
 from .mailbox import MAX_MESSAGE_BYTES, BounceMailbox, MailboxError
+from .site_parts import SiteParts
 from .suppression import BounceEvent, Verdict, apply_event, attribute_return_path, verp_addresses
 
 __all__ = ["BounceRunReport", "MessageOutcome", "read_bounces"]
@@ -61,7 +61,7 @@ class BounceRunReport:
 
 
 def read_bounces(
-    site: Site, box: BounceMailbox, *, now: datetime | None = None, dry_run: bool = False
+    site: SiteParts, box: BounceMailbox, *, now: datetime | None = None, dry_run: bool = False
 ) -> BounceRunReport:
     """Process every waiting message of ``box`` (``dry_run``: classify and attribute only)."""
     moment = now or datetime.now(UTC)

@@ -87,7 +87,7 @@ def _sender(from_: str) -> Address:
     try:
         address = normalize_address(address)
     except InvalidAddressError as exc:
-        raise ConfigError(f"{address!r}: {exc}", key="smtp.from") from None
+        raise ConfigError(f"{address!r}: {exc.reason}", key="smtp.from") from None
     username, _, domain = address.rpartition("@")
     return Address(display_name=one_line(name), username=username, domain=domain)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class RunKind(StrEnum):
@@ -44,7 +45,7 @@ class SendReport:
         """True when some recipients could not be sent to (yet)."""
         return bool(self.deferred or self.bounced or self.failed or self.unconfirmed or self.parked or self.error)
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["kind"] = self.kind.value
         data["next_retry"] = self.next_retry.isoformat() if self.next_retry else None

@@ -99,7 +99,7 @@ def confirmation_message(config: Config, signup: Signup, link: str, now: datetim
 
 def smtp_deliver(config: Config) -> Deliver:
     """Deliver through the newsletter's own SMTP transport (one connection per message)."""
-    from .send import Outcome, SmtpRelay  # the send machinery loads only when a message goes out
+    from .smtp import Outcome, SmtpRelay  # the SMTP transport loads only when a message goes out
 
     def deliver(sender: str, recipient: str, data: bytes) -> bool:
         relay = SmtpRelay(config.smtp)

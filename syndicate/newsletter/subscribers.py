@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidAddressError as InvalidAddressError  # re-exported: its old import path
 from ..model import Problem, Severity, Subscriber, SubscriberStatus
@@ -42,7 +42,7 @@ def normalize_address(text: str) -> str:
     try:
         info = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        raise InvalidAddressError(str(exc)) from None
+        raise InvalidAddressError(text.strip(), str(exc)) from None
     return info.ascii_email or info.normalized
 
 
@@ -97,7 +97,7 @@ def read_subscriber_csv(text: str, path: str) -> tuple[list[tuple[str, str]], Im
         try:
             address = normalize_address(raw)
         except InvalidAddressError as exc:
-            report.problems.append(Problem(path, f"{raw.strip()!r}: {exc}", line=line))
+            report.problems.append(Problem(path, f"{raw.strip()!r}: {exc.reason}", line=line))
             continue
         name = clean_name(row[name_at]) if name_at is not None and name_at < len(row) else ""
         key = email_key(address)
@@ -235,7 +235,7 @@ class ListStats:
     unsubscribed: int
     weeks: list[tuple[str, int, int]]  # (ISO week, joined, left)
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "active": self.active,
             "pending": self.pending,

@@ -24,11 +24,13 @@ from urllib.parse import quote
 from ..errors import InvalidTokenError as InvalidTokenError  # re-exported: its old import path
 from ..errors import SecretMissingError
 from ..model import Subscriber, SubscriberStatus
-from ..site import Site
 from ..store.subscribers import SubscriberTable, email_key
 from ..textguard import whole_number
+from .site_parts import SiteParts
 
 if TYPE_CHECKING:
+    from ..config import Config
+    from ..store import Store
     from .webapp import SubscriptionApp
 
 SECRET_ENV = "SYNDICATE_SECRET"
@@ -116,16 +118,21 @@ def unsubscribe_link(base_url: str, token: str) -> str:
     return f"{base_url}{joiner}token={quote(token, safe='.')}"
 
 
-def unsubscribe_app(site: Site) -> SubscriptionApp:
+def unsubscribe_app(site: SiteParts) -> SubscriptionApp:
     """The site's subscription WSGI app (sign-up, confirmation, preferences, unsubscribe).
 
     The name is the one from when the app only unsubscribed; it needs ``SYNDICATE_SECRET``.
     """
-    from .webapp import SubscriptionApp
-    from .webhooks import webhook_endpoints  # not at the top: webhooks -> suppression -> this module
+    return subscription_app(site.config, site.store)
 
-    app = SubscriptionApp(site.store, site.config, load_secret())
-    app.mounts["/webhooks/"] = webhook_endpoints(site)
+
+def subscription_app(config: Config, store: Store) -> SubscriptionApp:
+    """The subscription WSGI app over ``store``, with the webhook routes mounted under ``/webhooks/``."""
+    from .webapp import SubscriptionApp
+    from .webhooks import WebhookEndpoints  # not at the top: webhooks -> suppression -> this module
+
+    app = SubscriptionApp(store, config, load_secret())
+    app.mounts["/webhooks/"] = WebhookEndpoints(store, config)
     return app
 
 
@@ -134,5 +141,11 @@ def make_app(site_dir: str | None = None) -> SubscriptionApp:
 
     For example ``gunicorn 'syndicate.newsletter.unsubscribe:make_app("/srv/site")'``.
     Without ``site_dir``, the site folder is ``$SYNDICATE_SITE`` or the current folder.
+    The config and the secrets are read as :meth:`syndicate.Site.open` reads them.
     """
-    return unsubscribe_app(Site.open(site_dir or os.environ.get("SYNDICATE_SITE", ".")))
+    from ..config import load_config, load_secret_files
+    from ..store import Store
+
+    config = load_config(site_dir or os.environ.get("SYNDICATE_SITE", "."))
+    load_secret_files(config, None)
+    return subscription_app(config, Store(config.database_path))

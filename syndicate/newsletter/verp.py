@@ -42,7 +42,7 @@ class VerpAddresses:
     def __init__(self, secret: bytes, base_address: str, separator: str = "+") -> None:
         local, at, domain = base_address.rpartition("@")
         if not at or not local or not domain:
-            raise InvalidAddressError(f"not an address: {base_address!r}")
+            raise InvalidAddressError(base_address, "no local part or no domain")
         self._key = secret
         self.local = local
         self.domain = domain

@@ -267,7 +267,7 @@ class SubscriptionApp:
                 deliver=self.deliver,
             )
         except InvalidAddressError as exc:
-            return self._signup_problem(request, "400 Bad Request", f"email: {exc}")
+            return self._signup_problem(request, "400 Bad Request", f"email: {exc.reason}")
         if result.outcome is SignupOutcome.LIMITED:
             response = self._signup_problem(request, "429 Too Many Requests", "Too many requests: try again later.")
             response.headers.append(("Retry-After", "3600"))

@@ -46,10 +46,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from ..config import Config
 from ..errors import WebhookRejected as WebhookRejected  # re-exported: its old import path
-from ..site import Site
 from ..store import Store
 from ..textguard import whole_number
 from .bounces import BounceKind
+from .site_parts import SiteParts
 from .suppression import BounceEvent, apply_event
 
 __all__ = ["WebhookEndpoints", "WebhookRejected", "webhook_endpoints"]
@@ -403,6 +403,6 @@ def _sendgrid_reports(events: list[Any]) -> list[Reported]:
     return out
 
 
-def webhook_endpoints(site: Site) -> WebhookEndpoints:
+def webhook_endpoints(site: SiteParts) -> WebhookEndpoints:
     """The site's webhook routes, mounted by the unsubscribe app under ``/webhooks/``."""
     return WebhookEndpoints(site.store, site.config)
