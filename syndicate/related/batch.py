@@ -28,7 +28,7 @@ import numpy as np
 from scipy import sparse
 
 if TYPE_CHECKING:
-    from .index import DocumentIndex, Scored
+    from .document_index import DocumentIndex, Scored
 
 Matrix = Any  # scipy.sparse.csr_matrix (scipy ships no type information)
 # Query rows per block: bounds the memory of the candidate-count product.
@@ -100,7 +100,7 @@ def _queries(postings: Matrix, term_df: Any, cap: int, term_order: Any) -> tuple
     term: ``term_order`` is each column's place in term order). Returned apart, rare
     and common, because only the head of a common term's list is read.
     """
-    from .index import MIN_LISTS, QUERY_TERMS
+    from .document_index import MIN_LISTS, QUERY_TERMS
 
     height = postings.shape[0]
     per_row = np.diff(postings.indptr)
@@ -157,7 +157,7 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     Documents whose shortlist the copies filter emptied below ``k`` are
     missing from the result (see the module notes).
     """
-    from .index import COMMON_READ, _ranks_by_term, _scored
+    from .document_index import COMMON_READ, _ranks_by_term, _scored
     from .parallel import PARALLEL_MIN_ITEMS, fork_map
 
     if k <= 0 or not index.documents:

@@ -21,8 +21,8 @@ from ..config import RelatedConfig
 from ..model import Article, OutsideEntry, RelatedPick
 from ..slugs import headline_key
 from ..store import RelatedFeatureCache
+from .document_index import DocumentIndex, Scored
 from .documents import Document, Features, Prepare, article_document, features_key, features_of_all
-from .index import DocumentIndex, Scored
 from .outside import OutsideIndex
 from .parallel import paused_gc
 from .signals import EDITOR
