@@ -30,6 +30,7 @@ import math
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import chain, compress, islice, pairwise, repeat
 from operator import ge, mul, neg
@@ -405,18 +406,19 @@ class DocumentIndex:
             titles = {document.title_key, *taken_titles}
             urls = {document.url, *taken_urls}
 
-    def related_all(self, k: int) -> dict[str, list[Scored]]:
+    def related_all(self, k: int, only: AbstractSet[str] | None = None) -> dict[str, list[Scored]]:
         """Every document's ``k`` best computed picks, by slug: what :meth:`related` gives each.
 
         Answered for all documents at once with sparse matrices
         (:mod:`.batch`); the few whose shortlist the copies filter ate are
-        answered one by one, with a widened shortlist.
+        answered one by one, with a widened shortlist. With ``only``, just
+        those documents (by slug) are answered, each exactly as in a run over all.
         """
         from .batch import related_all
 
-        found = related_all(self, k)
+        found = related_all(self, k, only)
         for slug in sorted(self.documents):
-            if slug not in found:
+            if slug not in found and (only is None or slug in only):
                 found[slug] = self.related(self.documents[slug], k)
         return {slug: found[slug] for slug in sorted(found)}
 
