@@ -422,6 +422,55 @@ class DocumentIndex:
                 found[slug] = self.related(self.documents[slug], k)
         return {slug: found[slug] for slug in sorted(found)}
 
+    def list_keys(self, slug: str) -> tuple[str, ...]:
+        """The inverted lists ``slug`` sits in, as ``t:term``, ``g:tag`` and ``n:name`` (the same in every process)."""
+        document = self.documents[slug]
+        terms = VOCABULARY.terms
+        return (
+            *(f"t:{terms[term]}" for term in self.vectors.get(slug, _EMPTY)),
+            *(f"g:{tag}" for tag in document.tags),
+            *(f"n:{name}" for name in document.features.names),
+        )
+
+    def list_members(self, key: str) -> list[str]:
+        """The slugs in the inverted list named ``key`` (as :meth:`list_keys` names them); none if there is none."""
+        kind, _, value = key.partition(":")
+        if kind == "t":
+            return self._term_lists.get(VOCABULARY.id(value), [])
+        if kind == "g":
+            return self._tag_lists.get(value, [])
+        return self._name_lists.get(value, [])
+
+    def query_lists(
+        self, slug: str, term_list_length: Callable[[int], int] | None = None
+    ) -> list[tuple[str, int | None]]:
+        """The lists :meth:`candidates` reads for ``slug``: ``(key, entries read from its head, or None for all)``.
+
+        Keys as :meth:`list_keys` names them. ``term_list_length`` (by term
+        number) answers as if the term lists had those lengths, to ask what
+        the query read before some documents changed.
+        """
+        document = self.documents[slug]
+        length = term_list_length or (lambda term: len(self._term_lists.get(term, ())))
+        cap = self._list_cap()
+        terms = VOCABULARY.terms
+        read: list[tuple[str, int | None]] = []
+        common: list[tuple[int, str]] = []
+        for term in islice(self.vectors.get(slug, _EMPTY), QUERY_TERMS):
+            size = length(term)
+            if size and size <= cap:
+                read.append((f"t:{terms[term]}", None))
+            elif size:
+                common.append((size, terms[term]))
+        if len(read) < MIN_LISTS:
+            read.extend((f"t:{term}", COMMON_READ * cap) for _, term in sorted(common)[: MIN_LISTS - len(read)])
+        for prefix, table, keys in (
+            ("g", self._tag_lists, document.tags),
+            ("n", self._name_lists, document.features.names),
+        ):
+            read.extend((f"{prefix}:{key}", None) for key in keys if 0 < len(table.get(key, ())) <= cap)
+        return read
+
     def copies_of(self, title: str) -> set[str]:
         """Slugs of documents whose headline matches ``title``."""
         return set(self._by_title.get(headline_key(title), ()))
