@@ -441,35 +441,37 @@ class DocumentIndex:
             return self._tag_lists.get(value, [])
         return self._name_lists.get(value, [])
 
-    def query_lists(
+    def query_terms(
         self, slug: str, term_list_length: Callable[[int], int] | None = None
-    ) -> list[tuple[str, int | None]]:
-        """The lists :meth:`candidates` reads for ``slug``: ``(key, entries read from its head, or None for all)``.
+    ) -> tuple[list[int], list[int]]:
+        """The term lists :meth:`candidates` reads for ``slug``: those read whole, and those of which only the head.
 
-        Keys as :meth:`list_keys` names them. ``term_list_length`` (by term
-        number) answers as if the term lists had those lengths, to ask what
-        the query read before some documents changed.
+        By term number. ``term_list_length`` answers as if the term lists had
+        those lengths, to ask what the query read before some documents changed.
+        (Tag and name lists are read when rare, whatever the other lists.)
         """
-        document = self.documents[slug]
-        length = term_list_length or (lambda term: len(self._term_lists.get(term, ())))
+        lists = self._term_lists
+        length = term_list_length or (lambda term: len(lists.get(term, ())))
         cap = self._list_cap()
+        rare: list[int] = []
+        common: list[tuple[int, str, int]] = []
         terms = VOCABULARY.terms
-        read: list[tuple[str, int | None]] = []
-        common: list[tuple[int, str]] = []
         for term in islice(self.vectors.get(slug, _EMPTY), QUERY_TERMS):
             size = length(term)
             if size and size <= cap:
-                read.append((f"t:{terms[term]}", None))
+                rare.append(term)
             elif size:
-                common.append((size, terms[term]))
-        if len(read) < MIN_LISTS:
-            read.extend((f"t:{term}", COMMON_READ * cap) for _, term in sorted(common)[: MIN_LISTS - len(read)])
-        for prefix, table, keys in (
-            ("g", self._tag_lists, document.tags),
-            ("n", self._name_lists, document.features.names),
-        ):
-            read.extend((f"{prefix}:{key}", None) for key in keys if 0 < len(table.get(key, ())) <= cap)
-        return read
+                common.append((size, terms[term], term))
+        heads = [term for _, _, term in sorted(common)[: MIN_LISTS - len(rare)]] if len(rare) < MIN_LISTS else []
+        return rare, heads
+
+    def term_list(self, term: int) -> list[str]:
+        """The slugs whose vectors hold ``term`` (a term number), sorted; what a query reads of it."""
+        return self._term_lists.get(term, [])
+
+    def head_read(self) -> int:
+        """How many entries a query reads from the head of a common term's list."""
+        return COMMON_READ * self._list_cap()
 
     def copies_of(self, title: str) -> set[str]:
         """Slugs of documents whose headline matches ``title``."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from ..model import RelatedPick
 from ..store import LastPicks, RelatedLastPicks
+from .document_index import QUERY_TERMS
 from .related_index import RelatedIndex
 from .text import VOCABULARY
 
@@ -57,7 +58,7 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
     if previous is None or previous.keys() != signatures.keys():
         return _recompute_all(index, last, context, signatures)
     changed = {slug for slug, signature in signatures.items() if previous[slug].signature != signature}
-    affected = set(changed) | _readers_of_changes(index, changed, {slug: previous[slug].lists for slug in changed})
+    affected = set(changed) | _readers_of_changes(index, changed, last.lists(changed))
     # Editor references resolve against the whole collection (a headline edited anywhere can match).
     affected.update(a.slug for a in index.collection.published(index.now) if a.related or a.more)
     if len(affected) > FULL_RECOMPUTE_SHARE * len(documents):
@@ -83,44 +84,43 @@ def _readers_of_changes(index: RelatedIndex, changed: set[str], old_lists: dict[
     touched: dict[str, list[str]] = {}  # list key: the changed documents it held or holds
     delta: dict[str, int] = {}  # list key: how much longer it was before
     for slug in changed:
-        before, now = set(old_lists[slug]), set(new_lists[slug])
+        before, now = set(old_lists.get(slug, ())), set(new_lists[slug])
         for key in before | now:
             touched.setdefault(key, []).append(slug)
             delta[key] = delta.get(key, 0) + (key in before) - (key in now)
     affected: set[str] = set()
+    touched_terms: dict[int, list[str]] = {}  # term number: the changed documents its list held or holds
+    term_delta: dict[int, int] = {}
+    for key, holders in touched.items():
+        if key.startswith("t:"):
+            number = VOCABULARY.id(key[2:])
+            touched_terms[number] = holders
+            term_delta[number] = delta[key]
+        else:  # a tag or name list: its rarity weight counts in every member's scores
+            affected.update(documents.list_members(key))
     suspects: set[str] = set()
-    for key in touched:
-        members = documents.list_members(key)
-        (suspects if key.startswith("t:") else affected).update(members)
-    terms = VOCABULARY.terms
-    term_delta = {number: delta[f"t:{terms[number]}"] for number in _term_numbers(touched)}
+    for number in touched_terms:
+        suspects.update(documents.term_list(number))
+    suspects -= affected | changed
 
     def length_before(term: int) -> int:
-        return len(documents.list_members(f"t:{terms[term]}")) + term_delta.get(term, 0)
+        return len(documents.term_list(term)) + term_delta.get(term, 0)
 
-    slack = len(changed)
-    for slug in suspects - affected - changed:
-        reads = documents.query_lists(slug)
-        if reads != documents.query_lists(slug, length_before):
+    head = documents.head_read() + len(changed)  # a changed document shifts a list's head by one at most
+    vectors = documents.vectors
+    for slug in suspects:
+        if touched_terms.keys().isdisjoint(vectors[slug].terms[:QUERY_TERMS]):
+            continue  # its query follows none of the touched lists, and reads the same ones as before
+        whole, heads = documents.query_terms(slug)
+        if (whole, heads) != documents.query_terms(slug, length_before) or not touched_terms.keys().isdisjoint(whole):
             affected.add(slug)
             continue
-        for key, head in reads:
-            holders = touched.get(key)
-            if holders is None:
-                continue
-            if head is None:
-                affected.add(slug)
-                break
-            # A changed document within (or moving across) the head read: positions shift by at most `slack`.
-            members = documents.list_members(key)
-            if any(bisect.bisect_left(members, holder) < head + slack for holder in holders):
+        for term in heads:
+            holding = touched_terms.get(term, [])
+            if any(bisect.bisect_left(documents.term_list(term), h) < head for h in holding):
                 affected.add(slug)
                 break
     return affected
-
-
-def _term_numbers(keys: dict[str, list[str]]) -> list[int]:
-    return [VOCABULARY.id(key[2:]) for key in keys if key.startswith("t:")]
 
 
 def _recompute_all(

@@ -104,7 +104,11 @@ class RelatedFeatureCache:
 
 @dataclass(frozen=True, slots=True)
 class LastPicks:
-    """One article's row of the last build: its document's signature, the lists it sat in, its picks (JSON)."""
+    """One article's row of the last build: its document's signature, the lists it sat in, its picks (JSON).
+
+    :meth:`RelatedLastPicks.load` leaves ``lists`` empty (they are asked for
+    by :meth:`RelatedLastPicks.lists`, for the few articles that changed).
+    """
 
     signature: str
     lists: tuple[str, ...]
@@ -123,9 +127,17 @@ class RelatedLastPicks:
         if not found or found[0]["context"] != context:
             return None
         return {
-            row["slug"]: LastPicks(row["signature"], tuple(json.loads(row["lists"])), row["picks"])
-            for row in self._db.iterate("SELECT slug, signature, lists, picks FROM related_last_picks")
+            row["slug"]: LastPicks(row["signature"], (), row["picks"])
+            for row in self._db.iterate("SELECT slug, signature, picks FROM related_last_picks")
         }
+
+    def lists(self, slugs: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The lists each of ``slugs`` sat in at the last build."""
+        found: dict[str, tuple[str, ...]] = {}
+        for slug in slugs:
+            for row in self._db.query("SELECT lists FROM related_last_picks WHERE slug = ?", (slug,)):
+                found[slug] = tuple(json.loads(row["lists"]))
+        return found
 
     def record(self, context: str, changed: dict[str, LastPicks], gone: Iterable[str], *, complete: bool) -> None:
         """Store this build's rows: ``changed`` ones written, ``gone`` ones dropped (all others if ``complete``)."""
