@@ -9,8 +9,9 @@ Usage::
 One collection from ``bench/build_bench.py``'s generator is copied once per
 code under test (this checkout, and ``--baseline`` if given, run with
 ``PYTHONPATH`` pointing at it), each copy built cold first. Then, round after
-round and code after code (interleaved), the newest article is edited (a
-sentence appended), a build runs; a new article is added, a build runs. Each
+round and code after code (interleaved), one article is edited (a sentence
+appended; the newest, or with ``--edit middle`` the middle one by date), a
+build runs; a new article is added, a build runs. Each
 build is a fresh process measured with ``wait4``: wall time and CPU seconds
 (user + system of it and its reaped children). The medians are printed with
 the load average before and after.
@@ -61,12 +62,16 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="a folder holding another checkout's syndicate/ package")
+    parser.add_argument(
+        "--edit", choices=("newest", "middle"), default="newest", help="which article is edited (by date)"
+    )
     args = parser.parse_args()
     codes: dict[str, Path | None] = {"this checkout": None}
     if args.baseline:
         codes["baseline"] = args.baseline.resolve()
     articles = build_bench.synthetic_articles(args.size)
-    newest = max(articles, key=lambda a: a.published)
+    by_date = sorted(articles, key=lambda a: a.published)
+    edited_slug = by_date[-1 if args.edit == "newest" else len(by_date) // 2].slug
     build_bench.OUT.mkdir(exist_ok=True)
     sites: dict[str, Path] = {}
     for number, name in enumerate(codes):
@@ -84,14 +89,14 @@ def main() -> None:
     adds: dict[str, list[Measured]] = {name: [] for name in codes}
     for round_number in range(args.rounds):
         for name, code in codes.items():
-            edited = sites[name] / "content" / f"{newest.slug}.md"
+            edited = sites[name] / "content" / f"{edited_slug}.md"
             with edited.open("a", encoding="utf-8") as file:
                 file.write(f"\nCorrection {round_number} appended.\n")
             edits[name].append(build(sites[name], code))
             added = sites[name] / "content" / f"late-{round_number}.md"
             added.write_text(added_article(round_number), encoding="utf-8")
             adds[name].append(build(sites[name], code))
-    for label, runs in (("one article edited", edits), ("one article added", adds)):
+    for label, runs in ((f"one article edited ({args.edit})", edits), ("one article added", adds)):
         for name, measured in runs.items():
             cpu = statistics.median(m[1] for m in measured)
             wall = statistics.median(m[0] for m in measured)
