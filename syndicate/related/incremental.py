@@ -58,7 +58,8 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
     if previous is None or previous.keys() != signatures.keys():
         return _recompute_all(index, last, context, signatures)
     changed = {slug for slug, signature in signatures.items() if previous[slug].signature != signature}
-    affected = set(changed) | _readers_of_changes(index, changed, last.lists(changed))
+    enough = int(FULL_RECOMPUTE_SHARE * len(documents)) + 1
+    affected = set(changed) | _readers_of_changes(index, changed, last.lists(changed), enough)
     # Editor references resolve against the whole collection (a headline edited anywhere can match).
     affected.update(a.slug for a in index.collection.published(index.now) if a.related or a.more)
     if len(affected) > FULL_RECOMPUTE_SHARE * len(documents):
@@ -70,7 +71,9 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
     return PicksUpdate(picks, len(fresh), complete=False)
 
 
-def _readers_of_changes(index: RelatedIndex, changed: set[str], old_lists: dict[str, tuple[str, ...]]) -> set[str]:
+def _readers_of_changes(
+    index: RelatedIndex, changed: set[str], old_lists: dict[str, tuple[str, ...]], enough: int
+) -> set[str]:
     """The unchanged documents whose picks the ``changed`` ones can change.
 
     Such a document reads, to find its candidates, a list a changed document
@@ -78,6 +81,7 @@ def _readers_of_changes(index: RelatedIndex, changed: set[str], old_lists: dict[
     reads other lists than before (a list's length crossed the rarity cap or
     reordered its least common terms). A document sitting in a changed tag or
     name list is affected too: the rarity weight of the tag or name changed.
+    The search stops once ``enough`` are found: everything is recomputed then.
     """
     documents = index.index
     new_lists = {slug: documents.list_keys(slug) for slug in changed}
@@ -109,6 +113,8 @@ def _readers_of_changes(index: RelatedIndex, changed: set[str], old_lists: dict[
     head = documents.head_read() + len(changed)  # a changed document shifts a list's head by one at most
     vectors = documents.vectors
     for slug in suspects:
+        if len(affected) >= enough:
+            break
         if touched_terms.keys().isdisjoint(vectors[slug].terms[:QUERY_TERMS]):
             continue  # its query follows none of the touched lists, and reads the same ones as before
         whole, heads = documents.query_terms(slug)
