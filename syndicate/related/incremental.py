@@ -110,6 +110,7 @@ def _readers_of_changes(
     def length_before(term: int) -> int:
         return len(documents.term_list(term)) + term_delta.get(term, 0)
 
+    lengths_moved = any(term_delta.values())  # else every query reads the lists it read before
     head = documents.head_read() + len(changed)  # a changed document shifts a list's head by one at most
     vectors = documents.vectors
     for slug in suspects:
@@ -118,7 +119,8 @@ def _readers_of_changes(
         if touched_terms.keys().isdisjoint(vectors[slug].terms[:QUERY_TERMS]):
             continue  # its query follows none of the touched lists, and reads the same ones as before
         whole, heads = documents.query_terms(slug)
-        if (whole, heads) != documents.query_terms(slug, length_before) or not touched_terms.keys().isdisjoint(whole):
+        moved = lengths_moved and (whole, heads) != documents.query_terms(slug, length_before)
+        if moved or not touched_terms.keys().isdisjoint(whole):
             affected.add(slug)
             continue
         for term in heads:
