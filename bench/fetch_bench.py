@@ -106,7 +106,7 @@ def peak_mb() -> tuple[float, float]:
     return own, children
 
 
-def phase_syndicate(site: str) -> dict[str, float]:
+def phase_syndicate(site: str) -> dict[str, object]:
     from syndicate.config import load_config
     from syndicate.sources import fetch_sources
     from syndicate.store import Store

@@ -21,18 +21,22 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from syndicate.collection import Collection
 from syndicate.config import load_config
 from syndicate.model import Article, Author, Image, Tag
-from syndicate.newsletter import build_issue, default_week
+from syndicate.newsletter import BuiltIssue, build_issue, default_week
 from syndicate.newsletter.personalise import Personaliser, recipient_values
 from syndicate.newsletter.render import default_environment, render_issue
 from syndicate.related import build_related_index
 from syndicate.site import Site
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("America/Chicago")
@@ -115,11 +119,11 @@ def sample_site_issue(folder: Path) -> Path:
     return built.paths["email.html"]
 
 
-def best_of(runs: int, work: object) -> tuple[float, object]:
-    times, result = [], None
+def best_of(runs: int, work: Callable[[], T]) -> tuple[float, T]:
+    times = []
     for _ in range(runs):
         started = time.perf_counter()
-        result = work()  # type: ignore[operator]
+        result = work()
         times.append(time.perf_counter() - started)
     return min(times), result
 
@@ -141,7 +145,7 @@ def main() -> int:
         week = default_week(site, newest + timedelta(days=7))
         now = newest + timedelta(days=7)
 
-        def build_once() -> object:
+        def build_once() -> BuiltIssue | None:
             return build_issue(site, week, now=now, out_dir=Path(temp) / "public")
 
         first = time.perf_counter()
@@ -151,9 +155,9 @@ def main() -> int:
         assert built is not None
         related_seconds, _ = best_of(3, lambda: build_related_index(collection, site.config.related, now))
         env = default_environment(site.config)
-        render_seconds, _ = best_of(5, lambda: render_issue(built.issue, site.config, env))  # type: ignore[union-attr]
-        issue = built.issue  # type: ignore[union-attr]
-        rendered = built.rendered  # type: ignore[union-attr]
+        render_seconds, _ = best_of(5, lambda: render_issue(built.issue, site.config, env))
+        issue = built.issue
+        rendered = built.rendered
         print(f"collection: {len(articles)} articles (Collection() indexes them in {index_seconds:.2f} s)")
         print(
             f"issue {week}: {len(issue.stories)} stories, {sum(len(s.related) for s in issue.stories)} related; "

@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python bench/peers.py                     # 10,000 articles; 500 feeds x 50 entries
     .venv/bin/python bench/peers.py --quick             # 2,000 articles; 100 feeds, 2 pairs
     .venv/bin/python bench/peers.py --sizes 10000 100000 --feeds 500 --pairs 3
+    .venv/bin/python bench/peers.py --fetch-only        # only the fetch rows (500 feeds, 3 pairs)
 
 It installs nothing. It detects Hugo (``hugo`` on PATH: ``apt-get install hugo``)
 and reader through a separate interpreter (``--reader-python``, default
@@ -59,6 +60,8 @@ import build_bench  # noqa: E402  (a sibling script, not a package)
 import fetch_bench  # noqa: E402
 
 SYNDICATE = Path(sys.executable).with_name("syndicate")
+# Requests in flight: syndicate's default [sources] concurrency, and reader's workers=16.
+FETCH_CONCURRENCY = 16
 DEFAULT_READER_PYTHON = os.environ.get("PEERS_READER_PYTHON", "/tmp/peers-venv/bin/python")
 
 HUGO_COMMON = """\
@@ -230,6 +233,8 @@ def bench_fetch(feeds: int, pairs: int, port: int, reader_python: str | None) ->
     warm: list[Measured] = []
     reader_cold: list[Measured] = []
     reader_warm: list[Measured] = []
+    # Warm runs timed inside the process, around the fetch call alone (no interpreter start, no imports).
+    inside: dict[str, list[float]] = {"syndicate": [], "reader": []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             from syndicate.model import Source
@@ -254,20 +259,29 @@ def bench_fetch(feeds: int, pairs: int, port: int, reader_python: str | None) ->
                 cold.append(measure([*syndicate_phase, "--target", str(site)])[0])
                 if reader_python:
                     reader_cold.append(_reader([*reader_phase, "add"], feeds))
-                warm.append(measure([*syndicate_phase, "--target", str(site)])[0])
+                measured, output = measure([*syndicate_phase, "--target", str(site)])
+                warm.append(measured)
+                inside["syndicate"].append(json.loads(output.strip().splitlines()[-1])["seconds"])
                 if reader_python:
-                    reader_warm.append(_reader([*reader_phase, "again"], feeds))
+                    reader_warm.append(_reader([*reader_phase, "again"], feeds, inside["reader"]))
     finally:
         server.terminate()
         server.join()
     what = f"fetch {feeds} feeds x {fetch_bench.ENTRIES} entries, {fetch_bench.LATENCY * 1000:.0f} ms latency"
+    floor = feeds / FETCH_CONCURRENCY * fetch_bench.LATENCY
+    print(f"  warm fetch, the call alone (median): syndicate {statistics.median(inside['syndicate']):.2f} s", end="")
+    if inside["reader"]:
+        print(f", reader {statistics.median(inside['reader']):.2f} s", end="")
+    print(f"; latency floor {feeds} / {FETCH_CONCURRENCY} x {fetch_bench.LATENCY:g} s = {floor:.2f} s")
     peer = "reader update_feeds(workers=16, scheduled=False)"
     return [(f"{what}, cold", cold, peer, reader_cold), (f"{what}, warm (all 304)", warm, peer, reader_warm)]
 
 
-def _reader(command: list[str], feeds: int) -> Measured:
+def _reader(command: list[str], feeds: int, inside: list[float] | None = None) -> Measured:
     measured, output = measure(command)
     result = json.loads(output.strip().splitlines()[-1])
+    if inside is not None:
+        inside.append(result["seconds"])
     if result["entries"] != feeds * fetch_bench.ENTRIES:
         raise SystemExit(f"reader stored {result['entries']} entries, expected {feeds * fetch_bench.ENTRIES}")
     return measured
@@ -299,11 +313,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 articles, 100 feeds, 2 pairs")
     parser.add_argument("--sizes", type=int, nargs="+", help="collection sizes (default: 10000)")
     parser.add_argument("--feeds", type=int, help="outside feeds to fetch (default: 500; 0 skips the fetch)")
+    parser.add_argument("--fetch-only", action="store_true", help="only the fetch rows: no collection, no builds")
     parser.add_argument("--pairs", type=int, help="interleaved pairs per measurement (default: 3)")
     parser.add_argument("--port", type=int, default=8775)
     parser.add_argument("--reader-python", default=DEFAULT_READER_PYTHON, help="a python that can import reader")
     args = parser.parse_args()
-    sizes = args.sizes or ([2_000] if args.quick else [10_000])
+    sizes = [] if args.fetch_only else args.sizes or ([2_000] if args.quick else [10_000])
     feeds = args.feeds if args.feeds is not None else (100 if args.quick else 500)
     pairs = args.pairs or (2 if args.quick else 3)
     hugo = shutil.which("hugo") is not None

@@ -16,6 +16,7 @@ Usage: .venv/bin/python bench/send_bench.py [--count 10000] [--naive-count 10000
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import os
 import shutil
@@ -53,8 +54,9 @@ class _Counter:
 
 class _LocalController(Controller):  # type: ignore[misc]
     def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
+        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 def _serve(pipe: Connection) -> None:
@@ -139,7 +141,7 @@ def main() -> None:
                 message.add_alternative(sample_html, subtype="html")
                 with smtplib.SMTP("127.0.0.1", port, local_hostname="bench") as connection:
                     connection.send_message(message)
-            return args.naive_count
+            return int(args.naive_count)
 
         # The ceiling sends the very bytes syndicate sends (one recipient's message, same encoding
         # and size), so the difference between the two rows is syndicate's own per-message work.
@@ -153,7 +155,7 @@ def main() -> None:
             with smtplib.SMTP("127.0.0.1", port, local_hostname="bench") as connection:
                 for n in range(args.count):
                     connection.sendmail("news@bench.example.org", [f"reader{n}@example.net"], data)
-            return args.count
+            return int(args.count)
 
         def ours() -> int:
             with syndicate.Site.open(site) as opened:

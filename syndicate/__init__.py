@@ -30,16 +30,34 @@ __version__ = "0.1.0"
 from .build import BuildResult, build_site
 from .collection import Collection, Reference, load_bodies, load_collection
 from .config import Config, load_config
+from .cronline import CronLine
 from .errors import (
-    ArticleError,
+    AddressRefused,
+    ArchiveStateError,
+    ArticleNotFoundError,
     ConfigError,
+    DatabaseError,
     DiskFullError,
+    ExpiredTokenError,
+    FrontMatterError,
+    InvalidAddressError,
+    InvalidArgumentError,
+    InvalidTokenError,
+    LedgerWriteError,
+    LockedError,
+    MailboxError,
     NewsletterError,
     NotWritableError,
+    OutboxWriteError,
+    PreferenceError,
+    RelayUnavailableError,
+    SecretMissingError,
     SourceError,
     StateDamagedError,
     StoreError,
     SyndicateError,
+    TargetExistsError,
+    WebhookRejected,
     WriteError,
 )
 from .feeds import FeedSet, render_feed_set, site_feed_sets, write_feed_sets
@@ -60,8 +78,16 @@ from .model import (
     Tag,
 )
 from .site import Site
+from .site.related import RelatedStories
 from .sources import FetchReport, fetch_sources, merged_stream
+
+# site.sources and site.check: the verbs' results and refusals.
+from .errors import DuplicateSourceError, SourceListError, UnknownSourceError  # isort: skip
+from .site.content import SiteCheck  # isort: skip
+from .site.sources import OpmlImport, SiteSources, SourceChange, SourcesHealth, SourceStatus  # isort: skip
+from .sources import SourceResult  # isort: skip
 from .store import Store
+from .store.maintenance import BackupResult, StateCheck
 
 if TYPE_CHECKING:
     from .newsletter import BuiltIssue, build_issue, prepare_issue
@@ -96,32 +122,60 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AddressRefused",
+    "ArchiveStateError",
     "Article",
-    "ArticleError",
+    "ArticleNotFoundError",
     "Author",
+    "BackupResult",
     "BuildResult",
     "BuiltIssue",
     "Collection",
     "Config",
     "ConfigError",
+    "CronLine",
+    "DatabaseError",
     "DiskFullError",
+    "DuplicateSourceError",
+    "ExpiredTokenError",
     "FeedSet",
     "FetchReport",
+    "FrontMatterError",
     "Image",
+    "InvalidAddressError",
+    "InvalidArgumentError",
+    "InvalidTokenError",
     "Issue",
     "IssueStory",
+    "LedgerWriteError",
+    "LockedError",
+    "MailboxError",
     "NewsletterError",
     "NotWritableError",
+    "OpmlImport",
+    "OutboxWriteError",
     "OutsideEntry",
+    "PreferenceError",
     "Problem",
     "Reference",
     "RelatedPick",
+    "RelatedStories",
+    "RelayUnavailableError",
     "RenderedIssue",
+    "SecretMissingError",
     "SendReport",
     "Severity",
     "Site",
+    "SiteCheck",
+    "SiteSources",
     "Source",
+    "SourceChange",
     "SourceError",
+    "SourceListError",
+    "SourceResult",
+    "SourceStatus",
+    "SourcesHealth",
+    "StateCheck",
     "StateDamagedError",
     "Store",
     "StoreError",
@@ -129,6 +183,9 @@ __all__ = [
     "SubscriberStatus",
     "SyndicateError",
     "Tag",
+    "TargetExistsError",
+    "UnknownSourceError",
+    "WebhookRejected",
     "WriteError",
     "__version__",
     "build_issue",

@@ -21,9 +21,10 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .atomicfile import write_atomic
@@ -51,11 +52,13 @@ from .feeds import (
     write_feed_sets,
     write_stylesheet,
 )
+from .feeds.merged import merged_feed_set
 from .feeds.subscribe import listings, subscribe_page, subscribe_page_path
 from .feeds.websub import WebSubPing
 from .feeds.websub import publish as publish_to_hubs
 from .model import Problem, RelatedPick, Severity
-from .sources import FILM_NEWS_FOLDER, film_news_feed_set, merged_stream
+from .sources import FetchReport, SourceResult, merged_stream
+from .sources.window import outside_window
 from .store import Store
 from .store.outputs import BuildManifest
 
@@ -84,11 +87,37 @@ class BuildResult:
     websub: list[WebSubPing] = field(default_factory=list)  # hubs told about the feeds this build changed
     up_to_date: bool = False
     removed: list[Path] = field(default_factory=list)
+    fetch: FetchReport | None = None  # the fetch run first (``site.build(fetch=True)``, ``build --fetch``)
 
     @property
     def errors(self) -> list[Problem]:
         """The problems that made an article be skipped."""
         return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def failed_sources(self) -> list[SourceResult]:
+        """The outside sources the fetch before the build could not fetch (none without a fetch)."""
+        return self.fetch.failed if self.fetch is not None else []
+
+    def as_json(self) -> dict[str, Any]:
+        """What ``syndicate build --json`` prints."""
+        fetch = self.fetch
+        return {
+            "out_dir": str(self.out_dir),
+            "articles": self.articles,
+            "published": self.published,
+            "feed_sets": self.feed_sets,
+            "written": [str(p) for p in self.written],
+            "unchanged": self.unchanged,
+            "removed": [str(p) for p in self.removed],
+            "up_to_date": self.up_to_date,
+            "seconds": round(self.seconds, 3),
+            "problems": [p.as_json() for p in self.problems],
+            "websub": [{"hub": p.hub, "url": p.url, "status": p.status, "error": p.error} for p in self.websub],
+            "fetch": None
+            if fetch is None
+            else {"new_entries": fetch.new_entries, "failed": [r.failure_json() for r in fetch.failed]},
+        }
 
 
 def templates_fingerprint(config: Config) -> str:
@@ -154,17 +183,16 @@ def _file_digest(path: str) -> str:
 
 
 def _outside_signature(config: Config, state: Store, moment: datetime) -> str:
-    """What the film-news feeds take from outside the content folder: the merged outside stream.
+    """What the merged feeds take from outside the content folder: the merged outside stream.
 
     It changes when sources are fetched, when entries age out of the retention
     window, or when the OPML list changes; any of those makes the build manifest
-    miss. (The window is the one :func:`film_news_feed_set` uses.)
+    miss. (The window is the one :func:`~syndicate.feeds.merged.merged_feed_set` uses.)
     """
-    if not config.sources.film_news:
+    if not config.merged.enabled:
         return ""
-    since = moment - timedelta(days=config.sources.retention_days)
     try:
-        stream = merged_stream(config, state, since, moment + timedelta(seconds=1))
+        stream = merged_stream(config, state, *outside_window(config.sources, moment))
     except SourceError as exc:
         return f"error: {exc}"
     return hashlib.blake2b(repr(stream).encode(), digest_size=16).hexdigest()
@@ -336,8 +364,8 @@ def _feed_step(
             result.written.append(target / RELATED_JSON)
         links = related_links(related, config.related.feed_links)
         feed_sets = [feed_set.with_related_links(links) for feed_set in feed_sets]
-        if config.sources.film_news:
-            feed_sets.append(film_news_feed_set(config, collection, state, moment, result.problems))
+        if config.merged.enabled:
+            feed_sets.append(merged_feed_set(config, collection, state, moment, result.problems))
         result.feed_sets = len(feed_sets)
         # Fingerprints are per output file: building into another folder must not skip.
         report = write_feed_sets(feed_sets, target, salt, state.outputs, prepare=with_bodies)
@@ -359,7 +387,7 @@ def _feed_step(
         outputs.append(target / name)
     if config.feeds.subscribe_page:
         page = subscribe_page_path(target)
-        if write_atomic(page, subscribe_page(config, listings([s.meta for s in feed_sets], FILM_NEWS_FOLDER))):
+        if write_atomic(page, subscribe_page(config, listings([s.meta for s in feed_sets], config.merged.folder_path))):
             result.written.append(page)
         outputs.append(page)
     if manifest is not None:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomicfile import write_atomic
-from .errors import ConfigError, SyndicateError
+from .errors import ConfigError, LockedError, SyndicateError
 
 if TYPE_CHECKING:
     from .site import Site
@@ -214,7 +214,6 @@ def _acquire_lock(path: Path) -> int | None:
 def _fetch_step(site: Site, now: datetime, state: RunState, report: RunReport) -> StepReport:
     from .sources import list_sources
     from .sources.decider import is_due
-    from .sources.update import fetch_sources
 
     config = site.config
     if not config.path(config.sources.opml).is_file():
@@ -228,7 +227,7 @@ def _fetch_step(site: Site, now: datetime, state: RunState, report: RunReport) -
             due.append(source.url)
     if not due:
         return StepReport("fetch", StepStatus.NOT_DUE, "every source was fetched recently or is backing off")
-    fetched = fetch_sources(config, site.store, now=now, only=due)
+    fetched = site.fetch(now=now, only=due)
     failed = [r for r in fetched.results if r.failed]
     details = {
         "fetched": len(due),
@@ -431,7 +430,6 @@ def _send_step(site: Site, now: datetime, state: RunState, report: RunReport) ->
                 "send", StepStatus.NOT_DUE, f"{', '.join(waiting)}: deferred recipients wait for their retry"
             )
         return StepReport("send", StepStatus.NOT_DUE, "every issue was sent to everyone")
-    from .newsletter.lock import LockedError
     from .newsletter.send import send_newsletter
 
     status = StepStatus.DONE

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, tzinfo
 
+from .errors import InvalidArgumentError
+
 
 def aware(value: datetime, tz: tzinfo) -> datetime:
     """``value`` with ``tz`` attached when it is naive; unchanged otherwise."""
@@ -34,8 +36,8 @@ def parse_date(value: object, tz: tzinfo) -> datetime:
                 return aware(datetime.strptime(text, layout), tz)
             except ValueError:
                 continue
-        raise ValueError(f"unparsable date {value!r} (use ISO 8601, e.g. 2026-10-14 09:30)")
-    raise ValueError(f"unparsable date {value!r} (use ISO 8601, e.g. 2026-10-14 09:30)")
+        raise InvalidArgumentError(f"unparsable date {value!r} (use ISO 8601, e.g. 2026-10-14 09:30)")
+    raise InvalidArgumentError(f"unparsable date {value!r} (use ISO 8601, e.g. 2026-10-14 09:30)")
 
 
 def iso_week_label(moment: datetime) -> str:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .errors import InvalidArgumentError
+
 # Characters XML 1.0 forbids (section 2.2), except the two that read as spacing.
 _FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _SPACING = re.compile("[\x0b\x0c]")
@@ -73,7 +75,7 @@ def capped(text: str, limit: int) -> tuple[str, bool]:
     The cut falls on a word boundary when one is near, so a capped title still reads.
     """
     if limit <= 0:
-        raise ValueError(f"limit must be positive, not {limit}")
+        raise InvalidArgumentError(f"limit must be positive, not {limit}")
     if len(text) <= limit:
         return text, False
     if limit == 1:

@@ -75,7 +75,8 @@ class Served:
             with urllib.request.urlopen(req, timeout=10) as response:
                 return response.status, response.read().decode(), dict(response.headers)
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode(), dict(exc.headers)
+            with exc:  # it holds the response's socket; closing it is ours
+                return exc.code, exc.read().decode(), dict(exc.headers)
 
     def local(self, link: str) -> str:
         """A public link (https://test.example.org/confirm?token=...) as a path on the loopback server."""

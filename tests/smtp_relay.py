@@ -171,8 +171,9 @@ class LocalController(Controller):  # type: ignore[misc]
     """A Controller on a free port: aiosmtpd's readiness probe would dial port 0 itself."""
 
     def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
+        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 RelayT = TypeVar("RelayT", bound=Relay)

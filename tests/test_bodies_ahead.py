@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,8 +39,8 @@ def test_a_build_with_bodies_rendered_ahead_writes_the_same_bytes(
     started: list[int] = []
     real_start = ahead_module.BodiesAhead.start.__func__  # type: ignore[attr-defined]
 
-    def counting(cls: type[ahead_module.BodiesAhead], *args: object, **kwargs: object) -> ahead_module.BodiesAhead:
-        made = real_start(cls, *args, **kwargs)
+    def counting(cls: type[ahead_module.BodiesAhead], /, *args: object, **kwargs: object) -> ahead_module.BodiesAhead:
+        made: ahead_module.BodiesAhead = real_start(cls, *args, **kwargs)
         started.append(len(made._children))
         return made
 
@@ -81,7 +82,7 @@ def test_a_failed_child_leaves_its_part_to_be_rendered_as_usual(
                 raise RuntimeError("worker crashed")
             return real(job, context)  # type: ignore[arg-type]
 
-        real = ahead_module._complete_job
+        real = ahead_module._complete_job  # type: ignore[attr-defined]
         monkeypatch.setattr(ahead_module, "_complete_job", failing)
         with render_bodies_ahead(site.config, stubs) as ahead:
             rendered = ahead.rendered()
@@ -124,7 +125,7 @@ def test_without_room_to_work_ahead_the_bodies_are_rendered_as_usual(
         stubs = load_collection(site.config, with_bodies=False).articles
         expected = load_bodies(site.config, stubs)
         with monkeypatch.context() as patch:
-            patch.setattr(ahead_module.tempfile if failing == "mkdtemp" else ahead_module.os, failing, refuse)
+            patch.setattr(tempfile if failing == "mkdtemp" else os, failing, refuse)
             ahead = render_bodies_ahead(site.config, stubs)
         with ahead:
             assert ahead._children == [] and ahead.rendered() == {}

@@ -92,7 +92,7 @@ def test_build_json_and_out_folder(make_site: SiteFactory, tmp_path: Path) -> No
     assert sorted(Path(p).relative_to(out).as_posix() for p in report["written"]) == sorted(
         [
             f"{folder}{name}"
-            for folder in ("", "tags/festivals/", "authors/jane-doe/", "film-news/")
+            for folder in ("", "tags/festivals/", "authors/jane-doe/", "around-the-web/")
             for name in ("rss.xml", "atom.xml", "feed.json")
         ]
         + ["feed.xsl", "feed.css", "related.json", "feeds/index.html"]

@@ -373,7 +373,7 @@ def test_an_unreadable_folder_is_a_problem_and_the_rest_loads(
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(loader.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)  # the os module loader.py lists folders with
     with syndicate.Site.open(site) as opened:
         collection = opened.collection
     assert [a.title for a in collection] == ["Fine"]

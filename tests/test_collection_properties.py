@@ -50,7 +50,9 @@ TEXT = st.lists(st.one_of(st.characters(), HOSTILE), max_size=80).map("".join)
 # Dates anywhere in the calendar, in any zone (before 1900 many zones had offsets with seconds).
 DATE = st.one_of(
     st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)),
-    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.none() | st.timezones()),
+    st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.one_of(st.none(), st.timezones())
+    ),
     st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(1990, 1, 1)),
 )
 LEAF = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**6), max_value=10**6), st.floats(), TEXT, DATE)

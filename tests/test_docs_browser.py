@@ -2,8 +2,8 @@
 
 The site is built with ``mkdocs build --strict`` and served from loopback; the
 pages with the widest content (the configuration table, the CLI reference's
-option tables, the nginx and Caddy snippets, the API reference) are laid out in
-iframes 375 px wide. None may scroll sideways: wide tables and code must scroll
+option tables, the nginx and Caddy snippets, the API reference, the benchmark
+and failure-mode tables) are laid out in iframes 375 px wide. None may scroll sideways: wide tables and code must scroll
 inside their own boxes (Material wraps them), never the page.
 """
 
@@ -36,6 +36,9 @@ PAGES = [
     "reference/config/",
     "reference/api/",
     "explanation/exactly-once/",
+    "explanation/performance/",
+    "explanation/failure-modes/",
+    "explanation/feeds/",
 ]
 pytestmark = [
     *needs_chromium("the documentation's layout not checked"),

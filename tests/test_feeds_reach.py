@@ -101,7 +101,7 @@ def test_websub_hubs_are_advertised_and_pinged_for_changed_feeds_only(
     base = "https://test.example.org"
     every_feed = {
         f"{base}/{folder}{name}"
-        for folder in ("", "tags/restorations/", "tags/festivals/", "film-news/")
+        for folder in ("", "tags/restorations/", "tags/festivals/", "around-the-web/")
         for name in ("rss.xml", "atom.xml", "feed.json")
     }
     assert set(_pings(server)) == {("publish", url) for url in every_feed}
@@ -121,7 +121,7 @@ def test_websub_hubs_are_advertised_and_pinged_for_changed_feeds_only(
     changed = {url for _, url in _pings(server)}
     assert changed == {
         f"{base}/{folder}{name}"
-        for folder in ("", "tags/festivals/", "film-news/")
+        for folder in ("", "tags/festivals/", "around-the-web/")
         for name in ("rss.xml", "atom.xml", "feed.json")
     }
 

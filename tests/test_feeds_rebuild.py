@@ -105,7 +105,7 @@ def test_no_change_rebuild_writes_no_file_and_keeps_mtimes(make_site: SiteFactor
     first = _build(site)
     assert (
         len(first.written) == 3 * 6 + 4
-    )  # site, 2 tags, 2 authors, film-news; feed.xsl, feed.css, related.json, feeds/index.html
+    )  # site, 2 tags, 2 authors, around-the-web; feed.xsl, feed.css, related.json, feeds/index.html
     # Each file is read twice at most: its front matter for all, its body when it is published.
     assert sorted(set(parses)) == ["content/archive.md", "content/festival-opens.md"]
     mtimes = _mtimes(site)
@@ -143,7 +143,7 @@ def test_editing_an_article_reparses_it_alone_and_rewrites_only_its_feeds(
     assert set(parses) == {"content/archive.md"}
     public = site / "public"
     written = {p.relative_to(public).parent.as_posix() for p in result.written}
-    assert written == {".", "tags/restoration", "authors/omar-haddad", "film-news"}
+    assert written == {".", "tags/restoration", "authors/omar-haddad", "around-the-web"}
     # The other two sets are not even rendered (their fingerprints match, bodies loaded or not).
     assert result.skipped_sets == 2
     assert "A nitrate print was found." in (public / "rss.xml").read_text()
@@ -227,17 +227,18 @@ def test_removing_an_article_drops_it(make_site: SiteFactory, parses: list[str])
 
 def test_build_renders_only_the_bodies_it_publishes(make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     from syndicate.collection import markdown
+    from syndicate.collection.render import RenderedBody, render_markdown
 
     rendered: list[str] = []
-    original = markdown.render_markdown
+    original = render_markdown
 
-    def counting(source: str, page_url: str) -> markdown.RenderedBody:
+    def counting(source: str, page_url: str) -> RenderedBody:
         rendered.append(page_url)
         return original(source, page_url)
 
     monkeypatch.setattr(markdown, "render_markdown", counting)
     config = "[site]\ntitle = 'T'\nurl = 'https://t.example.org'\n[feeds]\nlimit = 1\ntag_feeds = false\n"
-    config += "author_feeds = false\n[sources]\nfilm_news = false\n"
+    config += "author_feeds = false\n[merged]\nenabled = false\n"
     older = WITH_ID.replace("2026-10-14", "2026-09-01").replace("000001", "000009")
     site = make_site({"festival-opens.md": WITH_ID, "archive.md": WITHOUT_ID, "old.md": older}, config=config)
     result = _build(site)
@@ -249,10 +250,10 @@ def test_build_renders_only_the_bodies_it_publishes(make_site: SiteFactory, monk
     assert old is not None and old.content_html == "<p>The festival opened.</p>\n" and old.summary
 
 
-def test_fetching_outside_stories_refreshes_film_news_with_no_article_changed(
+def test_fetching_outside_stories_refreshes_the_merged_feeds_with_no_article_changed(
     make_site: SiteFactory, httpserver: HTTPServer
 ) -> None:
-    """The manifest covers the outside stream too: new outside stories rebuild film-news/."""
+    """The manifest covers the outside stream too: new outside stories rebuild the merged feeds."""
     httpserver.expect_request("/trade").respond_with_data(
         "<?xml version='1.0'?><rss version='2.0'><channel><title>Trade</title><link>https://trade.example.com/</link>"
         "<description>d</description><item><title>Studio Buys a Festival Hit</title>"
@@ -264,7 +265,7 @@ def test_fetching_outside_stories_refreshes_film_news_with_no_article_changed(
     (site / "feeds").mkdir()
     (site / "feeds" / "sources.opml").write_bytes(render_opml([Source(httpserver.url_for("/trade"), "Trade")], "t"))
     _build(site)
-    film_news = site / "public" / "film-news" / "rss.xml"
+    film_news = site / "public" / "around-the-web" / "rss.xml"
     assert [e.title for e in feedparser.parse(film_news.read_bytes()).entries] == ["Festival Opens"]
     assert _build(site).up_to_date
     config = load_config(site)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -62,7 +63,7 @@ def test_guids_survive_every_change_to_a_file(make_site: SiteFactory) -> None:
     first = _guids(public)
     assert first["rss"] == first["atom"] == first["json"] and len(first["rss"]) == 2
 
-    steps = [
+    steps: list[Callable[[Path], object]] = [
         lambda c: (c / "projectionist.md").rename(c / "last-reel.md"),  # rename the file
         lambda c: (c / "last-reel.md").write_text(WITHOUT_ID.replace("tags:", "slug: final-reel\ntags:")),  # new slug
         lambda c: (c / "last-reel.md").write_text(

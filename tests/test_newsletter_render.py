@@ -186,7 +186,8 @@ def test_unicode_subject_is_encoded_and_round_trips(make_site: SiteFactory) -> N
     rendered = RenderedIssue("2026-W46", out.subject, out.preheader, out.email_html, out.email_text)
     message = email.message_from_bytes(sample_message(config, rendered, END), policy=default_policy)
     assert message["Subject"] == "Amélie returns — in 4K, at Cannes ★"
-    assert "Amélie" in message.get_body(("plain",)).get_content()
+    plain = message.get_body(("plain",))
+    assert plain is not None and "Amélie" in plain.get_content()
 
 
 def test_preheader_is_hidden_in_the_email_and_absent_from_the_web_copy(make_site: SiteFactory) -> None:

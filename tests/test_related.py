@@ -357,7 +357,9 @@ def test_refresh_follows_edits_and_unpublishing(make_site: SiteFactory) -> None:
         text=f"The {FESTIVAL} boathouse screening room and Ada Okafor's water rights lineup.",
         content_hash="edited",
     )
-    drafted = replace(site.collection.get("lakeshore-tickets"), draft=True)  # type: ignore[type-var]
+    lakeshore = site.collection.get("lakeshore-tickets")
+    assert lakeshore is not None
+    drafted = replace(lakeshore, draft=True)
     edited = Collection(
         [
             rewritten if a.slug == "other-04" else drafted if a.slug == "lakeshore-tickets" else a

@@ -16,7 +16,7 @@ from smtp_relay import Relay, relay, site_config, write_subscribers
 
 import syndicate
 from syndicate.cli import main
-from syndicate.cycle import LOCK_FILE, StepStatus
+from syndicate.cycle import LOCK_FILE, RunReport, StepStatus
 from syndicate.newsletter.lock import SendLock
 from syndicate.newsletter.select import plan_catch_up
 from syndicate.newsletter.send import send_newsletter
@@ -55,10 +55,9 @@ def newsletter_site(make_site: SiteFactory, relay: Relay, policy: str = "digest"
     return site
 
 
-def run(site: Path, now: datetime) -> syndicate.Site:
+def run(site: Path, now: datetime) -> RunReport:
     with syndicate.Site.open(site) as opened:
-        report = opened.run(now=now)
-    return report  # type: ignore[return-value]
+        return opened.run(now=now)
 
 
 def bodies_of(relay: Relay, rcpt: str) -> list[str]:

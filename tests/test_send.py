@@ -181,9 +181,9 @@ def test_header_injection_from_title_and_name_gives_single_line_headers(make_sit
         assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
         assert "Bcc: victim@example.com" in message["Subject"]  # kept as harmless text on one line
         assert "\n" not in str(message["To"])
-    names = {r.rcpt: r.message()["To"].addresses[0].display_name for r in relay.received}
-    assert names["mallory@example.net"] == "Mal Bcc: victim@example.com X-Evil: 2"
-    assert names["plain@example.net"] == "Zoë Ünicode"
+    display_names = {r.rcpt: r.message()["To"].addresses[0].display_name for r in relay.received}
+    assert display_names["mallory@example.net"] == "Mal Bcc: victim@example.com X-Evil: 2"
+    assert display_names["plain@example.net"] == "Zoë Ünicode"
 
 
 def test_due_logic_for_an_hourly_cron(make_site: SiteFactory, relay: Relay) -> None:

@@ -51,7 +51,7 @@ def test_sigkill_midway_then_rerun_sends_everyone_once_with_at_most_one_duplicat
     while relay.count() < 500 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
+    process.communicate(timeout=10)  # waits, and closes the pipes (else they leak: a ResourceWarning)
     assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     killed_at = relay.count()
     assert 0 < killed_at < 2000

@@ -88,6 +88,8 @@ class Driver:
         if self.process.stdin:
             self.process.stdin.close()
         self.process.wait(timeout=30)
+        if self.process.stdout:
+            self.process.stdout.close()
         self._log.close()
 
 

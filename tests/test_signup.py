@@ -399,7 +399,7 @@ def test_two_server_processes_racing_still_send_one_confirmation(
     finally:
         for process in processes:
             process.terminate()
-            process.wait(timeout=10)
+            process.communicate(timeout=10)  # waits, and closes the stdout pipe (else a ResourceWarning)
     assert set(statuses) == {200}
     assert len(messages_to(relay, ADDRESS)) == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import feedparser
 from click.testing import CliRunner
@@ -72,7 +73,7 @@ def _site(make_site: SiteFactory, name: str, order: list[int]) -> Path:
     return make_site(articles, name=name)
 
 
-def _built_folders(site: Path) -> tuple[set[str], dict[str, object]]:
+def _built_folders(site: Path) -> tuple[set[str], dict[str, Any]]:
     result = CliRunner().invoke(main, ["build", "--site", str(site), "--json"])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     report = json.loads(result.stdout)
@@ -91,7 +92,7 @@ def test_hostile_tags_and_authors_get_distinct_folders_in_any_order(make_site: S
     assert len(tags) == len(HOSTILE_TAGS)
     assert "tags/untitled" not in tags and "tags/festivals" in tags and "tags/dongjing" in tags
     assert "authors/jose-ruiz" in forward and len([f for f in forward if f.startswith("authors/jose-ruiz")]) == 2
-    warnings = [p["message"] for p in report["problems"] if "same slug" in p["message"]]  # type: ignore[index]
+    warnings = [p["message"] for p in report["problems"] if "same slug" in p["message"]]
     assert len(warnings) == 1 and "José Ruiz" in warnings[0]
     # The plain-ASCII spelling keeps the plain slug, whatever the file order.
     for name in ("forward", "backward"):

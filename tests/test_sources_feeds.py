@@ -85,7 +85,7 @@ def _fetch_and_build(root: Path) -> Path:
         assert [r.source.title for r in report.failed] == ["Broken"]
     with syndicate.Site.open(root) as site:
         site.build(now=NOW + timedelta(hours=12))
-    return root / "public" / "film-news"
+    return root / "public" / "around-the-web"
 
 
 def test_merged_feeds_are_sanitised_deduplicated_credited_and_valid(news_site: Path, server: HTTPServer) -> None:
@@ -265,5 +265,5 @@ def test_a_broken_opml_file_does_not_stop_the_build(make_site) -> None:  # type:
     with syndicate.Site.open(root) as site:
         result = site.build(now=NOW + timedelta(days=1))
     assert any("sources.opml" in p.path and "not well-formed OPML" in p.message for p in result.problems)
-    parsed = feedparser.parse((root / "public" / "film-news" / "rss.xml").read_bytes())
+    parsed = feedparser.parse((root / "public" / "around-the-web" / "rss.xml").read_bytes())
     assert [e.title for e in parsed.entries] == ["Our Own Festival Story"]

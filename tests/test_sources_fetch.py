@@ -203,7 +203,7 @@ CASES: list[tuple[str, dict[str, Callable[[Request], Response]], str, str]] = [
     ("endless body", {"/bad": _endless}, "failed", "larger than 0.2 MB"),
     (
         "gzip bomb",
-        {"/bad": _respond(BOMB, **{"Content-Encoding": "gzip"})},
+        {"/bad": _respond(BOMB, FEED_TYPE, 200, **{"Content-Encoding": "gzip"})},
         "failed",
         "larger than 0.2 MB once decoded",
     ),
@@ -241,7 +241,8 @@ def test_failure_mode_is_reported_and_the_other_sources_arrive(
         assert results[good].status == "fetched"
         assert results[bad].status == status
         assert results[bad].failed
-        assert results[bad].outcome is not None and error in results[bad].outcome.error
+        outcome = results[bad].outcome
+        assert outcome is not None and error in outcome.error
         assert [r.source.url for r in report.failed] == [bad]
         assert_good_arrived(config, store, good)
         assert bad not in stored(config, store)

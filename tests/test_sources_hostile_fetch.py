@@ -28,7 +28,7 @@ import syndicate
 from syndicate.cli import main
 from syndicate.config import Config, load_config
 from syndicate.model import Source, SourceHealth
-from syndicate.sources import fetch_sources, render_opml
+from syndicate.sources import SourceResult, fetch_sources, render_opml
 from syndicate.sources import headers as bounded
 from syndicate.sources.decider import FetchOutcome, OutcomeKind, Policy, next_health
 from syndicate.store import Store
@@ -87,6 +87,7 @@ class RawServer:
 
     def url_for(self, path: str) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}{path}"
 
     def answer(self, path: str, head: str, body: bytes = b"") -> None:
@@ -134,7 +135,7 @@ def stored_titles(config: Config, url: str) -> list[str]:
         return sorted(item.entry.title for item in window if item.source == url)
 
 
-def by_title(report: syndicate.FetchReport) -> dict[str, syndicate.SourceResult]:
+def by_title(report: syndicate.FetchReport) -> dict[str, SourceResult]:
     return {r.source.title: r for r in report.results}
 
 
@@ -205,7 +206,7 @@ def test_build_fetch_builds_the_feeds_despite_a_hostile_retry_after(http: HTTPSe
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert [s["url"] for s in data["fetch"]["failed"]] == [http.url_for("/throttled")]
-    film_news = feedparser.parse((root / "public" / "film-news" / "rss.xml").read_bytes())
+    film_news = feedparser.parse((root / "public" / "around-the-web" / "rss.xml").read_bytes())
     assert film_news.bozo == 0
     titles = {e.title for e in film_news.entries}
     assert {"Festival Lineup Announced", "Director Wins Prize", "Our Own Story"} <= titles
@@ -381,11 +382,11 @@ def test_storing_one_sources_entries_failing_monkeypatched_fails_only_that_sourc
 def test_normalising_one_source_raising_monkeypatched_fails_only_that_source(
     http: HTTPServer, make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.sources import update
+    from syndicate.sources import normalize, update
 
     http.expect_request("/cursed").respond_with_data(rss("Cursed", "A Story"), content_type=FEED_TYPE)
     cursed = http.url_for("/cursed")
-    original = update.normalize_feed
+    original = normalize.normalize_feed  # what update.py imported, patched there below
 
     def normalize_feed(parsed, source, *args):  # type: ignore[no-untyped-def]
         if source.url == cursed:
@@ -403,7 +404,7 @@ def test_normalising_one_source_raising_monkeypatched_fails_only_that_source(
 def test_an_exception_inside_the_fetcher_monkeypatched_fails_only_that_source(
     http: HTTPServer, make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.sources.fetch import Fetcher
+    from syndicate.sources.retrieve import Fetcher
 
     http.expect_request("/cursed").respond_with_data(rss("Cursed", "A Story"), content_type=FEED_TYPE)
     cursed = http.url_for("/cursed")

@@ -17,6 +17,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import CliRunner
+from conftest import SiteFactory
 from pytest_httpserver import HTTPServer
 
 import syndicate
@@ -29,7 +30,7 @@ from syndicate.textguard import has_forbidden
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FETCH_TIME = NOW - timedelta(hours=1)
-TITLE_LIMIT = 1_000  # the documented caps (README, "Outside feeds")
+TITLE_LIMIT = 1_000  # the documented caps (docs/explanation/outside-feeds.md)
 URL_LIMIT = 2_048
 SOURCE_URL = "https://wire.example.com/feed"
 
@@ -76,7 +77,7 @@ def _site_with(make_site, sources: list[Source], config_extra: str = "") -> Path
 
 
 def _written_feeds(root: Path) -> dict[str, bytes]:
-    out = root / "public" / "film-news"
+    out = root / "public" / "around-the-web"
     return {name: (out / name).read_bytes() for name in ("rss.xml", "atom.xml", "feed.json")}
 
 
@@ -90,7 +91,7 @@ def _assert_feeds_clean(feeds: dict[str, bytes]) -> None:
 
 def test_control_characters_in_an_outside_feed_are_removed_and_reported(
     server: HTTPServer,
-    make_site,  # type: ignore[no-untyped-def]
+    make_site: SiteFactory,
 ) -> None:
     server.clear()
     server.expect_request("/wire").respond_with_data(CONTROL_RSS, content_type="application/rss+xml")

@@ -389,7 +389,7 @@ def test_json_feeds_merge_with_rss_and_atom_into_one_clean_stream(mixed_site: Pa
     config = load_config(mixed_site)
     with Store(config.database_path) as store:
         report = fetch_sources(config, store, now=NOW)
-        assert report.failed == [], [(r.source.url, r.error) for r in report.failed]
+        assert report.failed == [], [(r.source.url, r.outcome) for r in report.failed]
         stream = merged_stream(config, store, NOW - timedelta(days=30), NOW + timedelta(days=1))
     with syndicate.Site.open(mixed_site) as site:
         site.build(now=NOW + timedelta(hours=1))
@@ -401,7 +401,7 @@ def test_json_feeds_merge_with_rss_and_atom_into_one_clean_stream(mixed_site: Pa
     assert len(salt) == 1 and salt[0].source_title == "Trade"
     relative = next(e for e in stream if e.title == "A Story With A Relative Link")
     assert relative.url == "https://relative.example.net/posts/relative-story"
-    out = mixed_site / "public" / "film-news"
+    out = mixed_site / "public" / "around-the-web"
     rss, atom, feed = (out / "rss.xml").read_bytes(), (out / "atom.xml").read_bytes(), (out / "feed.json").read_text()
     for document in (rss.decode(), atom.decode(), feed):
         for bad in ("<script", "onclick", "javascript:", "px.gif", "utm_", "fbclid", "\u0001", "\\u0001"):

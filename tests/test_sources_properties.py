@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 import syndicate
 from syndicate.errors import SourceError
 from syndicate.feeds import render_feed_set
+from syndicate.feeds.merged import merged_feed_set
 from syndicate.model import OutsideEntry, Source
-from syndicate.sources import film_news_feed_set, parse_opml, render_opml
+from syndicate.sources import parse_opml, render_opml
 from syndicate.sources.normalize import normalize_feed
 from syndicate.sources.parse import ParsedFeed, RawEntry, parse_feed
 from syndicate.store import StoredEntry
@@ -251,7 +252,7 @@ def test_every_feed_written_from_normalised_entries_reads_back_cleanly(
     store = site.store
     store.outside_entries.prune(NOW + timedelta(days=365 * 100))  # start from an empty stream
     store.outside_entries.add_many(StoredEntry(SOURCE.url, entry, dated) for entry, dated in normal.entries)
-    feed_set = film_news_feed_set(site.config, site.collection, store, NOW)
+    feed_set = merged_feed_set(site.config, site.collection, store, NOW)
     documents = render_feed_set(feed_set)
     for name in ("rss.xml", "atom.xml"):
         parsed = feedparser.parse(documents[name])

@@ -189,7 +189,7 @@ def test_backup_while_another_process_writes(sample_site: Path, tmp_path: Path) 
         assert writer.poll() is None, writer.stderr.read() if writer.stderr else ""
     finally:
         writer.kill()
-        writer.wait()
+        writer.communicate()  # waits, and closes the pipes (else a ResourceWarning)
     for target in copies:
         assert check_state(target).ok
         emails = _subscriber_emails(target)

@@ -66,12 +66,13 @@ def request(url: str, body: bytes | None = None, content_type: str = "") -> tupl
         with urllib.request.urlopen(req, timeout=10) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+        with exc:  # it holds the response's socket; closing it is ours
+            return exc.code, exc.read().decode()
 
 
 def link_of(message_to: str, relay: Relay) -> str:
     received = next(r for r in relay.received if r.rcpt == message_to)
-    header = received.message()["List-Unsubscribe"]
+    header = str(received.message()["List-Unsubscribe"])
     return header.split("<", 1)[1].split(">", 1)[0]
 
 

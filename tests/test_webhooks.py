@@ -123,7 +123,8 @@ def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+        with exc:  # it holds the response's socket; closing it is ours
+            return exc.code, json.loads(exc.read() or b"{}")
 
 
 # --- SES through SNS --------------------------------------------------------------------------------
@@ -357,6 +358,7 @@ def test_other_paths_still_reach_the_unsubscribe_pages(hooks: Hooks) -> None:
     base = hooks.url.rsplit("/webhooks", 1)[0]
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{base}/unsubscribe", timeout=10)
+    missing.value.close()  # the error holds the response's socket
     assert missing.value.code == 400  # the unsubscribe app's own answer: no token
     assert post(f"{hooks.url}/nothing", b"{}")[0] == 404
 

@@ -57,7 +57,7 @@ SITE = "https://test.example.org"
 READERS = 12
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)  # a Monday
 FETCH_EVERY = timedelta(hours=48)  # the feeds change daily; fetching every other day keeps the year under 2 minutes
-STEP_SECONDS: Counter[tuple[str, str]] = Counter()
+STEP_SECONDS: defaultdict[tuple[str, str], float] = defaultdict(float)
 DB_LIMIT = 8_000_000  # bytes: the state database after a year stays under this
 
 
@@ -173,8 +173,8 @@ class FeedChecker:
             "rss.xml",
             "atom.xml",
             "feed.json",
-            "film-news/rss.xml",
-            "film-news/atom.xml",
+            "around-the-web/rss.xml",
+            "around-the-web/atom.xml",
             "newsletter/rss.xml",
         ):
             path = self.public / relative

@@ -9,8 +9,6 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..newsletter.bounce_run import read_bounces
-from ..newsletter.mailbox import BounceMailbox, MaildirMailbox, open_imap
 from .common import ExitCode, console, examples, handle_errors, json_option, open_site, print_json, site_option
 
 
@@ -41,14 +39,7 @@ def bounces(site_dir: str, maildir: Path | None, dry_run: bool, as_json: bool) -
     genuine return path, stay and are listed (exit code 4).
     """
     with open_site(site_dir) as site:
-        settings = site.config.bounces
-        box: BounceMailbox = (
-            MaildirMailbox(maildir, settings.processed_folder) if maildir is not None else open_imap(site.config)
-        )
-        try:
-            report = read_bounces(site, box, dry_run=dry_run)
-        finally:
-            box.close()
+        report = site.bounces(maildir, dry_run=dry_run)
     if as_json:
         print_json(report.as_json())
     else:

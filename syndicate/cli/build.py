@@ -10,10 +10,10 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..collection import ArticleContext
-from ..collection.importer import import_plaintext
 from ..dates import parse_date
+from ..errors import InvalidArgumentError
 from ..model import Problem, Severity
+from ..site.content import import_result_json
 from .common import (
     ExitCode,
     console,
@@ -25,16 +25,7 @@ from .common import (
     print_json,
     site_option,
 )
-from .sources import fetch_with_progress
-
-
-def _problem_json(problem: Problem) -> dict[str, object]:
-    return {
-        "path": problem.path,
-        "line": problem.line,
-        "severity": problem.severity.value,
-        "message": problem.message,
-    }
+from .sources import fetch_progress
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -86,35 +77,13 @@ def build(
             now = parse_date(now_text, site.config.site.tz) if now_text else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--now") from None
-        fetch_report = fetch_with_progress(site, show_progress=not as_json) if fetch_first else None
-        result = site.build(out_dir=out_dir, now=now)
-    failed_sources = fetch_report.failed if fetch_report is not None else []
+        with fetch_progress(show=fetch_first and not as_json) as progress:
+            result = site.build(out_dir=out_dir, now=now, fetch=fetch_first, progress=progress)
+    fetch_report = result.fetch
+    failed_sources = result.failed_sources
     errors = result.errors
     if as_json:
-        print_json(
-            {
-                "out_dir": str(result.out_dir),
-                "articles": result.articles,
-                "published": result.published,
-                "feed_sets": result.feed_sets,
-                "written": [str(p) for p in result.written],
-                "unchanged": result.unchanged,
-                "removed": [str(p) for p in result.removed],
-                "up_to_date": result.up_to_date,
-                "seconds": round(result.seconds, 3),
-                "problems": [_problem_json(p) for p in result.problems],
-                "websub": [{"hub": p.hub, "url": p.url, "status": p.status, "error": p.error} for p in result.websub],
-                "fetch": None
-                if fetch_report is None
-                else {
-                    "new_entries": fetch_report.new_entries,
-                    "failed": [
-                        {"url": r.source.url, "title": r.source.title, "error": r.outcome.error if r.outcome else ""}
-                        for r in failed_sources
-                    ],
-                },
-            }
-        )
+        print_json(result.as_json())
     else:
         if fetch_report is not None:
             console.print(
@@ -162,18 +131,10 @@ def build(
 def check(site_dir: str, as_json: bool, strict: bool) -> None:
     """Report every problem of the config and the articles at once, without writing anything."""
     with open_site(site_dir) as site:
-        collection = site.collection
-        problems = collection.problems
-    errors = [p for p in problems if p.severity is Severity.ERROR]
+        report = site.check()
+    problems, errors = report.problems, report.errors
     if as_json:
-        print_json(
-            {
-                "articles": len(collection),
-                "errors": len(errors),
-                "warnings": len(problems) - len(errors),
-                "problems": [_problem_json(p) for p in problems],
-            }
-        )
+        print_json(report.as_json())
     else:
         if problems:
             table = Table("file", "line", "severity", "problem", show_lines=False)
@@ -186,7 +147,7 @@ def check(site_dir: str, as_json: bool, strict: bool) -> None:
                     escape(problem.message),
                 )
             console.print(table)
-        console.print(f"{len(collection)} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings.")
+        console.print(f"{report.articles} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings.")
     if errors or (strict and problems):
         sys.exit(ExitCode.PROBLEMS)
 
@@ -233,40 +194,17 @@ def import_(
     The original moves to content/.imported/ unless --keep is given.
     """
     with open_site(site_dir) as site:
-        config = site.config
         try:
-            date: datetime | None = parse_date(date_text, config.site.tz) if date_text else None
+            date: datetime | None = parse_date(date_text, site.config.site.tz) if date_text else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--date") from None
         try:
-            results = import_plaintext(
-                list(files),
-                config.content_dir,
-                ArticleContext.from_config(config),
-                site.collection,
-                date,
-                overwrite,
-                slug=slug,
-                keep=keep,
-                root=config.root,
-            )
-        except ValueError as exc:
+            results = site.import_plaintext(files, date=date, overwrite=overwrite, slug=slug, keep=keep)
+        except InvalidArgumentError as exc:
             raise click.BadParameter(str(exc), param_hint="--slug") from None
     failed = [r for r in results if r.written is None]
     if as_json:
-        print_json(
-            [
-                {
-                    "source": str(r.source),
-                    "written": str(r.written) if r.written else None,
-                    "slug": r.slug,
-                    "moved_to": str(r.moved_to) if r.moved_to else None,
-                    "authors": [str(p) for p in r.authors],
-                    "problems": [_problem_json(p) for p in r.problems],
-                }
-                for r in results
-            ]
-        )
+        print_json([import_result_json(r) for r in results])
     else:
         for r in results:
             _print_problems(r.problems)

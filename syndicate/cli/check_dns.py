@@ -7,7 +7,7 @@ import sys
 import click
 from rich.markup import escape
 
-from ..newsletter.dns_records import DnsCheck, check_dns, dns_resolver, records_to_publish
+from ..newsletter.dns_records import DnsCheck
 from .common import ExitCode, console, examples, handle_errors, json_option, open_site, print_json, site_option
 
 
@@ -34,8 +34,7 @@ def check_dns_command(site_dir: str, offline: bool, timeout: float, nameserver: 
     record is missing or different, 0 otherwise.
     """
     with open_site(site_dir) as site:
-        records = records_to_publish(site.config)
-    checked = check_dns(records, None if offline else dns_resolver(timeout, nameserver))
+        checked = site.check_dns(offline=offline, timeout=timeout, nameserver=nameserver)
     if as_json:
         print_json([r.as_json() for r in checked])
     else:

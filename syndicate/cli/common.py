@@ -5,24 +5,29 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
+from ..dates import parse_date
 from ..errors import (
+    ArticleNotFoundError,
     ConfigError,
+    DatabaseError,
     DiskFullError,
+    LockedError,
     NotWritableError,
     StateDamagedError,
     SyndicateError,
     TargetExistsError,
-    WriteError,
+    as_syndicate_error,
 )
 from ..site import Site
 
@@ -33,7 +38,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class ExitCode(IntEnum):
-    """Exit codes of every command (documented in the README and --help)."""
+    """Exit codes of every command (documented in docs/reference/exit-codes.md and --help)."""
 
     OK = 0
     PROBLEMS = 1  # check found errors; build --strict met errors; some items failed
@@ -80,10 +85,20 @@ def json_option(function: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(function)
 
 
-def open_site(site_dir: str) -> Site:
+def parse_moment(text: str | None, tz: tzinfo, param_hint: str | None = None) -> datetime | None:
+    """A ``--now``/``--before`` style option as an aware datetime (None when not given); a usage error if unparsable."""
+    if not text:
+        return None
+    try:
+        return parse_date(text, tz)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=param_hint) from None
+
+
+def open_site(site_dir: str, *, env_file: Path | None = None, read_secrets: bool = True) -> Site:
     """Open the site or exit with code 3 and a message naming the key at fault."""
     try:
-        return Site.open(site_dir)
+        return Site.open(site_dir, env_file=env_file, read_secrets=read_secrets)
     except ConfigError as exc:
         err_console.print(f"[red]config error:[/red] {escape(str(exc))}", markup=True)
         sys.exit(ExitCode.CONFIG)
@@ -96,12 +111,8 @@ def exit_code_for(exc: BaseException) -> tuple[str, ExitCode]:
     later) reports a damaged database, a read-only folder or a full disk the
     same way.
     """
-    if isinstance(exc, OSError) and not isinstance(exc, WriteError):
-        # A write outside write_atomic (a library we call, a lock file): classify it by errno all the same.
-        translated = WriteError.from_os_error(str(exc.filename or ""), exc)
-        if translated is not None:
-            exc = translated
-    if isinstance(exc, sqlite3.Error):
+    exc = as_syndicate_error(exc)
+    if isinstance(exc, DatabaseError):
         return f"state database: {exc}", ExitCode.FAILED
     if isinstance(exc, ConfigError):
         return f"config error: {exc}", ExitCode.CONFIG
@@ -111,7 +122,9 @@ def exit_code_for(exc: BaseException) -> tuple[str, ExitCode]:
         return f"error: {exc}", ExitCode.DISK_FULL
     if isinstance(exc, NotWritableError):
         return f"error: {exc}", ExitCode.NOT_WRITABLE
-    if isinstance(exc, TargetExistsError):
+    if isinstance(exc, LockedError):
+        return f"error: {exc}", ExitCode.LOCKED
+    if isinstance(exc, (TargetExistsError, ArticleNotFoundError)):
         return f"error: {exc}", ExitCode.USAGE
     if isinstance(exc, SyndicateError):
         return f"error: {exc}", ExitCode.FAILED

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import click
 from rich.table import Table
 
@@ -52,7 +50,7 @@ def links(site_dir: str, kinds: tuple[str, ...], as_json: bool) -> None:
     with open_site(site_dir) as site:
         found = site.feed_listings()
     if as_json:
-        print_json([asdict(listing) for listing in found if listing.kind in chosen])
+        print_json([listing.as_json() for listing in found if listing.kind in chosen])
         return
     click.echo(autodiscovery_links(found, chosen))
 
@@ -66,7 +64,7 @@ def list_(site_dir: str, as_json: bool) -> None:
     with open_site(site_dir) as site:
         found = site.feed_listings()
     if as_json:
-        print_json([asdict(listing) for listing in found])
+        print_json([listing.as_json() for listing in found])
         return
     table = Table("kind", "feed", "RSS address")
     for listing in found:

@@ -13,7 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..dates import parse_date
-from ..model import Problem
 from ..newsletter import BuiltIssue, build_issue, default_week, unpublish_issue
 from ..newsletter.checks import GMAIL_CLIP_BYTES
 from ..newsletter.weeks import due_at, parse_week
@@ -72,10 +71,6 @@ def _issue_options(function: F) -> F:
     return function
 
 
-def _problem_json(problem: Problem) -> dict[str, str]:
-    return {"where": problem.path, "severity": problem.severity.value, "message": problem.message}
-
-
 def _report(built: BuiltIssue, site: Site) -> dict[str, Any]:
     config = site.config.newsletter
     due = due_at(built.issue.week, site.config.site.tz, config.send_weekday, config.send_time)
@@ -94,7 +89,7 @@ def _report(built: BuiltIssue, site: Site) -> dict[str, Any]:
         "sizes": built.sizes,
         "gmail_clip_bytes": GMAIL_CLIP_BYTES,
         "written": [str(p) for p in built.written],
-        "problems": [_problem_json(p) for p in built.problems],
+        "problems": [p.as_json() for p in built.problems],
     }
 
 

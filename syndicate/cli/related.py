@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 
 import click
 from rich.table import Table
 
-from ..dates import parse_date
 from ..model import RelatedPick
-from ..related import build_related_index, contributions, explain_line, pick_json
+from ..related import contributions, explain_line
 from ..related.explain import COLUMNS
-from ..sources import merged_stream
 from .common import (
-    ExitCode,
     console,
     err_console,
     examples,
     handle_errors,
     json_option,
     open_site,
+    parse_moment,
     print_json,
     site_option,
 )
@@ -68,60 +65,33 @@ def related(
     that match no article are reported on stderr.
     """
     with open_site(site_dir) as site:
-        config = site.config
-        tz = config.site.tz
-        try:
-            now = parse_date(now_text, tz) if now_text else None
-            before = parse_date(before_text, tz) if before_text else None
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from None
-        collection = site.collection
-        article = collection.get(slug) or collection.resolve(slug)
-        if article is None:
-            err_console.print(f"[red]error:[/red] no article with slug or title '{slug}' in {config.content_dir}")
-            sys.exit(ExitCode.USAGE)
-        moment = now or datetime.now(UTC)
-        stream = (
-            merged_stream(
-                config,
-                site.store,
-                moment - timedelta(days=config.sources.retention_days),
-                moment + timedelta(seconds=1),
-            )
-            if outside
-            else []
+        tz = site.config.site.tz
+        result = site.related(
+            slug,
+            explain=explain,
+            count=count,
+            exclude=excluded,
+            now=parse_moment(now_text, tz),
+            before=parse_moment(before_text, tz),
+            outside=outside,
         )
-        index = build_related_index(
-            collection, config.related, moment, cache=site.store.related_features, outside=stream
-        )
-        picks = index.picks(article, count or config.related.count, exclude=set(excluded), before=before)
-        outside_picks = index.outside_picks(article, count or config.related.count, before=before) if outside else []
-        unresolved = index.unresolved(article)
     if as_json:
-        print_json(
-            {
-                "slug": article.slug,
-                "title": article.title,
-                "picks": [pick_json(p, explain) for p in picks],
-                **({"outside": [pick_json(p, explain) for p in outside_picks]} if outside else {}),
-                "unresolved_editor_picks": unresolved,
-            }
-        )
-    else:
-        for text in unresolved:
-            err_console.print(f"[yellow]warning:[/yellow] editor's related story '{text}' matches no article")
-        console.print(_table(f"Related to “{article.title}”", picks, explain))
-        if not picks:
-            console.print("No related stories found.")
-        if outside:
-            console.print(_table(f"Around the web ({len(index.outside)} outside stories)", outside_picks, explain))
-            if not len(index.outside):
-                console.print("No outside stories stored: run `syndicate fetch` first.")
-            elif not outside_picks:
-                console.print(f"None of the {len(index.outside)} outside stories is on the same subject.")
+        print_json(result.as_json())
+        return
+    for text in result.unresolved_editor_picks:
+        err_console.print(f"[yellow]warning:[/yellow] editor's related story '{text}' matches no article")
+    console.print(_table(f"Related to “{result.title}”", result.picks, explain))
+    if not result.picks:
+        console.print("No related stories found.")
+    if result.outside is not None:
+        console.print(_table(f"Around the web ({result.outside_count} outside stories)", result.outside, explain))
+        if not result.outside_count:
+            console.print("No outside stories stored: run `syndicate fetch` first.")
+        elif not result.outside:
+            console.print(f"None of the {result.outside_count} outside stories is on the same subject.")
 
 
-def _table(title: str, picks: list[RelatedPick], explain: bool) -> Table:
+def _table(title: str, picks: Sequence[RelatedPick], explain: bool) -> Table:
     table = Table("#", "story", "score", title=title, title_justify="left")
     if explain:
         for signal in COLUMNS:

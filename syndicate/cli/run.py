@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.markup import escape
 
-from ..config import load_config
+from ..cronline import DEFAULT_SCHEDULE
 from ..cycle import RunReport
-from ..dates import parse_date
-from ..errors import ConfigError
-from ..site import Site
-from .common import ExitCode, console, err_console, examples, handle_errors, json_option, print_json, site_option
+from ..errors import InvalidArgumentError
+from .common import (
+    console,
+    err_console,
+    examples,
+    handle_errors,
+    json_option,
+    open_site,
+    parse_moment,
+    print_json,
+    site_option,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,14 +46,6 @@ def _env_file_option(function: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         help=ENV_FILE_HELP,
     )(function)
-
-
-def _open(site_dir: str, env_file: Path | None) -> Site:
-    try:
-        return Site.open(site_dir, env_file=env_file)
-    except ConfigError as exc:
-        err_console.print(f"[red]config error:[/red] {escape(str(exc))}")
-        sys.exit(ExitCode.CONFIG)
 
 
 def _log_lines(report: RunReport) -> list[str]:
@@ -107,11 +105,8 @@ def run(
     "<time> <step> <status>: <what happened>" (status: done, not-due, partial,
     failed), and a last line "<time> run exit <code>".
     """
-    with _open(site_dir, env_file) as site:
-        try:
-            now: datetime | None = parse_date(now_text, site.config.site.tz) if now_text else None
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--now") from None
+    with open_site(site_dir, env_file=env_file) as site:
+        now = parse_moment(now_text, site.config.site.tz, "--now")
         report = site.run(now=now, fetch_every=timedelta(minutes=fetch_minutes))
     if as_json:
         print_json(report.as_json())
@@ -120,28 +115,6 @@ def run(
             target = err_console if ("failed" in line.split(":")[0] or report.locked) else console
             target.print(line, markup=False, highlight=False)
     sys.exit(report.exit_code)
-
-
-def _executable() -> list[str]:
-    """How cron should start this very installation: the script beside this Python, else ``python -m``."""
-    python = Path(sys.executable).absolute()  # not resolved: a venv's python is a symlink to the system one
-    script = python.parent / "syndicate"
-    if script.is_file():
-        return [str(script)]
-    return [str(python), "-m", "syndicate"]
-
-
-def cron_command(site: Site, *, env_file: Path | None, log: Path, quiet: bool = True) -> str:
-    """The command part of the crontab line (what cron hands to ``sh -c``)."""
-    command = [*_executable(), "run"]
-    if quiet:
-        command.append("--quiet")
-    if env_file is not None:
-        command += ["--env-file", str(env_file.expanduser().absolute())]
-    line = f"cd {shlex.quote(str(site.root))} && {shlex.join(command)} >> {shlex.quote(str(log))} 2>&1"
-    if "%" in line:  # cron turns % into a newline; escape it
-        line = line.replace("%", "\\%")
-    return line
 
 
 @click.command(
@@ -155,7 +128,7 @@ def cron_command(site: Site, *, env_file: Path | None, log: Path, quiet: bool = 
 )
 @site_option
 @_env_file_option
-@click.option("--every", "schedule", default="*/10 * * * *", show_default=True, help="The five crontab time fields.")
+@click.option("--every", "schedule", default=DEFAULT_SCHEDULE, show_default=True, help="The five crontab time fields.")
 @click.option(
     "--log", "log", type=click.Path(dir_okay=False, path_type=Path), help="Log file (default .syndicate/run.log)."
 )
@@ -169,31 +142,25 @@ def cron_line(site_dir: str, env_file: Path | None, schedule: str, log: Path | N
     (or [newsletter] secret_file / $SYNDICATE_SECRET_FILE) and appends to a log.
     No flock wrapper is needed: `run` locks itself (exit 6 when overlapping).
     """
-    if len(schedule.split()) != 5:
-        raise click.BadParameter("give the five crontab time fields, e.g. '*/10 * * * *'", param_hint="--every")
-    try:
-        site = Site(load_config(site_dir))  # not Site.open: printing the line needs no secret
-    except ConfigError as exc:
-        err_console.print(f"[red]config error:[/red] {escape(str(exc))}")
-        sys.exit(ExitCode.CONFIG)
-    with site:
-        log_path = (log.expanduser().absolute() if log else site.config.state_dir / "run.log").absolute()
-        log_path.parent.mkdir(parents=True, exist_ok=True)  # the shell's >> would fail on a missing folder
-        command = cron_command(site, env_file=env_file, log=log_path)
-        has_secrets = env_file is not None or bool(site.config.newsletter.secret_file)
-    console.print(f"# syndicate run for {site.root}; log: {log_path}", markup=False)
+    with open_site(site_dir, read_secrets=False) as site:  # printing the line needs no secret
+        try:
+            cron = site.cron_line(schedule, env_file=env_file, log=log)
+        except InvalidArgumentError as exc:
+            raise click.BadParameter(str(exc), param_hint="--every") from None
+    log_path = cron.log_path
+    console.print(f"# syndicate run for {cron.site_root}; log: {log_path}", markup=False)
     console.print(
         f"# rotate the log, e.g. /etc/logrotate.d/syndicate: {log_path} {{ weekly rotate 8 compress "
         "missingok notifempty copytruncate }",
         markup=False,
     )
-    if not has_secrets:
+    if not cron.has_secrets:
         console.print(
             "# no secrets file given: sending needs SYNDICATE_SECRET (add --env-file FILE, "
             "or set [newsletter] secret_file)",
             markup=False,
         )
-    console.print(f"{schedule} {command}", markup=False, soft_wrap=True)
+    console.print(cron.line, markup=False, soft_wrap=True)
 
 
-__all__ = ["cron_command", "cron_line", "run"]
+__all__ = ["cron_line", "run"]

@@ -10,9 +10,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ..errors import LedgerWriteError
 from ..newsletter.lock import LockedError
 from ..newsletter.send import OutboxWriteError, RunKind, SendReport, send_newsletter
-from ..store.ledger import LedgerWriteError
 from .common import (
     ExitCode,
     console,

@@ -6,8 +6,7 @@ import contextlib
 
 import click
 
-from ..newsletter.server import ServeLimits, UnsubscribeServer
-from ..newsletter.unsubscribe import unsubscribe_app
+from ..newsletter.server import ServeLimits
 from .common import console, examples, handle_errors, open_site, site_option
 
 _DEFAULTS = ServeLimits()
@@ -48,8 +47,10 @@ def serve(site_dir: str, host: str, port: int, threads: int, channel_timeout: in
     sends nothing, or half a request, holds up no one and is dropped after
     --timeout seconds. Request lines (they carry tokens) are not logged.
     """
-    limits = ServeLimits(threads=threads, channel_timeout=channel_timeout)
-    with open_site(site_dir) as site, UnsubscribeServer(unsubscribe_app(site), host, port, limits) as server:
+    with (
+        open_site(site_dir) as site,
+        site.unsubscribe_server(host, port, threads=threads, channel_timeout=channel_timeout) as server,
+    ):
         listening = ", ".join(f"http://{h}:{p}/" for h, p in server.addresses)
         console.print(f"unsubscribe app on {listening} (Ctrl-C stops)")
         with contextlib.suppress(KeyboardInterrupt):

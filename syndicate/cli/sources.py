@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..atomicfile import write_atomic
-from ..model import Source, SourceHealth
-from ..site import Site
-from ..sources import FetchReport, SourceResult, fetch_sources, list_sources, parse_opml, render_opml
-from ..sources.update import opml_path
+from ..errors import DuplicateSourceError, SourceListError
+from ..sources import FetchReport, ProgressCallback, SourceResult
 from .common import (
     ExitCode,
     console,
@@ -33,34 +31,15 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _result_json(result: SourceResult) -> dict[str, Any]:
-    outcome = result.outcome
-    return {
-        "url": result.source.url,
-        "title": result.source.title,
-        "status": result.status,
-        "http_status": outcome.status if outcome else None,
-        "failed": result.failed,
-        "error": outcome.error if outcome else "",
-        "entries": result.entries,
-        "new_entries": result.new_entries,
-        "problems": result.problems,
-        "next_attempt": _iso(result.health.next_attempt) if result.health else None,
-        "seconds": round(result.seconds, 3),
-    }
-
-
 _STATUS_COLOURS = {"fetched": "green", "not-modified": "green", "waiting": "yellow", "disabled": "red"}
 
 
-def fetch_with_progress(site: Site, *, force: bool = False, show_progress: bool = True) -> FetchReport:
-    """Fetch every due source, with a progress bar on stderr unless told not to."""
-    if not show_progress:
-        return fetch_sources(site.config, site.store, force=force)
+@contextmanager
+def fetch_progress(show: bool = True) -> Iterator[ProgressCallback | None]:
+    """A progress callback drawing a bar on stderr while the block runs (None when not shown)."""
+    if not show:
+        yield None
+        return
     with Progress(
         TextColumn("fetching"),
         BarColumn(),
@@ -75,7 +54,7 @@ def fetch_with_progress(site: Site, *, force: bool = False, show_progress: bool 
         def advance(result: SourceResult, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=result.source.title[:40])
 
-        return fetch_sources(site.config, site.store, force=force, progress=advance)
+        yield advance
 
 
 def print_fetch_report(report: FetchReport) -> None:
@@ -115,54 +94,19 @@ def fetch(site_dir: str, force: bool, as_json: bool) -> None:
     failing source backs off and never stops the others: their stories still
     arrive, and the exit code is 4 when any source failed.
     """
-    with open_site(site_dir) as site:
-        report = fetch_with_progress(site, force=force, show_progress=not as_json)
-    failed = report.failed
+    with open_site(site_dir) as site, fetch_progress(show=not as_json) as progress:
+        report = site.fetch(force=force, progress=progress)
     if as_json:
-        print_json(
-            {
-                "sources": [_result_json(r) for r in report.results],
-                "failed": [
-                    {"url": r.source.url, "title": r.source.title, "error": r.outcome.error if r.outcome else ""}
-                    for r in failed
-                ],
-                "new_entries": report.new_entries,
-                "pruned": report.pruned,
-                "moved": [{"from": old, "to": new} for old, new in report.moved],
-                "seconds": round(report.seconds, 3),
-            }
-        )
+        print_json(report.as_json())
     else:
         print_fetch_report(report)
-    if failed:
+    if report.failed:
         sys.exit(ExitCode.PARTIAL)
 
 
 @click.group(epilog=examples("syndicate sources list", "syndicate sources add https://example.com/feed.xml"))
 def sources() -> None:
     """Manage the outside feeds listed in feeds/sources.opml."""
-
-
-def _health_json(source: Source, health: SourceHealth | None, stored: int) -> dict[str, Any]:
-    h = health or SourceHealth(source.url)
-    return {
-        "url": source.url,
-        "title": source.title,
-        "html_url": source.html_url,
-        "category": source.category,
-        "weight": source.weight,
-        "max_items": source.max_items,
-        "keywords": list(source.keywords),
-        "stored_entries": stored,
-        "last_success": _iso(h.last_success),
-        "last_attempt": _iso(h.last_attempt),
-        "last_status": h.last_status,
-        "last_error": h.last_error,
-        "consecutive_failures": h.failures,
-        "next_attempt": _iso(h.next_attempt),
-        "disabled": h.disabled,
-        "moved_to": h.moved_to,
-    }
 
 
 @sources.command("list", epilog=examples("syndicate sources list", "syndicate sources list --json"))
@@ -172,11 +116,9 @@ def _health_json(source: Source, health: SourceHealth | None, stored: int) -> di
 def list_(site_dir: str, as_json: bool) -> None:
     """Show every source with its health: last success, last error, failures, next attempt."""
     with open_site(site_dir) as site:
-        listed = list_sources(site.config)
-        healths = site.store.source_health.all()
-        stored = site.store.outside_entries.count_by_source()
+        report = site.sources.health()
     if as_json:
-        print_json([_health_json(s, healths.get(s.url), stored.get(s.url, 0)) for s in listed])
+        print_json([status.as_json() for status in report.sources])  # a bare list, as before as_json() existed
         return
     # URLs only fit a wide terminal; `--json` always has them.
     wide = console.width >= 140
@@ -189,12 +131,12 @@ def list_(site_dir: str, as_json: bool) -> None:
     table.add_column("last error", min_width=24, ratio=1)
     table.add_column("failures", justify="right")
     table.add_column("next attempt", no_wrap=True)
-    for s in listed:
-        h = healths.get(s.url) or SourceHealth(s.url)
+    for status in report.sources:
+        s, h = status.source, status.health
         error = "[red]disabled (410 Gone)[/red]" if h.disabled else h.last_error
         cells = [
             s.title,
-            str(stored.get(s.url, 0)),
+            str(status.stored_entries),
             _when(h.last_success),
             error,
             str(h.failures),
@@ -204,11 +146,18 @@ def list_(site_dir: str, as_json: bool) -> None:
             cells.insert(1, s.url)
         table.add_row(*cells)
     console.print(table)
-    console.print(f"{len(listed)} sources in {opml_path(site.config)} (times in UTC).")
+    console.print(f"{len(report.sources)} sources in {report.opml} (times in UTC).")
 
 
-def _save(path: Path, listed: list[Source], title: str) -> None:
-    write_atomic(path, render_opml(listed, f"{title}: outside sources"))
+@contextmanager
+def bad_source_is_bad_parameter(param_hint: str) -> Iterator[None]:
+    """A change ``site.sources`` refused as a usage error (exit 2) about ``param_hint``."""
+    try:
+        yield
+    except DuplicateSourceError as exc:
+        raise click.BadParameter(f"{exc.url} is {exc.reason}", param_hint=param_hint) from None
+    except SourceListError as exc:
+        raise click.BadParameter(str(exc), param_hint=param_hint) from None
 
 
 @sources.command(
@@ -238,22 +187,37 @@ def add(
     keywords: str,
 ) -> None:
     """Add a feed URL (or a path relative to the site) to feeds/sources.opml."""
-    with open_site(site_dir) as site:
-        path = opml_path(site.config)
-        listed = list_sources(site.config)
-        if any(s.url == url for s in listed):
-            raise click.BadParameter(f"{url} is already listed in {path}", param_hint="URL")
-        source = Source(
-            url=url,
-            title=title or url,
+    with open_site(site_dir) as site, bad_source_is_bad_parameter("URL"):
+        added = site.sources.add(
+            url,
+            title=title,
             html_url=html_url,
             category=category,
-            max_items=max_items,
-            keywords=tuple(k.strip() for k in keywords.split(",") if k.strip()),
             weight=weight,
+            max_items=max_items,
+            keywords=keywords.split(","),
         )
-        _save(path, [*listed, source], site.config.site.title)
-    console.print(f"added {source.title} ({url}) to {path}")
+    console.print(f"added {added.source.title} ({added.source.url}) to {added.opml}")
+
+
+@sources.command(
+    epilog=examples(
+        "syndicate sources remove https://variety.example/feed",
+        "syndicate sources remove feeds/snapshots/festival-wire.xml --json",
+    )
+)
+@site_option
+@click.argument("url")
+@json_option
+@handle_errors
+def remove(site_dir: str, url: str, as_json: bool) -> None:
+    """Take a feed URL off feeds/sources.opml; its stored stories are no longer merged and age out."""
+    with open_site(site_dir) as site, bad_source_is_bad_parameter("URL"):
+        removed = site.sources.remove(url)
+    if as_json:
+        print_json(removed.as_json())
+    else:
+        console.print(f"removed {removed.source.title} ({removed.source.url}) from {removed.opml}")
 
 
 @sources.command("import", epilog=examples("syndicate sources import ~/Downloads/subscriptions.opml"))
@@ -263,18 +227,14 @@ def add(
 @handle_errors
 def import_(site_dir: str, file: Path, as_json: bool) -> None:
     """Add every feed of an OPML file (from any feed reader) not already listed."""
-    incoming = parse_opml(file.read_bytes(), str(file))
     with open_site(site_dir) as site:
-        path = opml_path(site.config)
-        listed = list_sources(site.config)
-        known = {s.url for s in listed}
-        added = [s for s in incoming if s.url not in known]
-        if added:
-            _save(path, [*listed, *added], site.config.site.title)
+        imported = site.sources.import_opml(file)
     if as_json:
-        print_json({"added": [s.url for s in added], "already_listed": len(incoming) - len(added)})
+        print_json(imported.as_json())
     else:
-        console.print(f"imported {len(added)} sources into {path} ({len(incoming) - len(added)} already listed)")
+        console.print(
+            f"imported {len(imported.added)} sources into {imported.opml} ({imported.already_listed} already listed)"
+        )
 
 
 @sources.command(
@@ -286,10 +246,8 @@ def import_(site_dir: str, file: Path, as_json: bool) -> None:
 def export(site_dir: str, output: Path | None) -> None:
     """Print the sources as OPML 2.0, for any feed reader to import."""
     with open_site(site_dir) as site:
-        data = render_opml(list_sources(site.config), f"{site.config.site.title}: outside sources")
-    if output:
-        write_atomic(output, data)
-    else:
+        data = site.sources.export_opml(to=output)
+    if not output:
         click.echo(data.decode("utf-8"), nl=False)
 
 

@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..store.maintenance import BackupResult
+from .. import BackupResult
 from .common import ExitCode, console, examples, handle_errors, json_option, open_site, print_json, site_option
 
 

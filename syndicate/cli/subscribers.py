@@ -73,9 +73,7 @@ def import_(site_dir: str, file: Path, as_json: bool) -> None:
                 "kept_unsubscribed_or_bounced": c.kept_inactive,
                 "duplicates": report.duplicates,
                 "forgotten_skipped": report.forgotten,
-                "problems": [
-                    {"line": p.line, "severity": p.severity.value, "message": p.message} for p in report.problems
-                ],
+                "problems": [p.as_json() for p in report.problems],
             }
         )
     else:

@@ -8,29 +8,28 @@ render the bodies the feeds will need *before* the related step starts, and
 :func:`~syndicate.collection.loader.load_bodies` picks their work up when the
 feeds are written.
 
-The children are plain forked processes, not a pool: no helper threads in
-this process, nothing that outlives the build. Each renders its share, writes
-the results to a file in a private temporary folder and leaves with
-``os._exit`` (the inherited database connection and buffers are never
-touched). The parent reads a child's file only if it exited cleanly; a part
+The children are plain forked processes (:func:`syndicate.parallel.fork_background`),
+not a pool: no helper threads in this process, nothing that outlives the
+build. Each renders its share, writes the results to a file in a private
+temporary folder and leaves with ``os._exit`` (the inherited database
+connection and buffers are never touched). The parent reads a child's file only if it exited cleanly; a part
 that failed is simply rendered the usual way, later.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import pickle
 import shutil
 import signal
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
-from typing import NoReturn
 
 from ..model import Article
+from ..parallel import can_fork, fork_background, worker_count
 from ..store import ArticleCache
 from ..store.articles import load_parse
 from .context import ArticleContext
@@ -63,8 +62,9 @@ class BodiesAhead:
     ) -> BodiesAhead:
         """Start rendering the bodies of ``articles`` that the parse cache does not hold whole.
 
-        Below ``PARALLEL_THRESHOLD`` bodies, or off Linux, nothing is
-        started: :func:`load_bodies` renders them when asked, as without this.
+        Below ``PARALLEL_THRESHOLD`` bodies, or where no process may be forked
+        (see :mod:`syndicate.parallel`), nothing is started: :func:`load_bodies`
+        renders them when asked, as without this.
         ``follow_up`` then runs in the child on the whole articles it rendered;
         see :meth:`followed`.
         """
@@ -77,10 +77,9 @@ class BodiesAhead:
             if stored.get(stub.source_path, ("",))[0] != f"{stub.content_hash}:0.0:{key}"
         ]
         # Half the cores: the work this overlaps with keeps the others busy part of the time.
-        processes = workers or max(1, (os.cpu_count() or 1) // 2)
-        # Linux only, as the related workers: elsewhere fork is missing (Windows) or not safe
-        # for every library a process may have loaded (macOS).
-        if len(jobs) < PARALLEL_THRESHOLD or not sys.platform.startswith("linux"):
+        processes = workers or max(1, worker_count() // 2)
+        # fork_background follows the platform rule of all our workers (see syndicate.parallel).
+        if len(jobs) < PARALLEL_THRESHOLD or not can_fork():
             return ahead
         # Work ahead is only a head start: when it cannot be had (no temporary folder, no
         # more processes), whatever was not started is rendered the usual way, later.
@@ -88,21 +87,12 @@ class BodiesAhead:
             ahead._folder = Path(tempfile.mkdtemp(prefix="syndicate-bodies-"))
         except OSError:
             return ahead
-        # Objects made so far stay out of the children's collections, so the pages
-        # they share with this process stay shared instead of being copied.
-        gc.freeze()
-        try:
-            for number in range(processes):
-                out = ahead._folder / f"part-{number}.pickle"
-                try:
-                    pid = os.fork()
-                except OSError:
-                    break
-                if pid == 0:  # pragma: no cover - the child's coverage is not collected
-                    _render_and_exit(jobs[number::processes], context, out, follow_up)
-                ahead._children.append((pid, out))
-        finally:
-            gc.unfreeze()
+        for number in range(processes):
+            out = ahead._folder / f"part-{number}.pickle"
+            pid = fork_background(partial(_render_part, jobs[number::processes], context, out, follow_up))
+            if pid is None:
+                break
+            ahead._children.append((pid, out))
         return ahead
 
     def rendered(self) -> Rendered:
@@ -154,29 +144,23 @@ class BodiesAhead:
         self.close()
 
 
-def _render_and_exit(
+def _render_part(
     jobs: list[_CompleteJob], context: ArticleContext, out: Path, follow_up: FollowUp | None
-) -> NoReturn:  # pragma: no cover
-    """In a child: render ``jobs``, follow up, write it all to ``out`` whole (or not at all) and leave."""
-    code = 1
-    try:
-        gc.disable()  # nothing here is garbage worth scanning the inherited heap for
-        rendered: Rendered = {}
-        whole: list[Article] = []
-        for stub, absolute in jobs:
-            digest, payload = _complete_job((stub, absolute), context)
-            rendered[stub.source_path] = (stub.content_hash, digest, payload)
-            if follow_up is not None:
-                article, _ = load_parse(payload)
-                if article is not None:
-                    whole.append(article)
-        followed: dict[tuple[str, str], object] = {}
+) -> None:  # pragma: no cover - runs in a child, whose coverage is not collected
+    """In a child: render ``jobs``, follow up, and write it all to ``out`` whole (or not at all)."""
+    rendered: Rendered = {}
+    whole: list[Article] = []
+    for stub, absolute in jobs:
+        digest, payload = _complete_job((stub, absolute), context)
+        rendered[stub.source_path] = (stub.content_hash, digest, payload)
         if follow_up is not None:
-            made = follow_up(whole)
-            followed = {(a.source_path, a.content_hash): made[a.slug] for a in whole if a.slug in made}
-        partial = out.with_suffix(".partial")
-        partial.write_bytes(pickle.dumps((rendered, followed), pickle.HIGHEST_PROTOCOL))
-        partial.rename(out)
-        code = 0
-    finally:
-        os._exit(code)
+            article, _ = load_parse(payload)
+            if article is not None:
+                whole.append(article)
+    followed: dict[tuple[str, str], object] = {}
+    if follow_up is not None:
+        made = follow_up(whole)
+        followed = {(a.source_path, a.content_hash): made[a.slug] for a in whole if a.slug in made}
+    partial_file = out.with_suffix(".partial")
+    partial_file.write_bytes(pickle.dumps((rendered, followed), pickle.HIGHEST_PROTOCOL))
+    partial_file.rename(out)

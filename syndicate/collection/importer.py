@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from ..atomicfile import write_atomic
+from ..errors import InvalidArgumentError
 from ..model import Problem, Severity
 from ..slugs import article_slug
 from . import Collection
@@ -185,7 +186,7 @@ def import_plaintext(
     """
     files = desk_files(files)
     if slug is not None and len(files) != 1:
-        raise ValueError(f"--slug names one story, but {len(files)} files were given")
+        raise InvalidArgumentError(f"--slug names one story, but {len(files)} files were given")
     taken: dict[str, Path] = {}
     results = []
     for file in files:

@@ -14,9 +14,7 @@ articles are kept once.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,9 +22,10 @@ from dataclasses import replace
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..model import Article, Problem, Severity
+from ..parallel import parallel_imap
 from ..store import ArticleCache
 from ..store.articles import dump_parse, load_parse
 from .authors import AUTHORS_FOLDER
@@ -52,11 +51,6 @@ _ParseJob = tuple[str, str, float, bool]
 # What a worker is given to complete a stub: (the stub, absolute path)
 _CompleteJob = tuple[Article, str]
 _J = TypeVar("_J")
-
-# Set in the parent just before forking; the workers read them, nothing is pickled.
-_FORK_JOBS: Sequence[Any] = ()
-_FORK_RUN: Callable[[Any, ArticleContext], tuple[str, bytes]] | None = None
-_FORK_CONTEXT: ArticleContext | None = None
 
 
 def article_files(
@@ -205,11 +199,6 @@ def _complete_job(job: _CompleteJob, context: ArticleContext) -> tuple[str, byte
     return digest, dump_parse((complete_markdown(stub, text, context), []))
 
 
-def _forked(index: int) -> tuple[str, bytes]:
-    assert _FORK_RUN is not None and _FORK_CONTEXT is not None
-    return _FORK_RUN(_FORK_JOBS[index], _FORK_CONTEXT)
-
-
 def _run(
     jobs: Sequence[_J],
     run: Callable[[_J, ArticleContext], tuple[str, bytes]],
@@ -217,22 +206,9 @@ def _run(
     workers: int | None,
 ) -> Iterator[tuple[str, bytes]]:
     """``run`` over ``jobs`` in order, in forked workers when there are many; results stream."""
-    processes = workers or os.cpu_count() or 1
-    if len(jobs) < PARALLEL_THRESHOLD or processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        for job in jobs:
-            yield run(job, context)
-        return
-    global _FORK_JOBS, _FORK_RUN, _FORK_CONTEXT
-    _FORK_JOBS, _FORK_RUN, _FORK_CONTEXT = jobs, run, context
-    # Frozen objects are left alone by the children's garbage collector, so the
-    # pages they share with the parent stay shared instead of being copied.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            yield from pool.imap(_forked, range(len(jobs)), chunksize=32)
-    finally:
-        gc.unfreeze()
-        _FORK_JOBS, _FORK_RUN, _FORK_CONTEXT = (), None, None
+    return parallel_imap(
+        lambda job: run(job, context), jobs, min_items=PARALLEL_THRESHOLD, workers=workers, chunksize=32
+    )
 
 
 class _Shared:

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from ..dates import parse_date
+from ..errors import FrontMatterError as FrontMatterError  # re-exported: its old import path
 from ..model import Article, Problem, Severity
 from ..slugs import article_slug
 from ..textguard import capped, xml_safe
@@ -64,14 +65,6 @@ KNOWN_KEYS = frozenset(
         "more",
     }
 )
-
-
-class FrontMatterError(ValueError):
-    """The front matter is missing or not YAML; ``line`` is where, when known."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:

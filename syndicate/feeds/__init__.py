@@ -7,13 +7,11 @@ skipping any set whose inputs are unchanged since the last build.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from ..collection import Collection
 from ..collection.loader import MARKDOWN_SUFFIXES
 from ..config import Config
 from ..model import Article, Author
+from ..parallel import parallel_map
 from ..store import OutputFingerprints
 from .jsonfeed import json_feed
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
@@ -192,35 +191,15 @@ def _render_and_write(feed_set: FeedSet, out_dir: Path) -> list[tuple[Path, bool
     ]
 
 
-# Set in the parent just before forking, so workers inherit the sets instead of unpickling them.
-_FORK_SETS: list[FeedSet] = []
-_FORK_OUT: Path = Path()
-
-
-def _forked_render(index: int) -> list[tuple[Path, bool]]:
-    return _render_and_write(_FORK_SETS[index], _FORK_OUT)
-
-
 def _render_all(pending: list[FeedSet], out_dir: Path, workers: int | None) -> list[list[tuple[Path, bool]]]:
     """Render and write the sets, in forked worker processes when there are many.
 
     feedgen costs a few milliseconds per feed; a site with a few hundred tags
     has a thousand feeds, which two cores write in half the time.
     """
-    processes = workers or os.cpu_count() or 1
-    if len(pending) < PARALLEL_SETS or processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_render_and_write(feed_set, out_dir) for feed_set in pending]
-    global _FORK_SETS, _FORK_OUT
-    _FORK_SETS, _FORK_OUT = pending, out_dir
-    # Frozen objects are left alone by the children's garbage collector, so the
-    # collection's pages stay shared with the parent instead of being copied.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            return pool.map(_forked_render, range(len(pending)), chunksize=8)
-    finally:
-        gc.unfreeze()
-        _FORK_SETS, _FORK_OUT = [], Path()
+    return parallel_map(
+        partial(_render_and_write, out_dir=out_dir), pending, min_items=PARALLEL_SETS, workers=workers, chunksize=8
+    )
 
 
 def write_feed_sets(

@@ -61,7 +61,7 @@ def _outside_item(entry: OutsideEntry) -> dict[str, Any]:
 def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
     """The JSON Feed document as UTF-8 bytes, keys in a stable order."""
     meta = xml_safe_copy(meta)
-    rows: list[tuple[float, str, str]] = [
+    rows: list[tuple[float, str, bytes]] = [
         (a.published.timestamp(), a.id, _encoded(a, meta, _article_item)) for a in items.articles
     ]
     rows += [
@@ -87,21 +87,23 @@ def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
         document["icon"] = meta.image_url
     if meta.hubs:
         document["hubs"] = [{"type": "WebSub", "url": hub} for hub in meta.hubs]
-    # The items go last, each encoded once per process and spliced in: an article
-    # sits in several feeds. No indent: json's C encoder only runs without one.
-    head = _dumps(document)[:-1]
-    return (head + ',"items":[' + ",".join(row[2] for row in rows) + "]}\n").encode("utf-8")
+    # The items go last, each encoded once per process (to JSON, then to UTF-8) and spliced in:
+    # an article sits in several feeds. No indent: json's C encoder only runs without one.
+    head = _dumps(document)[:-1].encode("utf-8")
+    return head + b',"items":[' + b",".join(row[2] for row in rows) + b"]}\n"
 
 
-# Each item encoded once per process (see .itemcache).
-_item_cache: ItemCache[str] = ItemCache(limit=20_000)
+# Each item encoded once per process (see .itemcache), as the UTF-8 bytes of its JSON.
+_item_cache: ItemCache[bytes] = ItemCache(limit=20_000)
 _Item = TypeVar("_Item", Article, OutsideEntry)
 
 
-def _encoded(item: _Item, meta: FeedMeta, build: Callable[[_Item, FeedMeta], dict[str, Any]]) -> str:
+def _encoded(item: _Item, meta: FeedMeta, build: Callable[[_Item, FeedMeta], dict[str, Any]]) -> bytes:
     shape = (meta.base_url, meta.full_content)
     cached = _item_cache.get(item, shape)
-    return cached if cached is not None else _item_cache.put(item, shape, _dumps(build(xml_safe_copy(item), meta)))
+    if cached is not None:
+        return cached
+    return _item_cache.put(item, shape, _dumps(build(xml_safe_copy(item), meta)).encode("utf-8"))
 
 
 def _dumps(value: Any) -> str:

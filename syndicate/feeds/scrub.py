@@ -17,21 +17,34 @@ from ..textguard import xml_safe
 _T = TypeVar("_T")
 
 
+# The field names of each dataclass met (or () for any other type): dataclasses.fields() and
+# is_dataclass() on every value cost more than scrubbing the strings, at a few dozen values per item.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = tuple(field.name for field in fields(kind)) if is_dataclass(kind) else ()
+        _FIELD_NAMES[kind] = names
+    return names
+
+
 def _scrubbed(value: Any) -> Any:
     if isinstance(value, str):
         return xml_safe(value)
     if isinstance(value, tuple):
         items = tuple(_scrubbed(item) for item in value)
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    if is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for field in fields(value):
-            old = getattr(value, field.name)
-            new = _scrubbed(old)
-            if new is not old:
-                changes[field.name] = new
-        return replace(value, **changes) if changes else value
-    return value
+    if isinstance(value, type):
+        return value
+    changes = {}
+    for name in _field_names(type(value)):
+        old = getattr(value, name)
+        new = _scrubbed(old)
+        if new is not old:
+            changes[name] = new
+    return replace(value, **changes) if changes else value
 
 
 def xml_safe_copy(item: _T) -> _T:

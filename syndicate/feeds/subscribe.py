@@ -15,12 +15,12 @@ the packaged one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from html import escape
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..collection import Collection
@@ -78,6 +78,10 @@ class FeedListing:
         """The address to copy: the RSS one, which every reader takes."""
         return self.formats[0].url
 
+    def as_json(self) -> dict[str, Any]:
+        """The ``syndicate feeds list --json`` shape: every field, formats and readers as objects."""
+        return asdict(self)
+
 
 def _kind(folder: str, merged_folder: str) -> str:
     if not folder:
@@ -107,13 +111,13 @@ def listings(metas: Iterable[FeedMeta], merged_folder: str = "") -> list[FeedLis
 
 def site_listings(config: Config, collection: Collection, now: datetime) -> list[FeedListing]:
     """Every feed set the site publishes at ``now`` (site, merged, each tag and author), as listings."""
-    from ..sources import FILM_NEWS_FOLDER, film_news_meta
     from . import site_feed_sets
+    from .merged import merged_feed_meta
 
     metas = [feed_set.meta for feed_set in site_feed_sets(config, collection, now)]
-    if config.sources.film_news:
-        metas.append(film_news_meta(config))
-    return listings(metas, FILM_NEWS_FOLDER)
+    if config.merged.enabled:
+        metas.append(merged_feed_meta(config))
+    return listings(metas, config.merged.folder_path)
 
 
 def autodiscovery_links(found: Sequence[FeedListing], kinds: Sequence[str] = ("site", "merged")) -> str:

@@ -11,12 +11,16 @@ Two feedgen shortcomings are worked around here:
 And one cost: an article appears in up to half a dozen feeds (the site, each
 of its tags, its author), and building a feedgen entry is most of the cost of
 a feed. Each item's RSS ``<item>`` and Atom ``<entry>`` are built by feedgen
-once per process, links repaired, and copied into every feed that holds it.
+once per process, links repaired, serialised once, and the bytes spliced into
+every feed that holds it: copying an entry's tree into each feed and
+serialising it again there cost more than building the rest of the feed. The
+bytes are those the entry has inside a whole document (see
+:func:`_fragments`), so the feeds are byte for byte what serialising the
+whole tree gives.
 """
 
 from __future__ import annotations
 
-import copy
 import html
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -108,8 +112,9 @@ def _outside_entry(entry: FeedEntry, outside: OutsideEntry) -> _EntryLinks:
 
 # Feeds with no item still need an Atom <updated>; a fixed moment keeps their bytes stable.
 _EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
-# Built entries by item and what else shapes them (see .itemcache).
-_entry_cache: ItemCache[tuple[etree._Element, etree._Element]] = ItemCache(limit=20_000)
+# Built entries by item and what else shapes them (see .itemcache), serialised as spliced into feeds
+# (see _fragments): the trees themselves are not kept, once serialised nothing reads them.
+_fragment_cache: ItemCache[tuple[bytes, bytes]] = ItemCache(limit=20_000)
 
 
 def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
@@ -178,11 +183,7 @@ def prebuild_entries(articles: Iterable[Article], meta: FeedMeta) -> dict[str, P
 def _entries(
     item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...], prebuilt: PrebuiltEntry | None = None
 ) -> tuple[etree._Element, etree._Element]:
-    """The RSS <item> and Atom <entry> of one item, built once (or read from ``prebuilt``) and then reused."""
-    shape = (meta.base_url, meta.full_content, related)
-    cached = _entry_cache.get(item, shape)
-    if cached is not None:
-        return cached
+    """The RSS <item> and Atom <entry> of one item, built (or read from ``prebuilt``): new trees, the caller's."""
     if (
         prebuilt is not None
         and isinstance(item, Article)
@@ -193,17 +194,59 @@ def _entries(
             _fix_atom_entry_links(atom_entry, _article_links(item, related))
     else:
         rss_item, atom_entry = _feedgen_entries(item, meta, related)
-    return _entry_cache.put(item, shape, (rss_item, atom_entry))
+    return rss_item, atom_entry
 
 
-def _serialise(root: etree._Element, meta: FeedMeta) -> bytes:
+def _serialise(root: etree._Element, meta: FeedMeta, entries: bytes = b"", before: bytes = b"") -> bytes:
+    """The document of ``root``, with the serialised ``entries`` spliced in at the last ``before``."""
     if meta.stylesheet_url:
         # XSLT first, where the browser still has it; the CSS beside it styles the raw feed where it does not.
         css_url = meta.stylesheet_url.removesuffix(".xsl") + ".css"
         root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{meta.stylesheet_url}"'))
         root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/css" href="{css_url}"'))
-    document = etree.ElementTree(root)
-    return bytes(etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    document = bytes(_document_bytes(root))
+    if not entries:
+        return document
+    at = document.rindex(before)
+    return document[:at] + entries + document[at:]
+
+
+def _document_bytes(root: etree._Element) -> bytes:
+    """How every feed document is serialised (a fragment cut from it must match, byte for byte)."""
+    return bytes(etree.tostring(etree.ElementTree(root), xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+# Where the items end in each document: RSS items are the channel's last children, Atom entries the feed's.
+_RSS_ITEMS_END = b"  </channel>\n</rss>"
+_ATOM_ENTRIES_END = b"</feed>"
+
+
+def _namespaces(root: etree._Element) -> tuple[object, ...]:
+    """What of a document's root shapes how an entry inside it is serialised (its tag and namespaces)."""
+    return (root.tag, tuple(sorted(root.nsmap.items(), key=lambda pair: pair[0] or "")))
+
+
+def _fragments(
+    rss_item: etree._Element, atom_entry: etree._Element, rss_root: etree._Element, atom_root: etree._Element
+) -> tuple[bytes, bytes]:
+    """The bytes of an RSS ``<item>`` and an Atom ``<entry>`` as they appear in documents like these roots'.
+
+    Cut from a document holding just the entry, built like the real one (same
+    root tag and namespaces, same depth, same serialisation), so indentation
+    and namespace declarations are those the entry has in any feed. The
+    entries are moved into those documents (they are fresh, nothing else holds them).
+    """
+    rss = etree.Element(rss_root.tag, nsmap=rss_root.nsmap)
+    etree.SubElement(rss, "channel").append(rss_item)
+    rss_bytes = _document_bytes(rss)
+    rss_start = rss_bytes.index(b"<channel>\n") + len(b"<channel>\n")
+    atom = etree.Element(atom_root.tag, nsmap=atom_root.nsmap)
+    atom.append(atom_entry)
+    atom_bytes = _document_bytes(atom)
+    atom_start = atom_bytes.index(b">\n", atom_bytes.index(b"?>\n") + 3) + 2
+    return rss_bytes[rss_start : rss_bytes.rindex(_RSS_ITEMS_END)], atom_bytes[
+        atom_start : atom_bytes.rindex(_ATOM_ENTRIES_END)
+    ]
 
 
 def _fix_atom_entry_links(element: etree._Element, wanted: _EntryLinks) -> None:
@@ -247,13 +290,21 @@ def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
         (a.published.timestamp(), a.id, a) for a in items.articles
     ] + [(e.published.timestamp(), e.id, e) for e in items.outside]
     rows.sort(key=lambda row: (-row[0], row[1]))
+    context = (_namespaces(rss_root), _namespaces(atom_root))
+    rss_items: list[bytes] = []
+    atom_entries: list[bytes] = []
     for _, _, item in rows:
-        if isinstance(item, Article):
-            rss_item, atom_entry = _entries(
-                item, meta, items.related_links.get(item.slug, ()), items.prebuilt.get(item.slug)
+        related = items.related_links.get(item.slug, ()) if isinstance(item, Article) else ()
+        shape = (meta.base_url, meta.full_content, related, context)
+        found = _fragment_cache.get(item, shape)
+        if found is None:
+            prebuilt = items.prebuilt.get(item.slug) if isinstance(item, Article) else None
+            found = _fragment_cache.put(
+                item, shape, _fragments(*_entries(item, meta, related, prebuilt), rss_root, atom_root)
             )
-        else:
-            rss_item, atom_entry = _entries(item, meta, ())
-        channel.append(copy.deepcopy(rss_item))
-        atom_root.append(copy.deepcopy(atom_entry))
-    return _serialise(rss_root, meta), _serialise(atom_root, meta)
+        rss_items.append(found[0])
+        atom_entries.append(found[1])
+    return (
+        _serialise(rss_root, meta, b"".join(rss_items), _RSS_ITEMS_END),
+        _serialise(atom_root, meta, b"".join(atom_entries), _ATOM_ENTRIES_END),
+    )

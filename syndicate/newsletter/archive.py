@@ -29,6 +29,7 @@ from feedgen.feed import FeedGenerator
 
 from ..atomicfile import write_atomic
 from ..config import Config
+from ..errors import ArchiveStateError
 from ..model import Issue, Problem, RenderedIssue, Severity
 from .render import archive_base_url, week_range_label
 from .weeks import parse_week
@@ -149,7 +150,7 @@ class ArchiveState:
         except FileNotFoundError:
             return cls([], {})
         except (OSError, ValueError, TypeError, AttributeError) as exc:
-            raise ValueError(f"{state_dir / ARCHIVE_STATE_FILE}: unreadable archive state: {exc}") from None
+            raise ArchiveStateError(f"{state_dir / ARCHIVE_STATE_FILE}: unreadable archive state: {exc}") from None
 
     def save(self, state_dir: Path) -> None:
         data = {"unpublished": sorted(set(self.unpublished)), "covers": self.covers}

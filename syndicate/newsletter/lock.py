@@ -13,11 +13,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from ..errors import NewsletterError
-
-
-class LockedError(NewsletterError):
-    """Another run holds the send lock."""
+from ..errors import LockedError as LockedError  # re-exported: its old import path
 
 
 class SendLock:

@@ -8,6 +8,7 @@ left where they are, for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import ipaddress
 import mailbox
@@ -18,15 +19,12 @@ from pathlib import Path
 from typing import Protocol
 
 from ..config import Config
-from ..errors import ConfigError, NewsletterError
+from ..errors import ConfigError
+from ..errors import MailboxError as MailboxError  # re-exported: its old import path
 
 __all__ = ["BounceMailbox", "ImapMailbox", "MailboxError", "MaildirMailbox", "open_imap"]
 
 MAX_MESSAGE_BYTES = 2_000_000  # a bounce quoting a whole newsletter is ~100 KB; more is not a bounce
-
-
-class MailboxError(NewsletterError):
-    """The bounce mailbox cannot be opened, read or changed."""
 
 
 class BounceMailbox(Protocol):
@@ -168,19 +166,33 @@ def open_imap(config: Config) -> ImapMailbox:
     password = settings.password()
     context = ssl.create_default_context(cafile=str(config.path(settings.ca_file)) if settings.ca_file else None)
     label = f"imap://{settings.user}@{host}:{port}"
+    connection: imaplib.IMAP4 | None = None
     try:
         if settings.security == "tls":
-            connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=settings.timeout)
+            connection = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=settings.timeout)
         else:
             connection = imaplib.IMAP4(host, port, timeout=settings.timeout)
             if settings.security == "starttls":
                 connection.starttls(context)
         connection.login(settings.user, password)
     except imaplib.IMAP4.error as exc:
+        _shut(connection)
         raise MailboxError(f"{label}: login refused: {_one_line(exc)}") from None
     except (TimeoutError, OSError, ssl.SSLError) as exc:
+        _shut(connection)
         raise MailboxError(f"{label} ({settings.security}): cannot connect: {exc}") from None
-    return ImapMailbox(connection, settings.folder, settings.processed_folder, label)
+    try:
+        return ImapMailbox(connection, settings.folder, settings.processed_folder, label)
+    except MailboxError:
+        _shut(connection)
+        raise
+
+
+def _shut(connection: imaplib.IMAP4 | None) -> None:
+    """Close the socket of a connection that failed before an ImapMailbox took it over (else it leaks)."""
+    if connection is not None:
+        with contextlib.suppress(OSError):
+            connection.shutdown()
 
 
 def _one_line(exc: BaseException) -> str:

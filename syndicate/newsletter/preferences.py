@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..errors import PreferenceError as PreferenceError  # re-exported: its old import path
 from ..model import Subscriber
 from ..store.subscribers import SubscriberTable
 from ..textguard import whole_number
 
 PAUSE_CHOICES = (1, 2, 4, 8, 12, 26)
 MAX_PAUSE_WEEKS = 52
-
-
-class PreferenceError(ValueError):
-    """A preferences form that is not one of ours (unknown field, weeks out of range)."""
 
 
 def apply_preference(

@@ -214,7 +214,7 @@ def _outside_view(entry: OutsideEntry) -> OutsideView:
 
 
 def template_context(issue: Issue, config: Config) -> dict[str, Any]:
-    """The data every newsletter template receives (documented in the README)."""
+    """The data every newsletter template receives (documented in docs/explanation/newsletter.md)."""
     links = link_policy(config, issue.week)
     aspect = config.newsletter.image_aspect
     stories = [

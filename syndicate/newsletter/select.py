@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from ..errors import InvalidArgumentError
 from ..model import Article, Issue, IssueStory, OutsideEntry, RelatedPick
 
 
@@ -173,7 +174,7 @@ def plan_catch_up(candidates: Sequence[str], non_empty: AbstractSet[str], policy
     with stories is ever dropped silently: each skipped week has a reason.
     """
     if policy not in CATCH_UP_POLICIES:
-        raise ValueError(f"unknown catch-up policy {policy!r}")
+        raise InvalidArgumentError(f"unknown catch-up policy {policy!r}")
     skipped = [(week, "no stories published that week") for week in candidates if week not in non_empty]
     weeks = [week for week in candidates if week in non_empty]
     send: list[tuple[str, tuple[str, ...]]] = []
@@ -195,7 +196,7 @@ def digest_issue(issues: Sequence[Issue]) -> Issue:
     first week's start to the last one's end, so its dates say what it covers.
     """
     if not issues:
-        raise ValueError("a digest needs at least one issue")
+        raise InvalidArgumentError("a digest needs at least one issue")
     newest_first = list(reversed(issues))
     return Issue(
         week=issues[-1].week,

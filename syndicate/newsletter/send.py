@@ -52,6 +52,8 @@ from pathlib import Path
 from ..atomicfile import write_atomic
 from ..config import SmtpConfig
 from ..errors import NewsletterError
+from ..errors import OutboxWriteError as OutboxWriteError  # re-exported: its old import path
+from ..errors import RelayUnavailableError as RelayUnavailableError  # re-exported: its old import path
 from ..model import RenderedIssue, Subscriber
 from ..site import Site
 from ..store.ledger import OPEN_STATUSES, DeliveryStatus, LedgerRow, RowOutcome
@@ -97,18 +99,6 @@ class Reply:
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}".strip()
-
-
-class RelayUnavailableError(NewsletterError):
-    """The relay cannot be reached, or refuses the sender itself: the run stops, nothing is lost."""
-
-
-class OutboxWriteError(NewsletterError):
-    """A dry run's ``.eml`` file cannot be written (disk full, file size limit, permissions)."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        super().__init__(f"{path}: cannot write the dry run's message: {reason}")
 
 
 class _DroppedError(Exception):

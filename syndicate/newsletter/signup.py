@@ -22,6 +22,7 @@ from enum import StrEnum
 from urllib.parse import quote
 
 from ..config import Config
+from ..errors import ExpiredTokenError as ExpiredTokenError  # re-exported: its old import path
 from ..errors import NewsletterError
 from ..model import Subscriber
 from ..store import Store
@@ -51,13 +52,6 @@ class SignupOutcome(StrEnum):
 class SignupResult:
     outcome: SignupOutcome
     reason: str  # for logs and tests; never shown to the person asking
-
-
-class ExpiredTokenError(InvalidTokenError):
-    """A confirmation link used after ``confirm_hours``."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, forged=False)
 
 
 def confirm_signer(secret: bytes) -> TokenSigner:

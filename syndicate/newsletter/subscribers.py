@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import InvalidAddressError as InvalidAddressError  # re-exported: its old import path
 from ..model import Problem, Severity, Subscriber, SubscriberStatus
 from ..store.signups import SignupTable
 from ..store.subscribers import MergeCounts, SubscriberTable, email_key
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 MAX_NAME_LENGTH = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
-
-
-class InvalidAddressError(ValueError):
-    """An address email-validator refuses; the message says why."""
 
 
 def normalize_address(text: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from ..config import Config
+from ..errors import NewsletterError
 
 # Templates whose output is HTML or MJML are autoescaped; text ones are not.
 _ESCAPED_SUFFIXES = (".mjml.j2", ".html.j2")
@@ -28,7 +29,7 @@ def packaged_templates_dir() -> Path:
     repository = Path(__file__).resolve().parent.parent.parent / "templates"
     if (repository / "newsletter.mjml.j2").is_file():
         return repository
-    raise FileNotFoundError(
+    raise NewsletterError(
         f"syndicate's default newsletter templates are missing (looked in {packaged} and {repository})"
     )
 

@@ -21,6 +21,7 @@ import os
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from ..errors import InvalidTokenError as InvalidTokenError  # re-exported: its old import path
 from ..errors import SecretMissingError
 from ..model import Subscriber, SubscriberStatus
 from ..site import Site
@@ -49,14 +50,6 @@ def load_secret(environ: dict[str, str] | None = None) -> bytes:
             f"environment variable {SECRET_ENV} is too short: use at least {MIN_SECRET_LENGTH} characters"
         )
     return value.encode("utf-8")
-
-
-class InvalidTokenError(ValueError):
-    """A token that is malformed (``forged`` False) or whose signature does not match (True)."""
-
-    def __init__(self, message: str, *, forged: bool) -> None:
-        super().__init__(message)
-        self.forged = forged
 
 
 class TokenSigner:

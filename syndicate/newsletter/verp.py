@@ -20,6 +20,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from ..errors import InvalidAddressError
 from ..store.subscribers import email_key
 
 _SIGNATURE_BYTES = 10  # 80 bits: 16 base32 characters, and forging by guessing is hopeless
@@ -41,7 +42,7 @@ class VerpAddresses:
     def __init__(self, secret: bytes, base_address: str, separator: str = "+") -> None:
         local, at, domain = base_address.rpartition("@")
         if not at or not local or not domain:
-            raise ValueError(f"not an address: {base_address!r}")
+            raise InvalidAddressError(f"not an address: {base_address!r}")
         self._key = secret
         self.local = local
         self.domain = domain

@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from ..config import Config
+from ..errors import WebhookRejected as WebhookRejected  # re-exported: its old import path
 from ..site import Site
 from ..store import Store
 from ..textguard import whole_number
@@ -65,14 +66,6 @@ _POSTMARK_HARD = {"HardBounce", "BadEmailAddress", "ManuallyDeactivated"}  # the
 _POSTMARK_SOFT = {"SoftBounce", "Transient", "DnsError", "Blocked", "SMTPApiError", "ChallengeVerification"}
 
 StartResponse = Callable[..., Any]
-
-
-class WebhookRejected(Exception):
-    """A request that fails its check; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, status: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
 
 
 def _forbidden(reason: str) -> WebhookRejected:

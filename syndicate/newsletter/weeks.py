@@ -13,20 +13,22 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from ..errors import InvalidArgumentError
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def parse_week(label: str) -> tuple[int, int]:
-    """``"2026-W47"`` -> ``(2026, 47)``; raises ValueError on anything else."""
+    """``"2026-W47"`` -> ``(2026, 47)``; raises InvalidArgumentError (a ValueError) on anything else."""
     match = _LABEL.match(label.strip())
     if not match:
-        raise ValueError(f"bad week {label!r}: use the ISO form YYYY-Www, e.g. 2026-W47")
+        raise InvalidArgumentError(f"bad week {label!r}: use the ISO form YYYY-Www, e.g. 2026-W47")
     year, week = int(match.group(1)), int(match.group(2))
     try:
         date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise ValueError(f"bad week {label!r}: {year} has no ISO week {week}") from None
+        raise InvalidArgumentError(f"bad week {label!r}: {year} has no ISO week {week}") from None
     return year, week
 
 

@@ -3,37 +3,30 @@
 Tokenising (pure Python, per article) and answering blocks of queries (sparse
 products, per block of rows) are independent, so a large collection is split
 over forked worker processes (which inherit the index without copying it up
-front); only compact results travel back. Small
-collections, one-core machines and platforms without ``fork`` run serially:
-starting processes would cost more than it saves.
+front); only compact results travel back. Small collections, one-core
+machines and platforms where forking is unsafe run serially, by the rules
+of :mod:`syndicate.parallel`, which runs the workers.
 """
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from functools import partial
+from typing import TypeVar
+
+from ..parallel import parallel_map, runs_in_parallel, worker_count
 
 R = TypeVar("R")
 
 # Below this many items a process pool costs more than it saves.
 PARALLEL_MIN_ITEMS = 3000
 
-_job: Callable[[int, int], Any] | None = None
-
 
 def available_workers(requested: int = 0) -> int:
-    """``requested`` workers, or every core this process may use when 0."""
-    if requested > 0:
-        return requested
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """``requested`` workers, or every core this process may use when 0 (:func:`syndicate.parallel.worker_count`)."""
+    return worker_count(requested)
 
 
 @contextmanager
@@ -53,10 +46,9 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _run_range(bounds: tuple[int, int]) -> Any:
-    assert _job is not None
+def _without_gc(job: Callable[[int, int], R], bounds: tuple[int, int]) -> R:
     gc.disable()  # the inherited objects are never garbage here; scanning them would copy their pages
-    return _job(*bounds)
+    return job(*bounds)
 
 
 def fork_map_ranges(
@@ -73,21 +65,12 @@ def fork_map_ranges(
     ``job(0, count)``, in this process. A job sees, in a worker, this
     process's state as it was just before the fork.
     """
-    global _job
     processes = min(available_workers(workers), max(1, count // per_process))
-    usable = sys.platform.startswith("linux") and not multiprocessing.current_process().daemon
-    if processes <= 1 or count < min_items or not usable:
+    if count < min_items or not runs_in_parallel(count, min_items, processes):
         return [job(0, count)] if count else []
     step = -(-count // (processes * 4))
     ranges = [(start, min(start + step, count)) for start in range(0, count, step)]
-    _job = job
-    gc.freeze()  # objects made so far stay out of the workers' collections (no copy-on-write by GC)
-    try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            return pool.map(_run_range, ranges, chunksize=1)
-    finally:
-        _job = None
-        gc.unfreeze()
+    return parallel_map(partial(_without_gc, job), ranges, min_items=0, workers=processes)
 
 
 def fork_map(

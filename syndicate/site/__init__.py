@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -12,13 +13,21 @@ from ..build import BuildResult, build_site
 from ..collection import Collection, load_collection
 from ..collection.identity import assign_identities
 from ..config import Config, load_config, load_secret_files
+from ..cronline import DEFAULT_SCHEDULE, CronLine, cron_line
 from ..feeds.subscribe import FeedListing, site_listings
+from ..sources import FetchReport, ProgressCallback, fetch_sources
 from ..store import Store
 from ..store.maintenance import BackupResult, StateCheck, backup_state, check_state, restore_state
 
 if TYPE_CHECKING:
+    from ..collection.importer import ImportResult
     from ..cycle import RunReport
+    from ..newsletter.bounce_run import BounceRunReport
+    from ..newsletter.dns_records import DnsRecord
+    from ..newsletter.server import UnsubscribeServer
+    from .content import SiteCheck
     from .newsletter import SiteNewsletter
+    from .related import RelatedStories
     from .sources import SiteSources
     from .subscribers import SiteSubscribers
 
@@ -35,16 +44,25 @@ class Site:
         self.config = config
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = ".", *, env_file: str | os.PathLike[str] | None = None) -> Site:
+    def open(
+        cls,
+        path: str | os.PathLike[str] = ".",
+        *,
+        env_file: str | os.PathLike[str] | None = None,
+        read_secrets: bool = True,
+    ) -> Site:
         """Open the site in ``path``; raises ConfigError if its config is bad.
 
         Secrets missing from the environment are read from ``env_file``,
         ``$SYNDICATE_SECRET_FILE`` or ``[newsletter] secret_file`` (dotenv
         format), so a cron job needs no wrapper; a named file that is missing
-        raises :class:`~syndicate.errors.SecretMissingError`.
+        raises :class:`~syndicate.errors.SecretMissingError`. With
+        ``read_secrets=False`` no secret file is read (for what needs none,
+        such as :meth:`cron_line`).
         """
         config = load_config(path)
-        load_secret_files(config, env_file)
+        if read_secrets:
+            load_secret_files(config, env_file)
         return cls(config)
 
     @property
@@ -91,14 +109,83 @@ class Site:
         self.__dict__.pop("collection", None)
         return self.collection
 
-    def build(self, out_dir: str | os.PathLike[str] | None = None, now: datetime | None = None) -> BuildResult:
+    def fetch(
+        self,
+        now: datetime | None = None,
+        *,
+        force: bool = False,
+        only: Sequence[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> FetchReport:
+        """Fetch the due outside feeds of the OPML list and store their new stories (``syndicate fetch``).
+
+        ``force`` also fetches sources that are backing off (never those gone,
+        410); ``only`` limits the run to these URLs. ``progress(result, done,
+        total)`` is called as each source finishes, e.g. to draw a progress
+        bar. One failing source never stops the others: it is in the report's
+        ``failed`` list. Returns a :class:`~syndicate.sources.FetchReport`
+        (``as_json()`` is what ``fetch --json`` prints).
+        """
+        return fetch_sources(
+            self.config, self.store, now=now, force=force, only=list(only) if only else None, progress=progress
+        )
+
+    def build(
+        self,
+        out_dir: str | os.PathLike[str] | None = None,
+        now: datetime | None = None,
+        *,
+        fetch: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> BuildResult:
         """Write every output of ``syndicate build``; return what was done.
+
+        With ``fetch``, the outside feeds are fetched first (as :meth:`fetch`,
+        with ``progress``), at the current time even when ``now`` is given:
+        ``now`` previews the build, it does not date the fetch. The fetch's
+        report is the result's ``fetch``; failing sources never stop the build.
+        Warnings about ``syndicate.toml`` itself (deprecated keys) are among
+        the result's problems.
 
         The collection is read from the files (a no-change rebuild reads none);
         :attr:`collection` is read again on its next use.
         """
+        fetched = self.fetch(progress=progress) if fetch else None
         self.__dict__.pop("collection", None)
-        return build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
+        result = build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
+        result.fetch = fetched
+        result.problems[:0] = self.config.problems
+        return result
+
+    def check(self) -> SiteCheck:
+        """Every problem of ``syndicate.toml`` and the articles at once (``syndicate check``); writes nothing."""
+        from .content import check_site
+
+        return check_site(self)
+
+    def import_plaintext(
+        self,
+        files: Iterable[str | os.PathLike[str]],
+        *,
+        date: datetime | None = None,
+        overwrite: bool = False,
+        slug: str | None = None,
+        keep: bool = False,
+    ) -> list[ImportResult]:
+        """Convert plain-text desk copy (files, or folders of ``.txt`` files) into Markdown articles in ``content/``.
+
+        ``date`` is the publication date (default: each file's mtime, with a
+        warning); ``overwrite`` replaces an existing article; ``slug`` names the
+        one story imported; ``keep`` leaves the originals where they are
+        instead of moving them to ``content/.imported/``. One bad file never
+        stops the rest: its problems are in its result. A ``slug`` with several
+        files raises :class:`~syndicate.errors.InvalidArgumentError`.
+        """
+        from .content import import_desk_copy
+
+        results = import_desk_copy(self, files, date=date, overwrite=overwrite, slug=slug, keep=keep)
+        self.__dict__.pop("collection", None)
+        return results
 
     def feed_listings(self, now: datetime | None = None) -> list[FeedListing]:
         """Every feed the site publishes (the site, the merged feed, each tag and author), with its addresses.
@@ -107,6 +194,33 @@ class Site:
         ...     print(feed.title, feed.main_url)
         """
         return site_listings(self.config, self.collection, now or datetime.now(UTC))
+
+    def related(
+        self,
+        slug: str,
+        *,
+        explain: bool = False,
+        count: int | None = None,
+        exclude: Iterable[str] = (),
+        before: datetime | None = None,
+        outside: bool = False,
+        now: datetime | None = None,
+    ) -> RelatedStories:
+        """The related stories of the article ``slug`` (or headline): editor's picks first, then computed ones.
+
+        ``count`` defaults to ``[related] count``; ``exclude`` slugs are never
+        picked; ``before`` keeps to stories published before that moment;
+        ``outside`` also ranks the stored outside stream (from :meth:`fetch`).
+        ``explain`` adds each signal's share to ``as_json()``. Raises
+        :class:`~syndicate.errors.ArticleNotFoundError` for an unknown slug.
+
+        >>> picks = Site.open("path/to/site").related("hollow-pines-set-visit").picks  # doctest: +SKIP
+        """
+        from .related import related_stories
+
+        return related_stories(
+            self, slug, count=count, explain=explain, exclude=exclude, before=before, outside=outside, now=now
+        )
 
     def run(self, now: datetime | None = None, *, fetch_every: timedelta | None = None) -> RunReport:
         """One unattended cycle (``syndicate run``): fetch, build, newsletter, send, archive, each when due.
@@ -118,6 +232,50 @@ class Site:
         from ..cycle import FETCH_INTERVAL, run_cycle
 
         return run_cycle(self, now=now, fetch_every=fetch_every or FETCH_INTERVAL)
+
+    def cron_line(
+        self, schedule: str = DEFAULT_SCHEDULE, *, env_file: Path | None = None, log: Path | None = None
+    ) -> CronLine:
+        """The crontab line that runs ``syndicate run`` here (log by default in ``.syndicate/run.log``)."""
+        return cron_line(self.config, schedule, env_file=env_file, log=log)
+
+    def bounces(
+        self, maildir: Path | None = None, *, dry_run: bool = False, now: datetime | None = None
+    ) -> BounceRunReport:
+        """Read the bounce mailbox (``maildir``, else IMAP from ``[bounces]``) and suppress what it reports.
+
+        Returns the run's report (``as_json()``; ``left`` lists the messages
+        left in the mailbox). With ``dry_run`` nothing is changed or moved.
+        """
+        from ..newsletter.bounce_run import read_bounces
+        from ..newsletter.mailbox import BounceMailbox, MaildirMailbox, open_imap
+
+        box: BounceMailbox = (
+            MaildirMailbox(maildir, self.config.bounces.processed_folder)
+            if maildir is not None
+            else open_imap(self.config)
+        )
+        try:
+            return read_bounces(self, box, now=now, dry_run=dry_run)
+        finally:
+            box.close()
+
+    def check_dns(self, *, offline: bool = False, timeout: float = 3.0, nameserver: str = "") -> list[DnsRecord]:
+        """The DKIM, SPF and DMARC records to publish for sending, each checked unless ``offline``."""
+        from ..newsletter.dns_records import check_dns, dns_resolver, records_to_publish
+
+        return check_dns(records_to_publish(self.config), None if offline else dns_resolver(timeout, nameserver))
+
+    def unsubscribe_server(
+        self, host: str, port: int, *, threads: int | None = None, channel_timeout: int | None = None
+    ) -> UnsubscribeServer:
+        """A listening server for the subscription pages (``serve_forever()``; a context manager)."""
+        from ..newsletter.server import ServeLimits, UnsubscribeServer
+        from ..newsletter.unsubscribe import unsubscribe_app
+
+        given = {"threads": threads, "channel_timeout": channel_timeout}
+        limits = ServeLimits(**{name: value for name, value in given.items() if value is not None})
+        return UnsubscribeServer(unsubscribe_app(self), host, port, limits)
 
     def close(self) -> None:
         if "store" in self.__dict__:

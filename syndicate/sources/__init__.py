@@ -17,21 +17,16 @@ gave no date.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from ..collection import Collection
 from ..config import Config
-from ..errors import SourceError
-from ..feeds import FeedItems, FeedMeta, FeedSet, stylesheet_url
-from ..model import Article, OutsideEntry, Problem, Severity, Source
+from ..model import OutsideEntry, Source
 from ..store import Store
+from .fetch import FetchReport, fetch_sources, opml_path
 from .merge import MergeSettings, merge_stream
-from .opml import parse_opml, read_opml, render_opml
-from .update import FetchReport, SourceResult, fetch_sources, opml_path
-
-FILM_NEWS_FOLDER = "film-news/"
+from .opml import opml_title, parse_opml, read_opml, render_opml, write_opml
+from .update import ProgressCallback, SourceResult
 
 
 def merge_settings(config: Config) -> MergeSettings:
@@ -68,76 +63,19 @@ def merged_stream(
     return merge_stream(stored, listed, merge_settings(config))
 
 
-def _feed_id(entry: OutsideEntry) -> OutsideEntry:
-    # Atom ids must be IRIs; an outside GUID like "12345" is not, so such
-    # entries are identified by their (canonical, unique after merging) URL.
-    scheme = entry.id.split(":", 1)[0] if ":" in entry.id else ""
-    if scheme.isalpha() and scheme.lower() in ("http", "https", "urn", "tag"):
-        return entry
-    return dataclasses.replace(entry, id=entry.url)
-
-
-def film_news_meta(config: Config) -> FeedMeta:
-    """The merged feed set's channel data (its items need the store: see :func:`film_news_feed_set`)."""
-    site = config.site
-    return FeedMeta(
-        folder=FILM_NEWS_FOLDER,
-        title=f"{site.title}: film news",
-        description=f"Stories from {site.title} and film news from around the web",
-        home_url=f"{site.base_url}/{FILM_NEWS_FOLDER}",
-        base_url=site.base_url,
-        language=site.language,
-        ttl=config.feeds.ttl,
-        stylesheet_url=stylesheet_url(config, FILM_NEWS_FOLDER),
-        full_content=config.feeds.full_content,
-        hubs=tuple(config.feeds.websub_hubs),
-    )
-
-
-def film_news_feed_set(
-    config: Config, collection: Collection, store: Store, now: datetime, problems: list[Problem] | None = None
-) -> FeedSet:
-    """The ``film-news/`` feed set: own articles and outside stories, newest first.
-
-    Outside items link to the original and carry their source; only their
-    sanitised summary is included. A broken OPML file does not stop the
-    build: the set then holds the site's own articles, and the problem is
-    added to ``problems``.
-    """
-    limit = config.sources.merged_limit
-    since = now - timedelta(days=config.sources.retention_days)
-    try:
-        stream = merged_stream(config, store, since, now + timedelta(seconds=1))
-    except SourceError as exc:
-        if problems is None:
-            raise
-        problems.append(Problem(config.sources.opml, f"{exc}; film-news/ has no outside stories", Severity.WARNING))
-        stream = []
-    outside = [_feed_id(e) for e in stream]
-    articles = collection.published(now)
-    rows: list[tuple[datetime, Article | OutsideEntry]] = [(a.published, a) for a in articles]
-    rows += [(e.published, e) for e in outside]
-    rows.sort(key=lambda row: row[0], reverse=True)
-    chosen = [item for _, item in rows[:limit]]
-    meta = film_news_meta(config)
-    items = FeedItems(
-        articles=tuple(i for i in chosen if isinstance(i, Article)),
-        outside=tuple(i for i in chosen if isinstance(i, OutsideEntry)),
-    )
-    return FeedSet(meta, items)
-
-
 __all__ = [
     "FetchReport",
     "MergeSettings",
+    "ProgressCallback",
     "SourceResult",
     "fetch_sources",
-    "film_news_feed_set",
-    "film_news_meta",
     "list_sources",
     "merge_stream",
     "merged_stream",
+    "opml_path",
+    "opml_title",
     "parse_opml",
     "read_opml",
     "render_opml",
+    "write_opml",
 ]

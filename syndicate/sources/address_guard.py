@@ -25,6 +25,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from ..errors import AddressRefused as AddressRefused  # re-exported: its old import path
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Host name and port in, the addresses it resolves to out (as text).
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -39,10 +41,6 @@ _METADATA = frozenset(
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
-
-
-class AddressRefused(Exception):
-    """A connection the address policy does not allow; the message says which and why."""
 
 
 def forbidden_reason(address: IPAddress) -> str | None:
@@ -141,11 +139,13 @@ def guarded_transport(
     policy: AddressPolicy, limits: httpx.Limits, resolver: Resolver | None = None
 ) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose every connection goes through :class:`GuardedBackend`."""
-    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # One context for both: loading the CA bundle costs tens of milliseconds.
+    ssl_context = httpx.create_ssl_context(trust_env=False)
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits, trust_env=False)
     # httpx offers no public way to choose the network backend; its pool is
     # rebuilt here with the same settings httpx would have used.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,

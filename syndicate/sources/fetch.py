@@ -1,352 +1,265 @@
-"""Fetching outside feeds: the only module of syndicate that talks HTTP.
+"""The fetch stage: ``fetch_sources``, from the OPML list to stored entries and source health.
 
-Polite and robust: bounded concurrency overall and per host, conditional
-GET, a per-request deadline, a size cap applied to the *decoded* body while
-it streams (so neither a gzip bomb nor an endless body gets far), redirects
-followed by hand (loop detection, permanent moves noticed), every connection
-made only to an address the :mod:`.address_guard` allows (so no feed or
-redirect can point the fetcher at loopback, private or metadata addresses),
-every number and date of a response parsed with bounds by :mod:`.headers`.
-Nothing a server sends makes :meth:`Fetcher.fetch_each` raise: whatever
-goes wrong is that source's failed outcome. Statuses are
-turned into :class:`~syndicate.sources.decider.FetchOutcome` facts; what they
-mean for the source's health is the decider's business.
-
-An ``xmlUrl`` that is not http(s) is a path relative to the site folder,
-read from disk with its mtime as Last-Modified, so the demo runs offline.
+The stage's steps, each in its own module: :mod:`.decider` says which
+sources are due; :mod:`.update` fetches them (through :mod:`.retrieve`,
+the only module that talks HTTP) and parses each body as it arrives;
+here the entries are stored, the health each outcome leads to is saved
+(in one transaction per table), old entries are pruned and settled
+permanent redirects renamed in the OPML file.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import importlib.util
-import sys
-import zlib
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING, Any
+
+from ..config import Config
+from ..model import SourceHealth
+from ..store import Store, StoredEntry
+from . import decider
+from .decider import FetchOutcome, OutcomeKind, Policy
+from .opml import read_opml, write_opml
+from .retrieve import FetchSettings, user_agent
+from .update import FeedReading, ProgressCallback, SourceResult, fetch_and_read, unexpected_failure
 
 if TYPE_CHECKING:
     import httpx
 
     from .address_guard import Resolver
 
-from .. import __version__
 
-# httpcore asks "import sniffio" on every request to learn which async library
-# runs it; without sniffio installed each failed import walks sys.path, about
-# half a millisecond a request. Recording the absence once makes it instant.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-from . import headers as bounded
-from .decider import MAX_RETRY_AFTER, FetchOutcome, OutcomeKind
+@dataclass
+class FetchReport:
+    """What ``syndicate fetch`` did, source by source."""
 
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-PERMANENT_REDIRECTS = frozenset({301, 308})
-ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
-)
-
-
-def user_agent(site_url: str) -> str:
-    """``syndicate/<version> (+<site url>)``: who is asking, and where to complain."""
-    return f"syndicate/{__version__} (+{site_url}; feed fetcher)"
-
-
-def is_http_url(url: str) -> bool:
-    return urlsplit(url).scheme.lower() in ("http", "https")
-
-
-@dataclass(frozen=True, slots=True)
-class FetchRequest:
-    """One source to fetch, with the validators stored from its last success."""
-
-    url: str
-    etag: str = ""
-    last_modified: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class FetchResponse:
-    """What fetching one source gave: the outcome, and the body when there is one."""
-
-    request: FetchRequest
-    outcome: FetchOutcome
-    body: bytes = b""
-    final_url: str = ""
-    headers: dict[str, str] = field(default_factory=dict)  # the few feedparser uses
+    results: list[SourceResult] = field(default_factory=list)
+    pruned: int = 0
+    moved: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def failed(self) -> list[SourceResult]:
+        return [r for r in self.results if r.failed]
+
+    @property
+    def new_entries(self) -> int:
+        return sum(r.new_entries for r in self.results)
+
+    def as_json(self) -> dict[str, Any]:
+        """What ``syndicate fetch --json`` prints."""
+        return {
+            "sources": [r.as_json() for r in self.results],
+            "failed": [r.failure_json() for r in self.failed],
+            "new_entries": self.new_entries,
+            "pruned": self.pruned,
+            "moved": [{"from": old, "to": new} for old, new in self.moved],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# No configured wait is longer than this (ten years): a typo in syndicate.toml
+# must not overflow the date arithmetic of every run.
+LONGEST_CONFIGURED_WAIT = timedelta(days=3650)
+
+
+def _wait(seconds: float) -> timedelta:
+    return timedelta(seconds=min(seconds, LONGEST_CONFIGURED_WAIT.total_seconds()))
+
+
+def policy_from(config: Config) -> Policy:
+    s = config.sources
+    return Policy(
+        backoff=_wait(s.backoff_minutes * 60),
+        backoff_max=_wait(s.backoff_max_hours * 3600),
+        moved_after_runs=s.moved_after_runs,
+        max_wait=_wait(s.max_wait_days * 86400),
+    )
+
+
+def opml_path(config: Config) -> Path:
+    return config.path(config.sources.opml)
+
 
 @dataclass(frozen=True, slots=True)
-class FetchSettings:
-    user_agent: str
-    concurrency: int = 16
-    per_host: int = 2
-    timeout: float = 20.0
-    max_bytes: int = 10_000_000
-    max_redirects: int = 5
-    root: Path = Path(".")
-    max_wait: timedelta = MAX_RETRY_AFTER  # the longest Retry-After honoured
-    allow_private: bool = False  # connect to loopback/private/link-local addresses too
-    # Test hooks, never config keys: addresses treated as public, and the resolver.
+class NetworkHooks:
+    """What tests (and unusual deployments) may change about the network, beyond the config."""
+
+    transport: httpx.AsyncBaseTransport | None = None
     trusted_addresses: frozenset[str] = frozenset()
     resolver: Resolver | None = None
 
 
-class _TooLarge(Exception):
-    pass
+def fetch_settings(config: Config, hooks: NetworkHooks) -> FetchSettings:
+    """The retriever's settings: ``[sources]`` and the network hooks."""
+    s = config.sources
+    return FetchSettings(
+        user_agent=user_agent(config.site.url),
+        concurrency=s.concurrency,
+        per_host=s.per_host,
+        timeout=s.timeout,
+        max_bytes=s.max_bytes,
+        max_redirects=s.max_redirects,
+        root=config.root,
+        max_wait=policy_from(config).max_wait,
+        allow_private=s.allow_private,
+        trusted_addresses=hooks.trusted_addresses,
+        resolver=hooks.resolver,
+    )
 
 
-class _BodyDecoder:
-    """Decodes gzip/deflate incrementally, never producing more than ``limit`` bytes.
+def fetch_sources(
+    config: Config,
+    store: Store,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+    only: list[str] | None = None,
+    progress: ProgressCallback | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    trusted_addresses: Collection[str] = (),
+    resolver: Resolver | None = None,
+) -> FetchReport:
+    """Fetch every due source, store new entries and health; one failure never stops the rest.
 
-    httpx's own decoder inflates each network chunk without bound, so one
-    64 kB chunk of a gzip bomb could become 64 MB; here every call asks zlib
-    for at most what is left of the budget.
+    ``force`` fetches sources that are backing off (never those disabled by
+    410 Gone); ``only`` limits the run to the listed URLs.
+
+    Whatever goes wrong with one source (an error status, a hostile header,
+    an exception in parsing, normalising or storing its entries) is that
+    source's failure: its health records a one-line reason and backs off,
+    and every other source's result is kept. Only a broken OPML list or an
+    unusable state database stop the run, with a :class:`SyndicateError`.
+
+    For tests: ``transport`` replaces the HTTP transport (and with it the
+    address check), ``trusted_addresses`` are IP addresses treated as public
+    although they are not (a loopback server standing in for the internet),
+    ``resolver`` replaces the system's DNS resolver.
     """
-
-    def __init__(self, encoding: str, limit: int) -> None:
-        self.limit = limit
-        self.total = 0
-        self._raw_deflate_tried = False
-        encoding = encoding.strip().lower()
-        if encoding in ("", "identity"):
-            self._inflater: zlib._Decompress | None = None
-        elif encoding in ("gzip", "x-gzip", "deflate"):
-            # 32 + MAX_WBITS: accept a zlib or a gzip header, whichever it is.
-            self._inflater = zlib.decompressobj(32 + zlib.MAX_WBITS)
-            self._deflate = encoding == "deflate"
-        else:
-            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
-
-    def _count(self, data: bytes) -> bytes:
-        self.total += len(data)
-        if self.total > self.limit:
-            raise _TooLarge
-        return data
-
-    def feed(self, chunk: bytes) -> bytes:
-        if self._inflater is None:
-            return self._count(chunk)
-        try:
-            data = self._inflater.decompress(chunk, self.limit - self.total + 1)
-        except zlib.error:
-            if not self._deflate or self._raw_deflate_tried or self.total:
-                raise
-            # Some servers send raw deflate without the zlib header.
-            self._raw_deflate_tried = True
-            self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-            data = self._inflater.decompress(chunk, self.limit + 1)
-        if self._inflater.unconsumed_tail:
-            raise _TooLarge
-        return self._count(data)
-
-    def flush(self) -> bytes:
-        if self._inflater is None:
-            return b""
-        return self._count(self._inflater.flush())
-
-
-def _megabytes(count: int) -> str:
-    return f"{count / 1_000_000:g} MB"
-
-
-class Fetcher:
-    """Fetches many sources concurrently within the politeness limits."""
-
-    def __init__(self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.settings = settings
-        self._transport = transport
-        self._global = asyncio.Semaphore(settings.concurrency)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
-
-    @contextlib.asynccontextmanager
-    async def _slot(self, url: str) -> AsyncIterator[None]:
-        # Host first, then a global slot, so requests queued behind a busy
-        # host never hold one of the global slots while they wait.
-        host = (urlsplit(url).hostname or "").lower()
-        host_slot = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
-        async with host_slot, self._global:
-            yield
-
-    async def fetch_each(self, requests: Sequence[FetchRequest]) -> AsyncIterator[FetchResponse]:
-        """Fetch every request; yield each response as soon as it is complete."""
-        import httpx  # here, not at the top: every other command starts without loading it
-
-        from .address_guard import AddressPolicy, guarded_transport
-
-        limits = httpx.Limits(
-            max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
-        )
-        transport = self._transport
-        if transport is None:
-            policy = AddressPolicy.build(self.settings.allow_private, self.settings.trusted_addresses)
-            transport = guarded_transport(policy, limits, self.settings.resolver)
-        async with httpx.AsyncClient(
-            headers={"User-Agent": self.settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(self.settings.timeout),
-            limits=limits,
-            follow_redirects=False,
-            transport=transport,
-            trust_env=False,
-        ) as client:
-            tasks = [asyncio.ensure_future(self.fetch_one(client, request)) for request in requests]
-            try:
-                for done in asyncio.as_completed(tasks):
-                    yield await done
-            finally:
-                for task in tasks:
-                    task.cancel()
-
-    async def fetch_one(self, client: httpx.AsyncClient, request: FetchRequest) -> FetchResponse:
-        started = asyncio.get_running_loop().time()
-        try:
-            if is_http_url(request.url):
-                response = await self._fetch_http(client, request)
+    started = time.perf_counter()
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    policy = policy_from(config)
+    sources = read_opml(opml_path(config))
+    if only:
+        sources = [s for s in sources if s.url in set(only)]
+    healths = store.source_health.all()
+    due = decider.due_sources(sources, healths, moment, force=force)
+    due_urls = {s.url for s in due}
+    report = FetchReport()
+    hooks = NetworkHooks(transport, frozenset(trusted_addresses), resolver)
+    ran: list[tuple[SourceResult, FeedReading | None]] = []
+    if due:
+        settings = fetch_settings(config, hooks)
+        ran = asyncio.run(fetch_and_read(config, settings, due, healths, moment, progress, hooks.transport))
+    entries: dict[str, list[StoredEntry]] = {}
+    for result, reading in ran:
+        outcome = result.outcome
+        assert outcome is not None
+        if reading is not None:
+            result.problems.extend(reading.problems)
+            if reading.error:
+                outcome = FetchOutcome(OutcomeKind.FAILED, outcome.status, reading.error)
             else:
-                response = await asyncio.to_thread(self._read_file, request)
-        except Exception as exc:  # whatever a server manages to break is this source's failure
-            response = self._failed(request, f"unexpected {type(exc).__name__} while fetching: {exc}")
-        elapsed = asyncio.get_running_loop().time() - started
-        return FetchResponse(
-            response.request, response.outcome, response.body, response.final_url, response.headers, elapsed
+                outcome = dataclasses.replace(outcome, entries=len(reading.entries))
+                entries[result.source.url] = list(reading.entries)
+                result.entries = len(reading.entries)
+            result.outcome = outcome
+    new_by_source = _store_entries(store, ran, entries)
+    new_healths: list[SourceHealth] = []
+    for result, _ in ran:
+        result.new_entries = new_by_source.get(result.source.url, 0)
+        result.health = _next_health(healths.get(result.source.url), result, moment, policy)
+        new_healths.append(result.health)
+    store.source_health.save_many(new_healths)
+    report.results = [r for r, _ in ran]
+    for source in sources:
+        if source.url not in due_urls:
+            report.results.append(SourceResult(source, None, healths.get(source.url)))
+    order = {source.url: index for index, source in enumerate(sources)}
+    report.results.sort(key=lambda r: order.get(r.source.url, 0))
+    report.pruned = store.outside_entries.prune(moment - timedelta(days=config.sources.retention_days))
+    report.moved = _apply_settled_moves(config, store, new_healths, policy, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _store_entries(
+    store: Store, ran: list[tuple[SourceResult, FeedReading | None]], entries: dict[str, list[StoredEntry]]
+) -> dict[str, int]:
+    """Store every source's entries; how many were new, per source.
+
+    One transaction for all, the fast path. If it fails, each source is
+    stored on its own, so the entries that broke it fail only their source.
+    """
+    if not entries:
+        return {}
+    try:
+        return store.outside_entries.add_many(e for group in entries.values() for e in group)
+    except Exception:  # which source broke it is found out below, one by one
+        pass
+    new: dict[str, int] = {}
+    for result, _ in ran:
+        group = entries.get(result.source.url)
+        if not group:
+            continue
+        try:
+            new.update(store.outside_entries.add_many(group))
+        except Exception as exc:  # this source's entries broke the store: its failure, not the run's
+            status = result.outcome.status if result.outcome else None
+            result.outcome = FetchOutcome(OutcomeKind.FAILED, status, unexpected_failure("storing entries", exc))
+            result.entries = 0
+    return new
+
+
+def _next_health(health: SourceHealth | None, result: SourceResult, now: datetime, policy: Policy) -> SourceHealth:
+    outcome = result.outcome
+    assert outcome is not None
+    current = health or SourceHealth(result.source.url)
+    try:
+        return decider.next_health(current, outcome, now, policy)
+    except (ValueError, OverflowError, TypeError) as exc:
+        # A bug in the decider must not lose the run; the source backs off as far as it may.
+        result.outcome = FetchOutcome(OutcomeKind.FAILED, outcome.status, unexpected_failure("deciding health", exc))
+        return dataclasses.replace(
+            current,
+            last_attempt=now,
+            last_error=decider.one_line_error(result.outcome.error),
+            failures=current.failures + 1,
+            next_attempt=now + policy.max_wait,
         )
 
-    def _failed(self, request: FetchRequest, error: str, status: int | None = None) -> FetchResponse:
-        return FetchResponse(request, FetchOutcome(OutcomeKind.FAILED, status=status, error=error))
 
-    def _read_file(self, request: FetchRequest) -> FetchResponse:
-        root = self.settings.root.resolve()
-        path = (root / request.url).resolve()
-        if not path.is_relative_to(root):
-            # An imported OPML file must not turn the fetcher into a reader of local files.
-            return self._failed(request, f"local path {request.url!r} is outside the site folder {root}")
-        try:
-            stat = path.stat()
-            last_modified = format_datetime(datetime.fromtimestamp(int(stat.st_mtime), UTC), usegmt=True)
-            if request.last_modified and request.last_modified == last_modified:
-                return FetchResponse(
-                    request, FetchOutcome(OutcomeKind.NOT_MODIFIED, last_modified=last_modified), final_url=str(path)
-                )
-            with path.open("rb") as handle:
-                body = handle.read(self.settings.max_bytes + 1)
-        except FileNotFoundError:
-            return self._failed(request, f"no such file: {path}")
-        except OSError as exc:
-            return self._failed(request, f"cannot read {path}: {exc.strerror or exc}")
-        if len(body) > self.settings.max_bytes:
-            return self._failed(request, f"file larger than {_megabytes(self.settings.max_bytes)}")
-        outcome = FetchOutcome(OutcomeKind.FETCHED, last_modified=last_modified)
-        return FetchResponse(request, outcome, body, path.as_uri(), {})
-
-    async def _fetch_http(self, client: httpx.AsyncClient, request: FetchRequest) -> FetchResponse:
-        import httpx  # loaded by fetch_each already: a dictionary lookup
-
-        from .address_guard import AddressRefused
-
-        url = request.url
-        visited = [url]
-        moved_to = ""
-        permanent_so_far = True
-        headers: dict[str, str] = {}
-        if request.etag:
-            headers["If-None-Match"] = request.etag
-        if request.last_modified:
-            headers["If-Modified-Since"] = request.last_modified
-        for _hop in range(self.settings.max_redirects + 1):
-            try:
-                async with self._slot(url), asyncio.timeout(self.settings.timeout):
-                    response = await self._exchange(client, request, url, headers)
-            except AddressRefused as exc:
-                via = f", redirected from {visited[-2]}" if len(visited) > 1 else ""
-                return self._failed(
-                    request,
-                    f"refused to connect to {url}{via}: {exc} (set [sources] allow_private = true for intranet feeds)",
-                )
-            except TimeoutError:
-                return self._failed(request, f"timed out after {self.settings.timeout:g} s ({url})")
-            except _TooLarge:
-                return self._failed(
-                    request, f"response larger than {_megabytes(self.settings.max_bytes)} once decoded; cut off"
-                )
-            except (httpx.HTTPError, zlib.error, ValueError) as exc:
-                return self._failed(request, f"{type(exc).__name__}: {exc or 'connection failed'} ({url})")
-            status = response.outcome.status
-            if status not in REDIRECT_STATUSES:
-                outcome = response.outcome
-                if moved_to and outcome.ok:
-                    outcome = dataclasses.replace(outcome, moved_to=moved_to)
-                return FetchResponse(request, outcome, response.body, url, response.headers)
-            location = response.final_url
-            if not location:
-                return self._failed(request, f"HTTP {status} redirect without a Location header ({url})", status)
-            try:
-                target = urljoin(url, location)
-            except ValueError as exc:
-                return self._failed(request, f"HTTP {status} redirect to an unusable Location {location!r}: {exc}")
-            if not is_http_url(target):
-                return self._failed(request, f"redirect to a non-HTTP URL {target!r}", status)
-            if target in visited:
-                chain = " -> ".join([*visited[visited.index(target) :], target])
-                return self._failed(request, f"redirect loop: {chain}", status)
-            if status in PERMANENT_REDIRECTS and permanent_so_far:
-                moved_to = target
-            else:
-                permanent_so_far = False
-            visited.append(target)
-            url = target
-        return self._failed(request, f"more than {self.settings.max_redirects} redirects: {' -> '.join(visited)}")
-
-    async def _exchange(
-        self, client: httpx.AsyncClient, request: FetchRequest, url: str, headers: dict[str, str]
-    ) -> FetchResponse:
-        """One request/response; for a redirect, ``final_url`` carries the Location."""
-        async with client.stream("GET", url, headers=headers) as response:
-            status = response.status_code
-            now = datetime.now(UTC)
-            reply = response.headers
-            if status in REDIRECT_STATUSES:
-                return FetchResponse(
-                    request, FetchOutcome(OutcomeKind.FAILED, status), final_url=response.headers.get("location", "")
-                )
-            etag = bounded.etag_validator(reply.get("etag"))
-            last_modified = bounded.last_modified_validator(reply.get("last-modified"))
-            if status == 304:
-                return FetchResponse(request, FetchOutcome(OutcomeKind.NOT_MODIFIED, status, "", etag, last_modified))
-            reason = f"HTTP {status} {response.reason_phrase}".strip()
-            if status == 410:
-                return FetchResponse(request, FetchOutcome(OutcomeKind.GONE, status, f"{reason}: source disabled"))
-            if status in (429, 503):
-                delay = bounded.retry_after(reply.get("retry-after"), now, reply.get("date"), self.settings.max_wait)
-                error = f"{reason}: retry after {int(delay.total_seconds())} s" if delay is not None else reason
-                return FetchResponse(request, FetchOutcome(OutcomeKind.THROTTLED, status, error, retry_after=delay))
-            if not 200 <= status < 300:
-                return FetchResponse(request, FetchOutcome(OutcomeKind.FAILED, status, f"{reason} ({url})"))
-            encoding = response.headers.get("content-encoding", "")
-            declared = bounded.content_length(reply.get("content-length"))
-            if not encoding and declared is not None and declared > self.settings.max_bytes:
-                raise _TooLarge
-            decoder = _BodyDecoder(encoding, self.settings.max_bytes)
-            parts = [decoder.feed(chunk) async for chunk in response.aiter_raw()]
-            parts.append(decoder.flush())
-            kept = {
-                name: response.headers[name]
-                for name in ("content-type", "content-language", "content-location")
-                if name in response.headers
-            }
-            kept.setdefault("content-location", url)
-            return FetchResponse(
-                request,
-                FetchOutcome(OutcomeKind.FETCHED, status, "", etag, last_modified),
-                b"".join(parts),
-                url,
-                kept,
-            )
+def _apply_settled_moves(
+    config: Config, store: Store, healths: list[SourceHealth], policy: Policy, report: FetchReport
+) -> list[tuple[str, str]]:
+    """Rename sources whose permanent redirect has held long enough, in the OPML file and the state."""
+    settled = [(h.url, h.moved_to) for h in healths if decider.move_is_settled(h, policy)]
+    if not settled:
+        return []
+    path = opml_path(config)
+    sources = read_opml(path)
+    listed = {s.url for s in sources}
+    # A source that moved onto another listed source is left alone: merging
+    # two sources' state is a decision for the editor, not the fetcher.
+    moves = [(old, new) for old, new in settled if old in listed and new not in listed]
+    if not moves:
+        return []
+    renamed = dict(moves)
+    updated = [dataclasses.replace(s, url=renamed[s.url]) if s.url in renamed else s for s in sources]
+    try:
+        write_opml(path, updated, config.site.title)
+    except (OSError, ValueError) as exc:
+        # The fetch itself went well; the rename is tried again after the next run.
+        for result in report.results:
+            if result.source.url in renamed:
+                result.problems.append(f"cannot record the move to {renamed[result.source.url]}: {exc}")
+        return []
+    for old, new in moves:
+        store.source_health.rename(old, new)
+        store.outside_entries.rename_source(old, new)
+    return moves

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
+from ..atomicfile import write_atomic
 from ..errors import SourceError
 from ..model import Source
 from ..textguard import capped
@@ -64,7 +65,10 @@ def _source_from_outline(outline: etree._Element, folder: str, where: str) -> So
     html_url = (outline.get("htmlUrl") or "").strip()
     return Source(
         url=url,
-        title=capped((outline.get("title") or outline.get("text") or url).strip(), TITLE_LIMIT)[0],
+        # A blank title falls back like a missing one: a source always has a name to show.
+        title=capped((outline.get("title") or "").strip() or (outline.get("text") or "").strip() or url, TITLE_LIMIT)[
+            0
+        ],
         html_url=html_url if len(html_url) <= URL_LIMIT else "",
         category=capped((outline.get("category") or folder).strip(), CATEGORY_LIMIT)[0],
         max_items=int(max_items) if max_items is not None else None,
@@ -95,7 +99,8 @@ def parse_opml(data: bytes, where: str = "sources.opml") -> list[Source]:
 
     def walk(parent: etree._Element, folder: str) -> None:
         for outline in parent.iterchildren("outline"):
-            if outline.get("xmlUrl"):
+            # A blank xmlUrl names no feed (and would not survive a round trip): read it as a folder.
+            if (outline.get("xmlUrl") or "").strip():
                 source = _source_from_outline(outline, folder, where)
                 if source.url not in seen:
                     seen.add(source.url)
@@ -146,3 +151,17 @@ def render_opml(sources: Iterable[Source], title: str, now: datetime | None = No
             attributes["timezone"] = source.timezone
         etree.SubElement(body, "outline", attributes)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def opml_title(site_title: str) -> str:
+    """The ``<title>`` of a site's OPML list (and of its export)."""
+    return f"{site_title}: outside sources"
+
+
+def write_opml(path: Path, sources: Iterable[Source], site_title: str) -> None:
+    """Replace the site's OPML list at ``path`` with ``sources``, atomically.
+
+    The one writer of ``feeds/sources.opml``: ``site.sources`` edits it and a
+    fetch renames sources whose permanent redirect has settled.
+    """
+    write_atomic(path, render_opml(sources, opml_title(site_title)))

@@ -1,41 +1,34 @@
-"""One fetch run: due sources in, stored entries and new health out.
+"""One fetch run's work: every due source requested, each body parsed as it arrives.
 
 Fetching overlaps parsing: each body goes to a parser as soon as it arrives.
 Big runs parse in a process pool (feedparser is pure Python and holds the
-GIL); small ones in a thread. Results are written to the state database in
-one transaction per table at the end of the run.
+GIL); small ones in a thread; a run with nothing to parse (all 304) starts
+neither. What the results mean for the state is :mod:`.fetch`'s business.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import multiprocessing
 import os
-import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from ..atomicfile import write_atomic
 from ..config import Config
 from ..errors import SourceError
 from ..model import Source, SourceHealth
-from ..store import Store, StoredEntry
-from . import decider
-from .decider import FetchOutcome, OutcomeKind, Policy
-from .fetch import Fetcher, FetchRequest, FetchResponse, FetchSettings, user_agent
+from ..store import StoredEntry
+from .decider import FetchOutcome, OutcomeKind
 from .normalize import normalize_feed
-from .opml import read_opml, render_opml
 from .parse import parse_feed
+from .retrieve import Fetcher, FetchRequest, FetchResponse, FetchSettings
 
 if TYPE_CHECKING:
     import httpx
 
-    from .address_guard import Resolver
 
 # At or above this many sources to fetch, parsing moves to a process pool.
 PROCESS_POOL_THRESHOLD = 24
@@ -96,54 +89,34 @@ class SourceResult:
     def failed(self) -> bool:
         return self.outcome is not None and not self.outcome.ok
 
+    def as_json(self) -> dict[str, Any]:
+        """One source's line of ``syndicate fetch --json``."""
+        outcome = self.outcome
+        return {
+            "url": self.source.url,
+            "title": self.source.title,
+            "status": self.status,
+            "http_status": outcome.status if outcome else None,
+            "failed": self.failed,
+            "error": outcome.error if outcome else "",
+            "entries": self.entries,
+            "new_entries": self.new_entries,
+            "problems": self.problems,
+            "next_attempt": self.health.next_attempt.isoformat() if self.health and self.health.next_attempt else None,
+            "seconds": round(self.seconds, 3),
+        }
 
-@dataclass
-class FetchReport:
-    """What ``syndicate fetch`` did, source by source."""
-
-    results: list[SourceResult] = field(default_factory=list)
-    pruned: int = 0
-    moved: list[tuple[str, str]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def failed(self) -> list[SourceResult]:
-        return [r for r in self.results if r.failed]
-
-    @property
-    def new_entries(self) -> int:
-        return sum(r.new_entries for r in self.results)
+    def failure_json(self) -> dict[str, Any]:
+        """A failed source as the ``failed`` lists of ``fetch --json`` and ``build --fetch --json`` show it."""
+        return {"url": self.source.url, "title": self.source.title, "error": self.outcome.error if self.outcome else ""}
 
 
 ProgressCallback = Callable[[SourceResult, int, int], None]
 
 
-# No configured wait is longer than this (ten years): a typo in syndicate.toml
-# must not overflow the date arithmetic of every run.
-LONGEST_CONFIGURED_WAIT = timedelta(days=3650)
-
-
-def _wait(seconds: float) -> timedelta:
-    return timedelta(seconds=min(seconds, LONGEST_CONFIGURED_WAIT.total_seconds()))
-
-
-def policy_from(config: Config) -> Policy:
-    s = config.sources
-    return Policy(
-        backoff=_wait(s.backoff_minutes * 60),
-        backoff_max=_wait(s.backoff_max_hours * 3600),
-        moved_after_runs=s.moved_after_runs,
-        max_wait=_wait(s.max_wait_days * 86400),
-    )
-
-
-def _unexpected(stage: str, exc: BaseException) -> str:
+def unexpected_failure(stage: str, exc: BaseException) -> str:
     """A one-line reason for an exception nobody expected in ``stage`` of one source."""
     return f"unexpected {type(exc).__name__} while {stage}: {exc}"
-
-
-def opml_path(config: Config) -> Path:
-    return config.path(config.sources.opml)
 
 
 def _executor(config: Config, jobs: int) -> Executor:
@@ -154,37 +127,17 @@ def _executor(config: Config, jobs: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-@dataclass(frozen=True, slots=True)
-class NetworkHooks:
-    """What tests (and unusual deployments) may change about the network, beyond the config."""
-
-    transport: httpx.AsyncBaseTransport | None = None
-    trusted_addresses: frozenset[str] = frozenset()
-    resolver: Resolver | None = None
-
-
-async def _run(
+async def fetch_and_read(
     config: Config,
+    settings: FetchSettings,
     due: list[Source],
     healths: dict[str, SourceHealth],
     now: datetime,
     progress: ProgressCallback | None,
-    hooks: NetworkHooks,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[tuple[SourceResult, FeedReading | None]]:
+    """Fetch ``due`` within ``settings``; each source's result, with its reading when a body was parsed."""
     s = config.sources
-    settings = FetchSettings(
-        user_agent=user_agent(config.site.url),
-        concurrency=s.concurrency,
-        per_host=s.per_host,
-        timeout=s.timeout,
-        max_bytes=s.max_bytes,
-        max_redirects=s.max_redirects,
-        root=config.root,
-        max_wait=policy_from(config).max_wait,
-        allow_private=s.allow_private,
-        trusted_addresses=hooks.trusted_addresses,
-        resolver=hooks.resolver,
-    )
     by_url = {source.url: source for source in due}
     requests = []
     for source in due:
@@ -194,7 +147,10 @@ async def _run(
     done: list[tuple[SourceResult, FeedReading | None]] = []
     total = len(requests)
 
-    async def read(response: FetchResponse, result: SourceResult, executor: Executor) -> None:
+    # Made on the first body to parse: a warm run (all 304) starts no pool, no worker process.
+    executors: list[Executor] = []
+
+    async def read(response: FetchResponse, result: SourceResult) -> None:
         job = ReadJob(
             result.source,
             response.body,
@@ -203,176 +159,29 @@ async def _run(
             now,
             max_entries=s.max_entries_per_fetch,
         )
+        if not executors:
+            executors.append(_executor(config, len(requests)))
         try:
-            reading = await loop.run_in_executor(executor, read_feed, job)
+            reading = await loop.run_in_executor(executors[0], read_feed, job)
         except Exception as exc:  # a crashed worker, or a parser bug one feed found: that source's failure
-            reading = FeedReading(error=_unexpected("parsing", exc))
+            reading = FeedReading(error=unexpected_failure("parsing", exc))
         done.append((result, reading))
         if progress:
             progress(result, len(done), total)
 
-    executor = _executor(config, len(requests))
     try:
-        fetcher = Fetcher(settings, hooks.transport)
+        fetcher = Fetcher(settings, transport)
         pending: list[asyncio.Task[None]] = []
         async for response in fetcher.fetch_each(requests):
             result = SourceResult(by_url[response.request.url], response.outcome, seconds=response.seconds)
             if response.outcome.kind is OutcomeKind.FETCHED:
-                pending.append(asyncio.ensure_future(read(response, result, executor)))
+                pending.append(asyncio.ensure_future(read(response, result)))
             else:
                 done.append((result, None))
                 if progress:
                     progress(result, len(done), total)
         await asyncio.gather(*pending)
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        for executor in executors:
+            executor.shutdown(wait=True, cancel_futures=True)
     return done
-
-
-def fetch_sources(
-    config: Config,
-    store: Store,
-    *,
-    now: datetime | None = None,
-    force: bool = False,
-    only: list[str] | None = None,
-    progress: ProgressCallback | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-    trusted_addresses: Collection[str] = (),
-    resolver: Resolver | None = None,
-) -> FetchReport:
-    """Fetch every due source, store new entries and health; one failure never stops the rest.
-
-    ``force`` fetches sources that are backing off (never those disabled by
-    410 Gone); ``only`` limits the run to the listed URLs.
-
-    Whatever goes wrong with one source (an error status, a hostile header,
-    an exception in parsing, normalising or storing its entries) is that
-    source's failure: its health records a one-line reason and backs off,
-    and every other source's result is kept. Only a broken OPML list or an
-    unusable state database stop the run, with a :class:`SyndicateError`.
-
-    For tests: ``transport`` replaces the HTTP transport (and with it the
-    address check), ``trusted_addresses`` are IP addresses treated as public
-    although they are not (a loopback server standing in for the internet),
-    ``resolver`` replaces the system's DNS resolver.
-    """
-    started = time.perf_counter()
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    policy = policy_from(config)
-    sources = read_opml(opml_path(config))
-    if only:
-        sources = [s for s in sources if s.url in set(only)]
-    healths = store.source_health.all()
-    due = decider.due_sources(sources, healths, moment, force=force)
-    due_urls = {s.url for s in due}
-    report = FetchReport()
-    hooks = NetworkHooks(transport, frozenset(trusted_addresses), resolver)
-    ran = asyncio.run(_run(config, due, healths, moment, progress, hooks)) if due else []
-    entries: dict[str, list[StoredEntry]] = {}
-    for result, reading in ran:
-        outcome = result.outcome
-        assert outcome is not None
-        if reading is not None:
-            result.problems.extend(reading.problems)
-            if reading.error:
-                outcome = FetchOutcome(OutcomeKind.FAILED, outcome.status, reading.error)
-            else:
-                outcome = dataclasses.replace(outcome, entries=len(reading.entries))
-                entries[result.source.url] = list(reading.entries)
-                result.entries = len(reading.entries)
-            result.outcome = outcome
-    new_by_source = _store_entries(store, ran, entries)
-    new_healths: list[SourceHealth] = []
-    for result, _ in ran:
-        result.new_entries = new_by_source.get(result.source.url, 0)
-        result.health = _next_health(healths.get(result.source.url), result, moment, policy)
-        new_healths.append(result.health)
-    store.source_health.save_many(new_healths)
-    report.results = [r for r, _ in ran]
-    for source in sources:
-        if source.url not in due_urls:
-            report.results.append(SourceResult(source, None, healths.get(source.url)))
-    order = {source.url: index for index, source in enumerate(sources)}
-    report.results.sort(key=lambda r: order.get(r.source.url, 0))
-    report.pruned = store.outside_entries.prune(moment - timedelta(days=config.sources.retention_days))
-    report.moved = _apply_settled_moves(config, store, new_healths, policy, report)
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _store_entries(
-    store: Store, ran: list[tuple[SourceResult, FeedReading | None]], entries: dict[str, list[StoredEntry]]
-) -> dict[str, int]:
-    """Store every source's entries; how many were new, per source.
-
-    One transaction for all, the fast path. If it fails, each source is
-    stored on its own, so the entries that broke it fail only their source.
-    """
-    if not entries:
-        return {}
-    try:
-        return store.outside_entries.add_many(e for group in entries.values() for e in group)
-    except Exception:  # which source broke it is found out below, one by one
-        pass
-    new: dict[str, int] = {}
-    for result, _ in ran:
-        group = entries.get(result.source.url)
-        if not group:
-            continue
-        try:
-            new.update(store.outside_entries.add_many(group))
-        except Exception as exc:  # this source's entries broke the store: its failure, not the run's
-            status = result.outcome.status if result.outcome else None
-            result.outcome = FetchOutcome(OutcomeKind.FAILED, status, _unexpected("storing entries", exc))
-            result.entries = 0
-    return new
-
-
-def _next_health(health: SourceHealth | None, result: SourceResult, now: datetime, policy: Policy) -> SourceHealth:
-    outcome = result.outcome
-    assert outcome is not None
-    current = health or SourceHealth(result.source.url)
-    try:
-        return decider.next_health(current, outcome, now, policy)
-    except (ValueError, OverflowError, TypeError) as exc:
-        # A bug in the decider must not lose the run; the source backs off as far as it may.
-        result.outcome = FetchOutcome(OutcomeKind.FAILED, outcome.status, _unexpected("deciding health", exc))
-        return dataclasses.replace(
-            current,
-            last_attempt=now,
-            last_error=decider.one_line_error(result.outcome.error),
-            failures=current.failures + 1,
-            next_attempt=now + policy.max_wait,
-        )
-
-
-def _apply_settled_moves(
-    config: Config, store: Store, healths: list[SourceHealth], policy: Policy, report: FetchReport
-) -> list[tuple[str, str]]:
-    """Rename sources whose permanent redirect has held long enough, in the OPML file and the state."""
-    settled = [(h.url, h.moved_to) for h in healths if decider.move_is_settled(h, policy)]
-    if not settled:
-        return []
-    path = opml_path(config)
-    sources = read_opml(path)
-    listed = {s.url for s in sources}
-    # A source that moved onto another listed source is left alone: merging
-    # two sources' state is a decision for the editor, not the fetcher.
-    moves = [(old, new) for old, new in settled if old in listed and new not in listed]
-    if not moves:
-        return []
-    renamed = dict(moves)
-    updated = [dataclasses.replace(s, url=renamed[s.url]) if s.url in renamed else s for s in sources]
-    try:
-        write_atomic(path, render_opml(updated, f"{config.site.title}: outside sources"))
-    except (OSError, ValueError) as exc:
-        # The fetch itself went well; the rename is tried again after the next run.
-        for result in report.results:
-            if result.source.url in renamed:
-                result.problems.append(f"cannot record the move to {renamed[result.source.url]}: {exc}")
-        return []
-    for old, new in moves:
-        store.source_health.rename(old, new)
-        store.outside_entries.rename_source(old, new)
-    return moves

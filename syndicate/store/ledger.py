@@ -24,9 +24,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 
-from ..errors import StoreError
+from ..errors import LedgerWriteError as LedgerWriteError  # re-exported: its old import path
 from .database import Database, Migration
 
 MIGRATIONS: list[Migration] = [
@@ -126,19 +125,6 @@ class ParkedRow:
     email: str
     attempts: int
     last_reply: str
-
-
-class LedgerWriteError(StoreError):
-    """SQLite could not write the state database during a send (disk full, file size limit, I/O error).
-
-    Raised before the message the step was for is sent, so nothing is ever
-    recorded as sent that was not; the run stops, and the next one resumes.
-    """
-
-    def __init__(self, path: Path, action: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: cannot record {action}: {reason} (is the disk full?)")
 
 
 # SQLite's primary result codes for "the write did not happen": a full disk is SQLITE_FULL, a file
