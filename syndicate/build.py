@@ -278,15 +278,18 @@ def _publication_window(collection: Collection, moment: datetime) -> tuple[float
 
 
 def _related_picks(
-    config: Config, collection: Collection, moment: datetime, state: Store
+    config: Config, collection: Collection, moment: datetime, state: Store, salt: str
 ) -> dict[str, list[RelatedPick]]:
     """Every published article's related stories.
 
     Only articles whose words are not cached yet are read, from their source
     files: the feed step's rule that only published bodies are rendered holds.
+    Only the picks an edit can change are computed again (see
+    :mod:`syndicate.related.incremental`); the others are the last build's.
     """
     from .related import build_related_index
     from .related.documents import source_bodies
+    from .related.incremental import current_picks
 
     index = build_related_index(
         collection,
@@ -295,7 +298,7 @@ def _related_picks(
         cache=state.related_features,
         bodies=lambda stubs: source_bodies(config.root, stubs),
     )
-    return index.all_picks()
+    return current_picks(index, state.related_last_picks, salt).picks
 
 
 def _ping_hubs(config: Config, target: Path, written: list[Path], problems: list[Problem]) -> list[WebSubPing]:
@@ -356,7 +359,7 @@ def _feed_step(
             prebuilt = {key: made for key, made in ahead.followed().items() if isinstance(made, PrebuiltEntry)}
             return [feed_set.with_articles(whole).with_prebuilt_entries(prebuilt) for feed_set in pending]
 
-        related = _related_picks(config, collection, moment, state)
+        related = _related_picks(config, collection, moment, state, salt)
         if write_atomic(target / RELATED_JSON, related_json(related)):
             result.written.append(target / RELATED_JSON)
         links = related_links(related, config.related.feed_links)

@@ -328,7 +328,7 @@ def test_fork_map_keeps_order_and_matches_serial() -> None:
 def test_large_index_adds_without_recomputing_the_others(
     make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.related import index as index_module
+    from syndicate.related import document_index as index_module
 
     # Pretend the index is large: an update must then leave the other vectors alone.
     monkeypatch.setattr(index_module, "EXACT_UPDATE_TERMS", 0)
@@ -405,7 +405,7 @@ def test_common_word_lists_are_read_only_in_part_and_the_batch_agrees() -> None:
     # collection (all pairs after all): only the head of a common list is read, the same in
     # the one-query path and the batch.
     from syndicate.related import Document, DocumentIndex, Features
-    from syndicate.related.index import COMMON_READ
+    from syndicate.related.document_index import COMMON_READ
 
     size = 700
     documents = [

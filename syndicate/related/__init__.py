@@ -15,18 +15,19 @@ The contract other stages rely on:
   ``public/related.json`` and the Atom entries' ``rel="related"`` links.
 
 Modules: :mod:`.text` (tokens and names), :mod:`.documents` (what is indexed),
-:mod:`.signals` (the scores), :mod:`.index` (vectors, inverted lists,
-candidates), :mod:`.engine` (editor picks and the collection),
+:mod:`.signals` (the scores), :mod:`.document_index` (``DocumentIndex``: vectors,
+inverted lists, candidates), :mod:`.related_index` (``RelatedIndex``: editor picks
+and the collection),
 :mod:`.outside` (the outside stream), :mod:`.explain` and :mod:`.output`.
 """
 
 from __future__ import annotations
 
+from .document_index import DocumentIndex, Scored
 from .documents import Document, Features, article_document, article_features
-from .engine import RelatedIndex, build_related_index
 from .explain import contributions, explain_line, pick_json
-from .index import DocumentIndex, Scored
 from .output import RELATED_JSON, related_json, related_links
+from .related_index import RelatedIndex, build_related_index
 
 __all__ = [
     "RELATED_JSON",

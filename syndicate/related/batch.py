@@ -22,13 +22,14 @@ shortlist.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
 
 if TYPE_CHECKING:
-    from .index import DocumentIndex, Scored
+    from .document_index import DocumentIndex, Scored
 
 Matrix = Any  # scipy.sparse.csr_matrix (scipy ships no type information)
 # Query rows per block: bounds the memory of the candidate-count product.
@@ -55,13 +56,13 @@ def _rarity(df: np.ndarray[Any, Any], documents: int) -> np.ndarray[Any, Any]:
     return np.where(df <= 2, 1.0, value)
 
 
-def _shortlists(counts: Matrix, start: int, limit: int) -> tuple[Any, Any, Any]:
-    """Per row of ``counts`` (row ``i`` is document ``start + i``), its ``limit`` best columns.
+def _shortlists(counts: Matrix, row_ids: Any, limit: int) -> tuple[Any, Any, Any]:
+    """Per row of ``counts`` (row ``i`` is document ``row_ids[i]``), its ``limit`` best columns.
 
     Best by count, ties by column (slug order), never the row's own
     document: what :meth:`DocumentIndex.candidates` picks. Counts are small
     integers, so a per-row histogram finds each row's cut in a few array
-    passes instead of sorting every entry. Returns the (row, column) pairs
+    passes instead of sorting every entry. Returns the (local row, column) pairs
     and, per row, whether the shortlist was cut at ``limit``.
     """
     height = counts.shape[0]
@@ -69,10 +70,10 @@ def _shortlists(counts: Matrix, start: int, limit: int) -> tuple[Any, Any, Any]:
     local = np.repeat(np.arange(height), per_row)
     cols = counts.indices
     values = counts.data.astype(np.int64)  # sums of 1s and 3s: exact in floating point
-    keep = (cols != local + start) & (values > 0)
+    keep = (cols != row_ids[local]) & (values > 0)
     local, cols, values = local[keep], cols[keep], values[keep]
     if not len(values):
-        return local + start, cols, np.zeros(height, dtype=bool)
+        return local, cols, np.zeros(height, dtype=bool)
     top = int(values.max())
     histogram = np.bincount(local * (top + 1) + values, minlength=height * (top + 1)).reshape(height, top + 1)
     at_least = np.cumsum(histogram[:, ::-1], axis=1)[:, ::-1]  # [row, c]: entries counting c or more
@@ -88,7 +89,7 @@ def _shortlists(counts: Matrix, start: int, limit: int) -> tuple[Any, Any, Any]:
     tied_rank = np.arange(len(tied)) - np.searchsorted(tied_rows, np.arange(height))[tied_rows]
     chosen = np.concatenate((sure, tied[tied_rank < room[tied_rows]]))
     full = np.bincount(local, minlength=height) >= limit
-    return local[chosen] + start, cols[chosen].astype(np.int64), full
+    return local[chosen], cols[chosen].astype(np.int64), full
 
 
 def _queries(postings: Matrix, term_df: Any, cap: int, term_order: Any) -> tuple[Matrix, Matrix]:
@@ -100,7 +101,7 @@ def _queries(postings: Matrix, term_df: Any, cap: int, term_order: Any) -> tuple
     term: ``term_order`` is each column's place in term order). Returned apart, rare
     and common, because only the head of a common term's list is read.
     """
-    from .index import MIN_LISTS, QUERY_TERMS
+    from .document_index import MIN_LISTS, QUERY_TERMS
 
     height = postings.shape[0]
     per_row = np.diff(postings.indptr)
@@ -151,17 +152,19 @@ class _Keys:
         return [[ids.setdefault(key, len(ids)) for key in keys] for keys in keys_per_document]
 
 
-def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
+def related_all(index: DocumentIndex, k: int, only: AbstractSet[str] | None = None) -> dict[str, list[Scored]]:
     """The ``k`` best computed picks of every document (excluding only itself and copies of it).
 
     Documents whose shortlist the copies filter emptied below ``k`` are
-    missing from the result (see the module notes).
+    missing from the result (see the module notes). With ``only``, just those
+    documents are answered: each row's arithmetic involves no other query row,
+    so its answer is bit for bit the one a run over every document gives it.
     """
-    from .index import COMMON_READ, _ranks_by_term, _scored
+    from .document_index import COMMON_READ, _ranks_by_term, _scored
     from .parallel import PARALLEL_MIN_ITEMS, fork_map
 
     if k <= 0 or not index.documents:
-        return {slug: [] for slug in index.documents}
+        return {slug: [] for slug in index.documents if only is None or slug in only}
     slugs = sorted(index.documents)  # column order = slug order: ties by slug fall out of a stable sort
     documents = [index.documents[slug] for slug in slugs]
     n = len(slugs)
@@ -216,15 +219,16 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
     url_of = [d.url for d in documents]
 
     def block(number: int) -> tuple[list[int], list[int], list[int], list[float], list[list[float]]]:
-        """Rows ``number * BLOCK_ROWS`` on: the rows answered and their picks, as plain lists (cheap to send back)."""
-        start = number * BLOCK_ROWS
-        stop = min(start + BLOCK_ROWS, n)
+        """Block ``number`` of the query rows: the rows answered and their picks, as plain lists (cheap to send)."""
+        block_rows = query_rows[number * BLOCK_ROWS : (number + 1) * BLOCK_ROWS]
+        height = len(block_rows)
         counts = (
-            rare_queries[start:stop] @ postings.T
-            + common_queries[start:stop] @ heads.T
-            + rare_keys[start:stop] @ key_postings.T
+            rare_queries[block_rows] @ postings.T
+            + common_queries[block_rows] @ heads.T
+            + rare_keys[block_rows] @ key_postings.T
         ).tocsr()
-        rows, cols, full = _shortlists(counts, start, limit)
+        local, cols, full = _shortlists(counts, block_rows, limit)
+        rows = block_rows[local]
 
         text = w.text * np.asarray(weights[rows].multiply(weights[cols]).sum(axis=1)).ravel()
         shared_tags = tag_scale[rows] * np.asarray(tag_weighted[rows].multiply(tag_matrix[cols]).sum(axis=1)).ravel()
@@ -240,18 +244,18 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
         signal = (text > 0) | (shared_tags > 0) | (shared_names > 0)
         total = text + shared_tags + shared_names + recency + same_author
         ranked = signal & (total > 0)
-        rows, cols = rows[ranked], cols[ranked]
+        local, rows, cols = local[ranked], rows[ranked], cols[ranked]
         parts = np.column_stack((text, shared_tags, shared_names, recency, same_author))[ranked]
         total = total[ranked]
         # Best first: score, then newer, then slug; only the first few of a row go on to Python.
-        order = np.lexsort((cols, -published[cols], -total, rows))
-        rows, cols, total, parts = rows[order], cols[order], total[order], parts[order]
-        bounds = np.searchsorted(rows, np.arange(start, stop + 1))
-        rank = np.arange(len(rows)) - np.repeat(bounds[:-1], bounds[1:] - bounds[:-1])
+        order = np.lexsort((cols, -published[cols], -total, local))
+        local, cols, total, parts = local[order], cols[order], total[order], parts[order]
+        bounds = np.searchsorted(local, np.arange(height + 1))
+        rank = np.arange(len(local)) - np.repeat(bounds[:-1], bounds[1:] - bounds[:-1])
         in_head = rank < k + COPIES_SLACK
         more = (bounds[1:] - bounds[:-1]) > k + COPIES_SLACK  # rows whose head might run out
-        head_rows = rows[in_head]
-        head_bounds: list[int] = np.searchsorted(head_rows, np.arange(start, stop + 1)).tolist()
+        head_rows = local[in_head]
+        head_bounds: list[int] = np.searchsorted(head_rows, np.arange(height + 1)).tolist()
         total_list: list[float] = total[in_head].tolist()
         parts_list: list[list[float]] = parts[in_head].tolist()
         cols_list: list[int] = cols[in_head].tolist()
@@ -262,11 +266,11 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
         picked_cols: list[int] = []
         picked_totals: list[float] = []
         picked_parts: list[list[float]] = []
-        for row in range(start, stop):
+        for at_row, row in enumerate(block_rows.tolist()):
             titles = {title_of[row]}
             urls = {url_of[row]}
             picked = 0
-            for at in range(head_bounds[row - start], head_bounds[row - start + 1]):
+            for at in range(head_bounds[at_row], head_bounds[at_row + 1]):
                 col = cols_list[at]
                 if title_of[col] in titles or url_of[col] in urls:
                     continue
@@ -278,7 +282,7 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
                 picked += 1
                 if picked == k:
                     break
-            if picked == k or not cut[row - start]:
+            if picked == k or not cut[at_row]:
                 answered.append(row)
                 bounds_out.append(len(picked_cols))
             else:  # its shortlist ran out: the caller answers it alone
@@ -287,9 +291,11 @@ def related_all(index: DocumentIndex, k: int) -> dict[str, list[Scored]]:
                 del picked_parts[len(picked_parts) - picked :]
         return answered, bounds_out, picked_cols, picked_totals, picked_parts
 
-    blocks = -(-n // BLOCK_ROWS)
+    # The documents to answer, as row numbers (all of them unless ``only`` says otherwise).
+    query_rows = np.arange(n) if only is None else np.flatnonzero([slug in only for slug in slugs])
+    blocks = -(-len(query_rows) // BLOCK_ROWS)
     # Blocks are independent: over the cores for a large index (workers send back only the heads).
-    workers = index.config.workers if n >= PARALLEL_MIN_ITEMS else 1
+    workers = index.config.workers if len(query_rows) >= PARALLEL_MIN_ITEMS else 1
     answers = fork_map(block, blocks, workers, per_process=1, min_items=2)
     found: dict[str, list[Scored]] = {}
     for answered, bounds_out, picked_cols, picked_totals, picked_parts in answers:

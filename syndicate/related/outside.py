@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from ..config import RelatedConfig
 from ..model import OutsideEntry, RelatedPick
 from ..sources.normalize import plain_text
+from .document_index import DocumentIndex
 from .documents import Document, Features
-from .index import DocumentIndex
 from .signals import NAMES, TEXT
 from .text import term_id_counts, title_names
 

@@ -3,7 +3,7 @@
 Everything here is a pure function of one article's text, so its result can be
 cached by the article's content hash and reused across builds: the
 collection-wide statistics (document frequencies) are applied later, in
-:mod:`syndicate.related.index`.
+:mod:`syndicate.related.document_index`.
 
 Terms are numbered by :data:`VOCABULARY`, so an article's terms are an array
 of small integers rather than hundreds of strings: the index works on arrays

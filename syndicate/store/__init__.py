@@ -19,7 +19,7 @@ from .entries import OutsideEntries, StoredEntry
 from .identities import IdentityLedger, IdentityRecord
 from .ledger import SendLedger
 from .outputs import OutputFingerprints
-from .related import RelatedFeatureCache
+from .related import LastPicks, RelatedFeatureCache, RelatedLastPicks
 from .signups import MIGRATIONS as SIGNUP_MIGRATIONS
 from .signups import SignupTable
 from .sources import SourceHealthTable
@@ -56,6 +56,10 @@ class Store:
     @cached_property
     def related_features(self) -> RelatedFeatureCache:
         return RelatedFeatureCache(self.db)
+
+    @cached_property
+    def related_last_picks(self) -> RelatedLastPicks:
+        return RelatedLastPicks(self.db)
 
     @cached_property
     def signups(self) -> SignupTable:
@@ -100,9 +104,11 @@ __all__ = [
     "Database",
     "IdentityLedger",
     "IdentityRecord",
+    "LastPicks",
     "OutputFingerprints",
     "OutsideEntries",
     "RelatedFeatureCache",
+    "RelatedLastPicks",
     "SendLedger",
     "SignupTable",
     "SourceHealthTable",

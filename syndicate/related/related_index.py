@@ -10,7 +10,7 @@ index in place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from collections.abc import Collection as AbstractSet
 from dataclasses import replace
 from datetime import datetime
@@ -21,8 +21,8 @@ from ..config import RelatedConfig
 from ..model import Article, OutsideEntry, RelatedPick
 from ..slugs import headline_key
 from ..store import RelatedFeatureCache
+from .document_index import DocumentIndex, Scored
 from .documents import Document, Features, Prepare, article_document, features_key, features_of_all
-from .index import DocumentIndex, Scored
 from .outside import OutsideIndex
 from .parallel import paused_gc
 from .signals import EDITOR
@@ -136,16 +136,19 @@ class RelatedIndex:
             return known
         return article_document(article)
 
-    def all_picks(self, k: int | None = None) -> dict[str, list[RelatedPick]]:
-        """Picks for every published article, by slug (sorted).
+    def all_picks(self, k: int | None = None, only: Set[str] | None = None) -> dict[str, list[RelatedPick]]:
+        """Picks for every published article, by slug (sorted); with ``only``, for those slugs alone.
 
         Articles without editor picks (most) get their computed picks from one
         batch over the whole index (:meth:`DocumentIndex.related_all`); the
         others go through :meth:`picks`, whose exclusions differ per article.
+        An article's picks are the same whether asked alone or with all others.
         """
         count = k or self.config.count
         articles = sorted(self.collection.published(self.now), key=_slug)
-        batch = self.index.related_all(count)
+        if only is not None:
+            articles = [a for a in articles if a.slug in only]
+        batch = self.index.related_all(count, only)
         out: dict[str, list[RelatedPick]] = {}
         for article in articles:
             known = self.index.documents.get(article.slug)

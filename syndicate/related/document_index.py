@@ -30,6 +30,7 @@ import math
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import chain, compress, islice, pairwise, repeat
 from operator import ge, mul, neg
@@ -405,20 +406,72 @@ class DocumentIndex:
             titles = {document.title_key, *taken_titles}
             urls = {document.url, *taken_urls}
 
-    def related_all(self, k: int) -> dict[str, list[Scored]]:
+    def related_all(self, k: int, only: AbstractSet[str] | None = None) -> dict[str, list[Scored]]:
         """Every document's ``k`` best computed picks, by slug: what :meth:`related` gives each.
 
         Answered for all documents at once with sparse matrices
         (:mod:`.batch`); the few whose shortlist the copies filter ate are
-        answered one by one, with a widened shortlist.
+        answered one by one, with a widened shortlist. With ``only``, just
+        those documents (by slug) are answered, each exactly as in a run over all.
         """
         from .batch import related_all
 
-        found = related_all(self, k)
+        found = related_all(self, k, only)
         for slug in sorted(self.documents):
-            if slug not in found:
+            if slug not in found and (only is None or slug in only):
                 found[slug] = self.related(self.documents[slug], k)
         return {slug: found[slug] for slug in sorted(found)}
+
+    def list_keys(self, slug: str) -> tuple[str, ...]:
+        """The inverted lists ``slug`` sits in, as ``t:term``, ``g:tag`` and ``n:name`` (the same in every process)."""
+        document = self.documents[slug]
+        terms = VOCABULARY.terms
+        return (
+            *(f"t:{terms[term]}" for term in self.vectors.get(slug, _EMPTY)),
+            *(f"g:{tag}" for tag in document.tags),
+            *(f"n:{name}" for name in document.features.names),
+        )
+
+    def list_members(self, key: str) -> list[str]:
+        """The slugs in the inverted list named ``key`` (as :meth:`list_keys` names them); none if there is none."""
+        kind, _, value = key.partition(":")
+        if kind == "t":
+            return self._term_lists.get(VOCABULARY.id(value), [])
+        if kind == "g":
+            return self._tag_lists.get(value, [])
+        return self._name_lists.get(value, [])
+
+    def query_terms(
+        self, slug: str, term_list_length: Callable[[int], int] | None = None
+    ) -> tuple[list[int], list[int]]:
+        """The term lists :meth:`candidates` reads for ``slug``: those read whole, and those of which only the head.
+
+        By term number. ``term_list_length`` answers as if the term lists had
+        those lengths, to ask what the query read before some documents changed.
+        (Tag and name lists are read when rare, whatever the other lists.)
+        """
+        lists = self._term_lists
+        length = term_list_length or (lambda term: len(lists.get(term, ())))
+        cap = self._list_cap()
+        rare: list[int] = []
+        common: list[tuple[int, str, int]] = []
+        terms = VOCABULARY.terms
+        for term in islice(self.vectors.get(slug, _EMPTY), QUERY_TERMS):
+            size = length(term)
+            if size and size <= cap:
+                rare.append(term)
+            elif size:
+                common.append((size, terms[term], term))
+        heads = [term for _, _, term in sorted(common)[: MIN_LISTS - len(rare)]] if len(rare) < MIN_LISTS else []
+        return rare, heads
+
+    def term_list(self, term: int) -> list[str]:
+        """The slugs whose vectors hold ``term`` (a term number), sorted; what a query reads of it."""
+        return self._term_lists.get(term, [])
+
+    def head_read(self) -> int:
+        """How many entries a query reads from the head of a common term's list."""
+        return COMMON_READ * self._list_cap()
 
     def copies_of(self, title: str) -> set[str]:
         """Slugs of documents whose headline matches ``title``."""
