@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import syndicate
-from syndicate.newsletter.send import send_newsletter
+from syndicate._newsletter.send import send_newsletter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import send_bench  # a sibling script, not a package

@@ -6,7 +6,7 @@ spread over 50 loopback addresses (127.0.0.1-50) so the per-host limit of 2
 behaves as it would against 50 real sites. Then, each in a fresh process so
 peak memory is its own:
 
-* cold:  ``syndicate.sources.fetch_sources`` with an empty state database;
+* cold:  ``syndicate._sources.fetch_sources`` with an empty state database;
 * warm:  the same again: every request is conditional and answered 304;
 * loop:  the baseline, ``for url in urls: feedparser.parse(url)``.
 
@@ -107,9 +107,9 @@ def peak_mb() -> tuple[float, float]:
 
 
 def phase_syndicate(site: str) -> dict[str, object]:
-    from syndicate.config import load_config
-    from syndicate.sources import fetch_sources
-    from syndicate.store import Store
+    from syndicate._config import load_config
+    from syndicate._sources import fetch_sources
+    from syndicate._store import Store
 
     config = load_config(site)
     started = time.perf_counter()
@@ -184,8 +184,8 @@ def main() -> None:
         sys.exit("the bench server did not start")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            from syndicate.model import Source
-            from syndicate.sources import render_opml
+            from syndicate._model import Source
+            from syndicate._sources import render_opml
 
             site = Path(tmp)
             (site / "feeds").mkdir()

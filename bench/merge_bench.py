@@ -11,7 +11,7 @@ vocabulary with a long tail of names, a tenth of them re-posts of an earlier
 story with small edits (case, punctuation, a word added) under a new GUID and
 link, spread over 30 days. Three ways to merge it:
 
-* ``blocked, capped``: :func:`syndicate.sources.merge.merge_stream` with the
+* ``blocked, capped``: :func:`syndicate._sources.merge.merge_stream` with the
   default cap (10 per source): the cap comes first, so this is a sort;
 * ``blocked, uncapped``: the same with ``maxItems`` = the number of entries, so
   every entry goes through the blocked near-duplicate search;
@@ -47,8 +47,8 @@ from datetime import UTC, datetime, timedelta
 
 from rapidfuzz import utils
 
-from syndicate.model import OutsideEntry, Source
-from syndicate.sources.merge import (
+from syndicate._model import OutsideEntry, Source
+from syndicate._sources.merge import (
     MIN_WORDS_FOR_TITLE_MATCH,
     MergeSettings,
     MergeStats,
@@ -56,7 +56,7 @@ from syndicate.sources.merge import (
     merge_stream,
     same_story_titles,
 )
-from syndicate.store import StoredEntry
+from syndicate._store import StoredEntry
 
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 OLD_PATH_LIMIT = 10_000  # the all-pairs merge is run up to this size

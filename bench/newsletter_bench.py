@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from syndicate.collection import Collection
-from syndicate.config import load_config
-from syndicate.model import Article, Author, Image, Tag
-from syndicate.newsletter import BuiltIssue, build_issue, default_week
-from syndicate.newsletter.personalise import Personaliser, recipient_values
-from syndicate.newsletter.render import default_environment, render_issue
-from syndicate.related import build_related_index
-from syndicate.site import Site
+from syndicate._collection import Collection
+from syndicate._config import load_config
+from syndicate._model import Article, Author, Image, Tag
+from syndicate._newsletter import BuiltIssue, build_issue, default_week
+from syndicate._newsletter.personalise import Personaliser, recipient_values
+from syndicate._newsletter.render import default_environment, render_issue
+from syndicate._related import build_related_index
+from syndicate._site import Site
 
 T = TypeVar("T")
 

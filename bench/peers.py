@@ -26,7 +26,7 @@ and with nothing changed.
 
 Fetch: ``bench/fetch_bench.py``'s loopback server (its own process, 50 ms per
 response, 50 loopback hosts) serves N feeds of 50 entries;
-``syndicate.sources.fetch_sources`` (through ``fetch_bench.py --phase
+``syndicate._sources.fetch_sources`` (through ``fetch_bench.py --phase
 syndicate``) runs cold and warm (all 304) beside reader's
 ``update_feeds(workers=16, scheduled=False)`` cold and warm, each a fresh process.
 
@@ -237,8 +237,8 @@ def bench_fetch(feeds: int, pairs: int, port: int, reader_python: str | None) ->
     inside: dict[str, list[float]] = {"syndicate": [], "reader": []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            from syndicate.model import Source
-            from syndicate.sources import render_opml
+            from syndicate._model import Source
+            from syndicate._sources import render_opml
 
             targets = fetch_bench.urls(port, feeds)
             urls_file = Path(tmp) / "urls.json"

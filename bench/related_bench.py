@@ -42,13 +42,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from syndicate.collection import Collection
-from syndicate.config import RelatedConfig, load_config
-from syndicate.model import Article, Author, Tag
-from syndicate.related import Document, DocumentIndex, RelatedIndex, article_document
-from syndicate.related.documents import features_of_all
-from syndicate.related.parallel import available_workers, paused_gc
-from syndicate.slugs import headline_key
+from syndicate._collection import Collection
+from syndicate._config import RelatedConfig, load_config
+from syndicate._model import Article, Author, Tag
+from syndicate._related import Document, DocumentIndex, RelatedIndex, article_document
+from syndicate._related.documents import features_of_all
+from syndicate._related.parallel import available_workers, paused_gc
+from syndicate._slugs import headline_key
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
@@ -230,7 +230,7 @@ def demo_quality(config: RelatedConfig) -> tuple[Quality, int] | None:
     """Recovering the demo site's editor picks with computed picks only."""
     if not (ROOT / "content").is_dir():
         return None
-    from syndicate.site import Site
+    from syndicate._site import Site
 
     site = Site(load_config(ROOT))
     collection = site.collection

@@ -84,8 +84,8 @@ def offline_copy(document: str, measure_script: bool = True) -> str:
 
 def as_received(document: str, name: str = "Sample Reader", email: str = "reader@example.com") -> str:
     """The email as one recipient gets it: the per-recipient markers filled in."""
-    from syndicate.newsletter import placeholders
-    from syndicate.newsletter.personalise import Personaliser, recipient_values
+    from syndicate._newsletter import placeholders
+    from syndicate._newsletter.personalise import Personaliser, recipient_values
 
     values = recipient_values(name, email, "https://example.com/unsubscribe?token=sample", for_html=True)
     # email.html shows the fixed markers (the random ones are the sending process's own).

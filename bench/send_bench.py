@@ -6,7 +6,7 @@ process, so the client's CPU time is the client's alone):
 * naive:     per recipient, build an EmailMessage and open a new smtplib connection;
 * ceiling:   one connection sending pre-built bytes with sendmail (the same bytes syndicate
              sends one recipient; no building, no ledger);
-* syndicate: ``syndicate.newsletter.send.send_newsletter``: the message built once per
+* syndicate: ``syndicate._newsletter.send.send_newsletter``: the message built once per
              issue and personalised by substitution, one connection, the ledger
              committed twice per message, the lock, the progress callback.
 
@@ -35,9 +35,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 import syndicate
-from syndicate.newsletter import placeholders, prepare_issue
-from syndicate.newsletter.send import Sender, send_newsletter
-from syndicate.newsletter.subscribers import import_subscribers
+from syndicate._newsletter import placeholders, prepare_issue
+from syndicate._newsletter.send import Sender, send_newsletter
+from syndicate._newsletter.subscribers import import_subscribers
 
 WEEK = "2026-W47"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

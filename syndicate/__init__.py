@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-from .build import BuildResult, build_site
-from .collection import Collection, Reference, load_bodies, load_collection
-from .config import Config, load_config
-from .cronline import CronLine
-from .errors import (
+from ._build import BuildResult, build_site
+from ._collection import Collection, Reference, load_bodies, load_collection
+from ._config import Config, load_config
+from ._cronline import CronLine
+from ._errors import (
     AddressRefused,
     ArchiveStateError,
     ArticleNotFoundError,
@@ -60,8 +60,8 @@ from .errors import (
     WebhookRejected,
     WriteError,
 )
-from .feeds import FeedSet, render_feed_set, site_feed_sets, write_feed_sets
-from .model import (
+from ._feeds import FeedSet, render_feed_set, site_feed_sets, write_feed_sets
+from ._model import (
     Article,
     Author,
     Image,
@@ -77,48 +77,48 @@ from .model import (
     SubscriberStatus,
     Tag,
 )
-from .site import Site
-from .site.related import RelatedStories
-from .sources import FetchReport, fetch_sources, merged_stream
+from ._site import Site
+from ._site.related import RelatedStories
+from ._sources import FetchReport, fetch_sources, merged_stream
 
 # site.sources and site.check: the verbs' results and refusals.
-from .errors import DuplicateSourceError, SourceListError, UnknownSourceError  # isort: skip
-from .site.content import SiteCheck  # isort: skip
-from .site.sources import OpmlImport, SiteSources, SourceChange, SourcesHealth, SourceStatus  # isort: skip
-from .sources import SourceResult  # isort: skip
-from .store import Store
-from .store.maintenance import BackupResult, StateCheck
+from ._errors import DuplicateSourceError, SourceListError, UnknownSourceError  # isort: skip
+from ._site.content import SiteCheck  # isort: skip
+from ._site.sources import OpmlImport, SiteSources, SourceChange, SourcesHealth, SourceStatus  # isort: skip
+from ._sources import SourceResult  # isort: skip
+from ._store import Store
+from ._store.maintenance import BackupResult, StateCheck
 
 if TYPE_CHECKING:
-    from .newsletter import BuiltIssue, build_issue, prepare_issue
-    from .newsletter.send import SendReport, send_newsletter
-    from .newsletter.site_parts import SiteParts
-    from .newsletter.subscribers import import_subscribers
-    from .newsletter.unsubscribe import unsubscribe_app
-    from .site.newsletter import DueIssue, IssueBuild, SiteNewsletter, UnpublishResult
-    from .site.subscribers import ExportResult, ImportResult, SiteSubscribers, SubscriberChange, SubscriberList
+    from ._newsletter import BuiltIssue, build_issue, prepare_issue
+    from ._newsletter.send import SendReport, send_newsletter
+    from ._newsletter.site_parts import SiteParts
+    from ._newsletter.subscribers import import_subscribers
+    from ._newsletter.unsubscribe import unsubscribe_app
+    from ._site.newsletter import DueIssue, IssueBuild, SiteNewsletter, UnpublishResult
+    from ._site.subscribers import ExportResult, ImportResult, SiteSubscribers, SubscriberChange, SubscriberList
 
 # The newsletter half (Jinja2, MJML, css-inline, SMTP) is loaded on first use, so
 # ``syndicate build`` and ``import syndicate`` for feeds do not pay for it.
 _LAZY = {
-    "BuiltIssue": ".newsletter",
-    "build_issue": ".newsletter",
-    "prepare_issue": ".newsletter",
-    "SendReport": ".newsletter.send",
-    "send_newsletter": ".newsletter.send",
-    "import_subscribers": ".newsletter.subscribers",
-    "unsubscribe_app": ".newsletter.unsubscribe",
-    "SiteParts": ".newsletter.site_parts",
+    "BuiltIssue": "._newsletter",
+    "build_issue": "._newsletter",
+    "prepare_issue": "._newsletter",
+    "SendReport": "._newsletter.send",
+    "send_newsletter": "._newsletter.send",
+    "import_subscribers": "._newsletter.subscribers",
+    "unsubscribe_app": "._newsletter.unsubscribe",
+    "SiteParts": "._newsletter.site_parts",
     # site.newsletter and site.subscribers: the verbs' groups and their results
-    "DueIssue": ".site.newsletter",
-    "IssueBuild": ".site.newsletter",
-    "SiteNewsletter": ".site.newsletter",
-    "UnpublishResult": ".site.newsletter",
-    "ExportResult": ".site.subscribers",
-    "ImportResult": ".site.subscribers",
-    "SiteSubscribers": ".site.subscribers",
-    "SubscriberChange": ".site.subscribers",
-    "SubscriberList": ".site.subscribers",
+    "DueIssue": "._site.newsletter",
+    "IssueBuild": "._site.newsletter",
+    "SiteNewsletter": "._site.newsletter",
+    "UnpublishResult": "._site.newsletter",
+    "ExportResult": "._site.subscribers",
+    "ImportResult": "._site.subscribers",
+    "SiteSubscribers": "._site.subscribers",
+    "SubscriberChange": "._site.subscribers",
+    "SubscriberList": "._site.subscribers",
 }
 
 

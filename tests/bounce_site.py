@@ -14,8 +14,7 @@ from conftest import SiteFactory
 from smtp_relay import ARTICLES, WEEK, Relay, serving, site_config, write_subscribers
 
 import syndicate
-from syndicate.newsletter.send import send_newsletter
-from syndicate.newsletter.subscribers import import_subscribers
+from syndicate import import_subscribers, send_newsletter
 
 SECRET = "test-secret-0123456789abcdef"
 DUE = datetime(2026, 11, 27, 7, 0, tzinfo=ZoneInfo("Europe/London"))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from conftest import SiteFactory
 
-from syndicate.model import Article, Author, Image, OutsideEntry, Tag
+from syndicate import Article, Author, Image, OutsideEntry, Tag
 
 LONDON = ZoneInfo("Europe/London")
 WEEK = "2026-W46"  # Monday 9 November to Sunday 15 November 2026, site time

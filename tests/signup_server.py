@@ -26,7 +26,7 @@ from conftest import SiteFactory
 from smtp_relay import ARTICLES, Relay, site_config
 
 import syndicate
-from syndicate.newsletter.webapp import SubscriptionApp
+from syndicate._newsletter.webapp import SubscriptionApp
 
 SECRET = "signup-secret-0123456789abcdef"
 # Before the due time of smtp_relay.WEEK's issue (Friday 27 November 07:00, London).

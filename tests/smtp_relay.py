@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import pytest
 from aiosmtpd.controller import Controller
 
-from syndicate.newsletter.send import SendReport
+from syndicate import SendReport
 
 WEEK = "2026-W47"  # Monday 16 November 2026 to Sunday 22 November, site time
 
@@ -217,7 +217,7 @@ def sending_site(
 ) -> Path:
     """A site that sends through ``relay``, with ``count`` subscribers imported."""
     import syndicate
-    from syndicate.newsletter.subscribers import import_subscribers
+    from syndicate import import_subscribers
 
     site = make_site(articles, config=site_config(relay.port, rate=rate, extra=extra, timeout=timeout))
     write_subscribers(site / "list.csv", count)
@@ -230,7 +230,7 @@ def sending_site(
 def send(site: Path, **options: Any) -> SendReport:
     """One ``send_newsletter`` run on the site in ``site``."""
     import syndicate
-    from syndicate.newsletter.send import send_newsletter
+    from syndicate import send_newsletter
 
     with syndicate.Site.open(site) as opened:
         return send_newsletter(opened, **options)

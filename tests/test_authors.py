@@ -11,9 +11,9 @@ from conftest import SiteFactory
 from newsletter_samples import AFTER_WEEK, NEWSLETTER_CONFIG, WEEK
 
 import syndicate
-from syndicate.collection.context import ArticleContext
-from syndicate.collection.importer import import_plaintext
-from syndicate.newsletter import build_issue
+from syndicate import build_issue
+from syndicate._collection.context import ArticleContext
+from syndicate._collection.importer import import_plaintext
 
 DESK_COPY = """\
 Harbor Lights Festival Names Its First Jury

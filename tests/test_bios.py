@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syndicate.collection.bios import is_contact_line, looks_like_bio, read_bio, read_contact
+from syndicate._collection.bios import is_contact_line, looks_like_bio, read_bio, read_contact
 
 # (paragraph, names, emails, handles)
 CORPUS: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [

@@ -12,10 +12,10 @@ import pytest
 from conftest import spy_on_first_arguments
 
 import syndicate
-from syndicate.collection import ahead as ahead_module
-from syndicate.collection import load_bodies, load_collection, render_bodies_ahead
-from syndicate.collection.loader import is_stub
-from syndicate.feeds import xmlfeeds
+from syndicate._collection import ahead as ahead_module
+from syndicate._collection import load_bodies, load_collection, render_bodies_ahead
+from syndicate._collection.loader import is_stub
+from syndicate._feeds import xmlfeeds
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_a_build_with_bodies_rendered_ahead_writes_the_same_bytes(
     monkeypatch.setattr(ahead_module.BodiesAhead, "start", classmethod(counting))
     # The child built the feed entries of the articles it rendered too: none is built again here.
     built_here = spy_on_first_arguments(monkeypatch, xmlfeeds, "_feedgen_entries")
-    monkeypatch.setattr(syndicate.feeds, "PARALLEL_SETS", 10_000)  # feeds rendered here, where we count
+    monkeypatch.setattr(syndicate._feeds, "PARALLEL_SETS", 10_000)  # feeds rendered here, where we count
     with syndicate.Site.open(copy) as site:
         site.build()
     assert started and started[0] >= 1  # children really rendered the bodies

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from conftest import SiteFactory
 
 import syndicate
+from syndicate._newsletter.bounce_run import read_bounces
+from syndicate._newsletter.mailbox import MaildirMailbox
+from syndicate._newsletter.verp import VerpAddresses
 from syndicate.cli import main
-from syndicate.newsletter.bounce_run import read_bounces
-from syndicate.newsletter.mailbox import MaildirMailbox
-from syndicate.newsletter.verp import VerpAddresses
 
 __all__ = ["envelope_relay"]
 
@@ -149,7 +149,7 @@ def test_a_suppressed_address_is_not_sent_the_next_issue(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from syndicate.newsletter.send import send_newsletter
+    from syndicate import send_newsletter
 
     with syndicate.Site.open(site) as opened:
         send_newsletter(opened, week="2026-W48", now=datetime(2026, 12, 4, 8, 0, tzinfo=ZoneInfo("Europe/London")))

@@ -6,8 +6,8 @@ from bounce_samples import FORMATS, arf, gmail, out_of_office
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syndicate.newsletter.bounces import BounceKind, classify_message
-from syndicate.newsletter.verp import VerpAddresses
+from syndicate._newsletter.bounces import BounceKind, classify_message
+from syndicate._newsletter.verp import VerpAddresses
 
 VERP = VerpAddresses(b"test-secret-0123456789abcdef", "bounces@test.example.org")
 PATH = VERP.address(7, "2026-W47", "reader7@example.net")

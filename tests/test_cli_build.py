@@ -12,8 +12,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ARTICLE_WITH_ID, REPO, SiteFactory
 
-from syndicate.cli import main
-from syndicate.cli.common import ExitCode
+from syndicate.cli import ExitCode, main
 
 GOOD = ARTICLE_WITH_ID
 
@@ -212,7 +211,7 @@ def test_the_newsletter_api_loads_on_first_use() -> None:
     import syndicate
 
     assert {"build_issue", "send_newsletter", "unsubscribe_app"} <= set(dir(syndicate))
-    from syndicate.newsletter import build_issue
+    from syndicate import build_issue
 
     assert syndicate.build_issue is build_issue
     with pytest.raises(AttributeError, match="no_such_thing"):

@@ -11,10 +11,10 @@ import yaml
 from conftest import SiteFactory
 
 import syndicate
-from syndicate.collection import ArticleContext
-from syndicate.collection.importer import import_plaintext
-from syndicate.collection.plaintext import parse_plaintext
-from syndicate.model import Severity
+from syndicate import Severity
+from syndicate._collection import ArticleContext
+from syndicate._collection.importer import import_plaintext
+from syndicate._collection.plaintext import parse_plaintext
 
 GOOD = """
 ---

@@ -17,14 +17,12 @@ from click.testing import CliRunner
 from conftest import BASIC_CONFIG as BASIC
 from conftest import SiteFactory
 
-from syndicate.build import build_site
+from syndicate import Article, Author, Tag, build_site, load_config
+from syndicate._collection import Collection, loader
+from syndicate._feeds.jsonfeed import json_feed
+from syndicate._feeds.spec import FeedItems, FeedMeta
+from syndicate._feeds.xmlfeeds import rss_and_atom
 from syndicate.cli import main
-from syndicate.collection import Collection, loader
-from syndicate.config import load_config
-from syndicate.feeds.jsonfeed import json_feed
-from syndicate.feeds.spec import FeedItems, FeedMeta
-from syndicate.feeds.xmlfeeds import rss_and_atom
-from syndicate.model import Article, Author, Tag
 
 HEAD = "---\nid: urn:uuid:0b6c9a8e-1d1f-4c1e-8a57-5d1c1a0000{n:02d}\ndate: 2026-10-14 09:30\n"
 
@@ -129,9 +127,9 @@ def test_lone_surrogates_and_bad_utf8_are_problems_not_crashes(make_site: SiteFa
 def test_direct_loader_calls_clean_lone_surrogates() -> None:
     from zoneinfo import ZoneInfo
 
-    from syndicate.collection import ArticleContext
-    from syndicate.collection.markdown import load_markdown
-    from syndicate.collection.plaintext import load_plaintext
+    from syndicate._collection import ArticleContext
+    from syndicate._collection.markdown import load_markdown
+    from syndicate._collection.plaintext import load_plaintext
 
     context = ArticleContext("https://x.example", "x.example", "UTC")
     article, problems = load_markdown(HEAD.format(n=10) + "title: A \ud800 B\n---\nC\udfff D\n", "a.md", context)
@@ -340,8 +338,8 @@ def test_an_edit_right_after_the_body_was_read_is_not_recorded_with_the_old_text
 
 def test_dates_feeds_cannot_carry_are_problems_or_made_writable() -> None:
     """Found by the property tests: PyYAML crashed on an offset with seconds; pre-1883 Chicago has one."""
-    from syndicate.collection import ArticleContext
-    from syndicate.collection.markdown import load_markdown
+    from syndicate._collection import ArticleContext
+    from syndicate._collection.markdown import load_markdown
 
     context = ArticleContext("https://x.example", "x.example", "America/Chicago")
     article, problems = load_markdown(

@@ -19,14 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from syndicate.collection import ArticleContext
-from syndicate.collection.loader import parse_article_bytes
-from syndicate.collection.markdown import load_markdown
-from syndicate.collection.plaintext import load_plaintext
-from syndicate.feeds.jsonfeed import json_feed
-from syndicate.feeds.spec import FeedItems, FeedMeta
-from syndicate.feeds.xmlfeeds import rss_and_atom
-from syndicate.model import Article, Problem
+from syndicate import Article, Problem
+from syndicate._collection import ArticleContext
+from syndicate._collection.loader import parse_article_bytes
+from syndicate._collection.markdown import load_markdown
+from syndicate._collection.plaintext import load_plaintext
+from syndicate._feeds.jsonfeed import json_feed
+from syndicate._feeds.spec import FeedItems, FeedMeta
+from syndicate._feeds.xmlfeeds import rss_and_atom
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 ATOM_SCHEMA = etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))

@@ -11,9 +11,8 @@ from click.testing import CliRunner
 from conftest import REPO, SiteFactory
 
 import syndicate
-from syndicate.cli import main
-from syndicate.cli.common import ExitCode
-from syndicate.config import documented_keys, load_config
+from syndicate._config import documented_keys, load_config
+from syndicate.cli import ExitCode, main
 
 GOOD = """\
 [site]

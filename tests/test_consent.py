@@ -18,9 +18,9 @@ from signup_server import AFTER_DUE, Served, confirmation_link, messages_to, ser
 from smtp_relay import WEEK, Relay, relay
 
 import syndicate
+from syndicate import send_newsletter
+from syndicate._newsletter.subscribers import EXPORT_COLUMNS
 from syndicate.cli import main
-from syndicate.newsletter.send import send_newsletter
-from syndicate.newsletter.subscribers import EXPORT_COLUMNS
 
 __all__ = ["relay", "served"]
 
@@ -118,8 +118,8 @@ def test_the_forgotten_hash_is_salted_per_database(make_site: SiteFactory) -> No
 @settings(max_examples=60, deadline=None)
 @given(local=st.from_regex(r"[a-z0-9][a-z0-9.+_-]{0,20}", fullmatch=True).filter(lambda s: ".." not in s))
 def test_forgotten_matches_any_letter_case_and_only_that_address(local: str) -> None:
-    from syndicate.store.database import Database
-    from syndicate.store.signups import MIGRATIONS, SignupTable
+    from syndicate._store.database import Database
+    from syndicate._store.signups import MIGRATIONS, SignupTable
 
     db = Database(":memory:", MIGRATIONS)
     table = SignupTable(db)
@@ -130,8 +130,8 @@ def test_forgotten_matches_any_letter_case_and_only_that_address(local: str) -> 
 
 
 def test_a_state_database_from_before_consent_records_migrates_and_keeps_its_list(make_site: SiteFactory) -> None:
-    from syndicate.store import ALL_MIGRATIONS
-    from syndicate.store.database import Database
+    from syndicate._store import ALL_MIGRATIONS
+    from syndicate._store.database import Database
 
     site_dir = make_site({})
     new = ("subscribers_0002_consent_and_preferences", "signups_0001_double_opt_in")

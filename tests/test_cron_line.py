@@ -15,9 +15,9 @@ from conftest import SiteFactory
 from smtp_relay import Relay, relay, site_config, write_subscribers
 
 import syndicate
+from syndicate import import_subscribers
+from syndicate._dates import due_week, week_window
 from syndicate.cli import main
-from syndicate.dates import due_week, week_window
-from syndicate.newsletter.subscribers import import_subscribers
 
 __all__ = ["relay"]
 
@@ -112,7 +112,7 @@ def test_a_missing_secret_is_a_clear_config_error_with_exit_3(
 def test_secret_file_sources_in_order_and_the_environment_wins(
     make_site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.newsletter.unsubscribe import load_secret
+    from syndicate._newsletter.unsubscribe import load_secret
 
     configured = tmp_path / "configured.env"
     configured.write_text("SYNDICATE_SECRET=from-the-config-file-0123\nOTHER_KEY=config\n", encoding="utf-8")

@@ -19,10 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import syndicate
+from syndicate import ConfigError, send_newsletter
+from syndicate._newsletter.dns_records import DnsCheck, check_dns, dkim_txt_value, records_to_publish
 from syndicate.cli import main
-from syndicate.errors import ConfigError
-from syndicate.newsletter.dns_records import DnsCheck, check_dns, dkim_txt_value, records_to_publish
-from syndicate.newsletter.send import send_newsletter
 
 __all__ = ["envelope_relay"]
 
@@ -242,7 +241,7 @@ def test_check_dns_prints_each_value_whole_on_its_own_line(
 
 
 def test_signing_handles_crlf_and_bare_lf_messages_alike(private_key: bytes) -> None:
-    from syndicate.newsletter.dkim import DkimSigner
+    from syndicate._newsletter.dkim import DkimSigner
 
     signer = DkimSigner("weekly", "test.example.org", private_key)
     lookup = dns_stub(dkim_txt_value(private_key), [])

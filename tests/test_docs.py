@@ -26,9 +26,8 @@ import click
 import pytest
 from conftest import REPO
 
-from syndicate.cli import main
-from syndicate.cli.common import ExitCode
-from syndicate.config import documented_keys
+from syndicate._config import documented_keys
+from syndicate.cli import ExitCode, main
 
 DOCS = REPO / "docs"
 README = REPO / "README.md"

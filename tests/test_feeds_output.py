@@ -21,7 +21,7 @@ from conftest import DEMO_NOW, REPO, SiteFactory
 from lxml import etree
 
 import syndicate
-from syndicate.model import Article
+from syndicate import Article
 
 SCHEMAS = Path(__file__).parent / "schemas"
 SAMPLE_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
@@ -384,7 +384,7 @@ def test_a_site_with_nothing_published_still_writes_valid_empty_feeds(make_site:
 
 
 def test_built_items_are_found_again_by_identity_only() -> None:
-    from syndicate.feeds.itemcache import ItemCache
+    from syndicate._feeds.itemcache import ItemCache
 
     cache: ItemCache[str] = ItemCache(limit=3)
     first, twin = ["same"], ["same"]  # equal but distinct: an edited article is a new object

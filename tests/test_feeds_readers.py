@@ -19,7 +19,7 @@ import pytest
 from conftest import REPO
 
 import syndicate
-from syndicate.model import Article
+from syndicate import Article
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
 

@@ -13,13 +13,9 @@ from conftest import ARTICLE_WITH_ID, SiteFactory, spy_on_first_arguments
 from pytest_httpserver import HTTPServer
 
 import syndicate
-from syndicate.build import BuildResult
-from syndicate.collection import loader
-from syndicate.config import load_config
-from syndicate.model import Source
-from syndicate.sources import fetch_sources
-from syndicate.sources.opml import render_opml
-from syndicate.store import Store
+from syndicate import BuildResult, Source, Store, fetch_sources, load_config
+from syndicate._collection import loader
+from syndicate._sources.opml import render_opml
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
 
@@ -226,8 +222,8 @@ def test_removing_an_article_drops_it(make_site: SiteFactory, parses: list[str])
 
 
 def test_build_renders_only_the_bodies_it_publishes(make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    from syndicate.collection import markdown
-    from syndicate.collection.render import RenderedBody, render_markdown
+    from syndicate._collection import markdown
+    from syndicate._collection.render import RenderedBody, render_markdown
 
     rendered: list[str] = []
     original = render_markdown

@@ -1,9 +1,9 @@
 """The layering rules, read from the source with ``ast``: CLI never reaches the store, stages never the facade.
 
-``syndicate/cli/`` parses arguments, calls one ``Site`` verb and prints: it
-imports nothing of ``syndicate/store/`` (SQL belongs there alone), runs no SQL
+``syndicate/_cli/`` parses arguments, calls one ``Site`` verb and prints: it
+imports nothing of ``syndicate/_store/`` (SQL belongs there alone), runs no SQL
 and writes no file. The stages below the facade take
-``Config`` and ``Store``, so they must not import ``syndicate.site``.
+``Config`` and ``Store``, so they must not import ``syndicate._site``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ LOWER_LAYERS = ("newsletter", "sources", "feeds", "related", "collection", "stor
 def imported_modules(source: str, package: str) -> list[str]:
     """Every module ``source`` (a module of ``package``) imports, as absolute dotted names.
 
-    ``from .. import store`` imports the module ``syndicate.store``, so each
+    ``from .. import store`` imports the module ``syndicate._store``, so each
     imported name is listed after its ``from`` part as well.
     """
     found = []
@@ -53,7 +53,7 @@ def modules_of(*packages: str) -> list[Path]:
 @pytest.mark.parametrize("path", modules_of("cli"), ids=lambda p: p.name)
 def test_the_cli_does_not_reach_the_store_or_sqlite(path: Path) -> None:
     forbidden = [
-        module for module in imports_of(path) if _within(module, "syndicate.store") or _within(module, "sqlite3")
+        module for module in imports_of(path) if _within(module, "syndicate._store") or _within(module, "sqlite3")
     ]
     assert not forbidden, f"{path.relative_to(PACKAGE.parent)} imports {sorted(set(forbidden))}: go through Site"
 
@@ -87,7 +87,7 @@ def test_the_cli_runs_no_sql_and_writes_no_file(path: Path) -> None:
 
 @pytest.mark.parametrize("path", modules_of(*LOWER_LAYERS), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_lower_layers_do_not_import_the_facade(path: Path) -> None:
-    facade = [module for module in imports_of(path) if _within(module, "syndicate.site")]
+    facade = [module for module in imports_of(path) if _within(module, "syndicate._site")]
     assert not facade, f"{path.relative_to(PACKAGE.parent)} imports {sorted(set(facade))}: take Config and Store"
 
 
@@ -95,8 +95,8 @@ def test_the_import_reader_resolves_relative_imports() -> None:
     # The rules are only as good as this reader: check it on the forms the codebase uses.
     source = "from ..store import Store\nfrom .. import store\nimport sqlite3\nfrom . import common\n"
     found = imported_modules(source, "syndicate.cli")
-    assert {"syndicate.store", "syndicate.store.Store", "sqlite3", "syndicate.cli.common"} <= set(found)
-    assert "syndicate.site" in imported_modules("from ..site import Site\n", "syndicate.newsletter")
-    assert "syndicate.site" in imported_modules("from .. import site\n", "syndicate.newsletter")
+    assert {"syndicate._store", "syndicate._store.Store", "sqlite3", "syndicate._cli.common"} <= set(found)
+    assert "syndicate._site" in imported_modules("from ..site import Site\n", "syndicate._newsletter")
+    assert "syndicate._site" in imported_modules("from .. import site\n", "syndicate._newsletter")
     writes = "db.execute('DELETE FROM x')\nopen(p, 'w')\nopen(p)\nopen(p, 'rb')\nPath(p).write_text('')\n"
     assert [call.split(": ")[1] for call in writing_calls(writes)] == [".execute()", "open()", ".write_text()"]

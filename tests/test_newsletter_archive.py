@@ -16,12 +16,10 @@ from conftest import SiteFactory
 from smtp_relay import ARTICLES, WEEK, Relay, serving, site_config, write_subscribers
 
 import syndicate
+from syndicate import NewsletterError, import_subscribers, send_newsletter
+from syndicate._newsletter import placeholders, publish_issue
+from syndicate._newsletter.ledger import issue_from_json
 from syndicate.cli import main
-from syndicate.errors import NewsletterError
-from syndicate.newsletter import placeholders, publish_issue
-from syndicate.newsletter.ledger import issue_from_json
-from syndicate.newsletter.send import send_newsletter
-from syndicate.newsletter.subscribers import import_subscribers
 
 LONDON = ZoneInfo("Europe/London")
 AFTER_DUE = datetime(2026, 11, 27, 9, 0, tzinfo=LONDON)  # WEEK (2026-W47) is due Friday 27 November, 07:00

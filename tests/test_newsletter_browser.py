@@ -9,7 +9,7 @@ from browser import needs_chromium, shots
 from newsletter_samples import AFTER_WEEK, NEWSLETTER_CONFIG, WEEK, newsletter_site
 
 import syndicate
-from syndicate.newsletter import build_issue
+from syndicate import build_issue
 
 pytestmark = needs_chromium("browser layout not checked")
 

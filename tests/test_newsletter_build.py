@@ -15,9 +15,9 @@ from lxml import html as lxml_html
 from newsletter_samples import AFTER_WEEK, NEWSLETTER_CONFIG, WEEK, newsletter_site
 
 import syndicate
+from syndicate._newsletter import build_issue, default_week, placeholders, prepare_issue, publish_issue
+from syndicate._newsletter.ledger import issue_to_json
 from syndicate.cli import main
-from syndicate.newsletter import build_issue, default_week, placeholders, prepare_issue, publish_issue
-from syndicate.newsletter.ledger import issue_to_json
 
 WEEK_SLUGS = ["festival-lead", "late-review", "doc-premiere", "monday-news"]
 

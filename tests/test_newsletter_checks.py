@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from syndicate.newsletter import placeholders
-from syndicate.newsletter.checks import (
+from syndicate._newsletter import placeholders
+from syndicate._newsletter.checks import (
     GMAIL_CLIP_BYTES,
     check_images,
     check_inlined,

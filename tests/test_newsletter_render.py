@@ -13,14 +13,13 @@ from conftest import SiteFactory
 from lxml import html as lxml_html
 from newsletter_samples import LONDON, NEWSLETTER_CONFIG, article, outside
 
-from syndicate.config import Config, load_config
-from syndicate.dates import week_window
-from syndicate.model import Issue, IssueStory, RelatedPick
-from syndicate.newsletter import placeholders
-from syndicate.newsletter.checks import check_rendered
-from syndicate.newsletter.personalise import Personaliser, recipient_values
-from syndicate.newsletter.render import RenderOutput, default_environment, render_issue, week_range_label
-from syndicate.newsletter.sample_message import sample_message
+from syndicate import Config, Issue, IssueStory, RelatedPick, load_config
+from syndicate._dates import week_window
+from syndicate._newsletter import placeholders
+from syndicate._newsletter.checks import check_rendered
+from syndicate._newsletter.personalise import Personaliser, recipient_values
+from syndicate._newsletter.render import RenderOutput, default_environment, render_issue, week_range_label
+from syndicate._newsletter.sample_message import sample_message
 
 START, END = week_window("2026-W46", LONDON)
 
@@ -167,7 +166,7 @@ def test_subject_has_no_line_breaks_even_when_the_title_does(make_site: SiteFact
     out = render(config, sample_issue("A Title\r\nThat Breaks\nOver\u2028Lines"))
     assert out.subject == "A Title That Breaks Over Lines"
     issue = sample_issue("A Title\r\nThat Breaks\nOver\u2028Lines")
-    from syndicate.model import RenderedIssue
+    from syndicate import RenderedIssue
 
     rendered = RenderedIssue(issue.week, out.subject, out.preheader, out.email_html, out.email_text, out.web_html)
     raw = sample_message(config, rendered, END)
@@ -181,7 +180,7 @@ def test_subject_has_no_line_breaks_even_when_the_title_does(make_site: SiteFact
 def test_unicode_subject_is_encoded_and_round_trips(make_site: SiteFactory) -> None:
     config = config_for(make_site)
     out = render(config, sample_issue("Amélie returns — in 4K, at Cannes ★"))
-    from syndicate.model import RenderedIssue
+    from syndicate import RenderedIssue
 
     rendered = RenderedIssue("2026-W46", out.subject, out.preheader, out.email_html, out.email_text)
     message = email.message_from_bytes(sample_message(config, rendered, END), policy=default_policy)
@@ -226,8 +225,8 @@ def test_week_range_label(week: str, label: str) -> None:
 def test_the_inline_check_catches_mjml_output_that_was_not_inlined(make_site: SiteFactory) -> None:
     import mjml
 
-    from syndicate.newsletter.checks import check_inlined
-    from syndicate.newsletter.render import split_inline_styles, template_context
+    from syndicate._newsletter.checks import check_inlined
+    from syndicate._newsletter.render import split_inline_styles, template_context
 
     config = config_for(make_site)
     env = default_environment(config)

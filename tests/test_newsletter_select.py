@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 
 from newsletter_samples import LONDON, article, outside
 
-from syndicate.collection import Collection
-from syndicate.config import RelatedConfig
-from syndicate.dates import week_window
-from syndicate.model import Article, RelatedPick
-from syndicate.newsletter.select import SelectionLimits, around_the_web, select_issue, week_articles
-from syndicate.related import build_related_index
+from syndicate import Article, Collection, RelatedPick
+from syndicate._config import RelatedConfig
+from syndicate._dates import week_window
+from syndicate._newsletter.select import SelectionLimits, around_the_web, select_issue, week_articles
+from syndicate._related import build_related_index
 
 START, END = week_window("2026-W46", LONDON)
 NOW = END + timedelta(days=3)

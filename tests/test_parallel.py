@@ -1,4 +1,4 @@
-"""The one parallel helper (syndicate.parallel): same results in workers as serially, and the fallback rules.
+"""The one parallel helper (syndicate._parallel): same results in workers as serially, and the fallback rules.
 
 A test of internals by name: the helper is what every stage's pool runs on, so
 it is tested here once rather than through each stage.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import parallel
-from syndicate.errors import SyndicateError
+from syndicate import SyndicateError
+from syndicate import _parallel as parallel
 
 needs_fork = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
 

@@ -18,10 +18,9 @@ from hypothesis import strategies as st
 from signup_server import AFTER_DUE, Served, messages_to, served
 from smtp_relay import WEEK, Relay, relay, write_subscribers
 
+from syndicate import SubscriberStatus, send_newsletter
+from syndicate._newsletter.subscribers import import_subscribers, list_stats
 from syndicate.cli import main
-from syndicate.model import SubscriberStatus
-from syndicate.newsletter.send import send_newsletter
-from syndicate.newsletter.subscribers import import_subscribers, list_stats
 
 __all__ = ["relay", "served"]
 

@@ -12,10 +12,9 @@ import pytest
 from conftest import SiteFactory
 
 import syndicate
-from syndicate.collection import Collection
-from syndicate.config import RelatedConfig
-from syndicate.related import RelatedIndex, build_related_index, related_json
-from syndicate.store import Store
+from syndicate import Collection, Store
+from syndicate._config import RelatedConfig
+from syndicate._related import RelatedIndex, build_related_index, related_json
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("Europe/London"))
 
@@ -318,7 +317,7 @@ def test_cli_related_explain_json(make_site: SiteFactory) -> None:
 
 
 def test_fork_map_keeps_order_and_matches_serial() -> None:
-    from syndicate.related.parallel import PARALLEL_MIN_ITEMS, fork_map
+    from syndicate._related.parallel import PARALLEL_MIN_ITEMS, fork_map
 
     squares = [i * i for i in range(PARALLEL_MIN_ITEMS + 7)]
     assert fork_map(lambda i: squares[i], len(squares), workers=2) == squares
@@ -328,7 +327,7 @@ def test_fork_map_keeps_order_and_matches_serial() -> None:
 def test_large_index_adds_without_recomputing_the_others(
     make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.related import document_index as index_module
+    from syndicate._related import document_index as index_module
 
     # Pretend the index is large: an update must then leave the other vectors alone.
     monkeypatch.setattr(index_module, "EXACT_UPDATE_TERMS", 0)
@@ -374,7 +373,7 @@ def test_refresh_follows_edits_and_unpublishing(make_site: SiteFactory) -> None:
 
 
 def test_an_article_of_common_words_still_gets_candidates() -> None:
-    from syndicate.related import Document, DocumentIndex, Features
+    from syndicate._related import Document, DocumentIndex, Features
 
     def doc(number: int, words: dict[str, int]) -> Document:
         return Document(
@@ -404,8 +403,8 @@ def test_common_word_lists_are_read_only_in_part_and_the_batch_agrees() -> None:
     # A collection of common-word stories would make every query read lists as long as the
     # collection (all pairs after all): only the head of a common list is read, the same in
     # the one-query path and the batch.
-    from syndicate.related import Document, DocumentIndex, Features
-    from syndicate.related.document_index import COMMON_READ
+    from syndicate._related import Document, DocumentIndex, Features
+    from syndicate._related.document_index import COMMON_READ
 
     size = 700
     documents = [
@@ -452,7 +451,7 @@ def test_whole_articles_reuse_the_features_a_build_read_from_source(
     make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The newsletter and the CLI index whole articles; after a build they must not tokenise again.
-    from syndicate.related import documents
+    from syndicate._related import documents
 
     root = make_site(_collection_files(), name="shared")
     with syndicate.Site.open(root) as site:
@@ -460,7 +459,7 @@ def test_whole_articles_reuse_the_features_a_build_read_from_source(
         tokenised: list[str] = []
         real = documents.article_features
 
-        def counting(article: syndicate.Article) -> syndicate.related.Features:
+        def counting(article: syndicate.Article) -> syndicate._related.Features:
             tokenised.append(article.slug)
             return real(article)
 
@@ -476,8 +475,8 @@ def test_whole_articles_reuse_the_features_a_build_read_from_source(
 def test_workers_send_term_numbers_that_are_renumbered_here() -> None:
     # Forked workers number the terms they meet on their own; what comes back must name
     # the same terms as tokenising here, for words this process has never seen.
-    from syndicate.related import documents
-    from syndicate.related.parallel import PARALLEL_MIN_ITEMS
+    from syndicate._related import documents
+    from syndicate._related.parallel import PARALLEL_MIN_ITEMS
 
     def story(n: int) -> syndicate.Article:
         words = " ".join(f"qx{n % 97}v{n % 89}w{k} zr{n % 13}t{k}" for k in range(4))
@@ -510,7 +509,7 @@ def test_features_survive_the_trip_from_a_worker_process() -> None:
     # Workers send features back as one joined string; odd characters and empty ones must survive.
     import pickle
 
-    from syndicate.related import Features
+    from syndicate._related import Features
 
     for features in (
         Features.from_counts({"caf\u00e9": 2, "a\u00a0b": 1, "x\u2028y": 3, "dune": 7}, ["denis villeneuve"]),
@@ -523,7 +522,7 @@ def test_features_survive_the_trip_from_a_worker_process() -> None:
 def test_the_vocabulary_numbers_each_term_once_across_threads() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from syndicate.related.text import VOCABULARY
+    from syndicate._related.text import VOCABULARY
 
     words = [f"threadword{n}" for n in range(3000)]
 

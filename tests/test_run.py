@@ -15,12 +15,11 @@ from hypothesis import strategies as st
 from smtp_relay import Relay, relay, site_config, write_subscribers
 
 import syndicate
+from syndicate import import_subscribers, send_newsletter
+from syndicate._cycle import LOCK_FILE, RunReport, StepStatus
+from syndicate._newsletter.lock import SendLock
+from syndicate._newsletter.select import plan_catch_up
 from syndicate.cli import main
-from syndicate.cycle import LOCK_FILE, RunReport, StepStatus
-from syndicate.newsletter.lock import SendLock
-from syndicate.newsletter.select import plan_catch_up
-from syndicate.newsletter.send import send_newsletter
-from syndicate.newsletter.subscribers import import_subscribers
 
 __all__ = ["relay"]
 

@@ -16,12 +16,11 @@ from conftest import SiteFactory
 from smtp_relay import WEEK, Relay, relay, send, sending_site, site_config
 
 import syndicate
+from syndicate import SubscriberStatus, import_subscribers
+from syndicate._newsletter.send import RunKind, send_newsletter
+from syndicate._newsletter.unsubscribe import TokenSigner
+from syndicate._store.ledger import DeliveryStatus
 from syndicate.cli import main
-from syndicate.model import SubscriberStatus
-from syndicate.newsletter.send import RunKind, send_newsletter
-from syndicate.newsletter.subscribers import import_subscribers
-from syndicate.newsletter.unsubscribe import TokenSigner
-from syndicate.store.ledger import DeliveryStatus
 
 __all__ = ["relay"]  # the fixture, imported for pytest
 
@@ -331,8 +330,8 @@ def test_rate_limit_paces_messages(make_site: SiteFactory, relay: Relay) -> None
 
 
 def test_lines_starting_with_a_dot_arrive_intact(relay: Relay) -> None:
-    from syndicate.config import SmtpConfig
-    from syndicate.newsletter.smtp import Outcome, SmtpRelay
+    from syndicate._config import SmtpConfig
+    from syndicate._newsletter.smtp import Outcome, SmtpRelay
 
     data = b"Subject: dots\r\n\r\n.first\r\n..second\r\n.\r\nlast line without end"
     smtp = SmtpRelay(SmtpConfig(host="127.0.0.1", port=relay.port, security="none"))

@@ -15,7 +15,7 @@ from conftest import SiteFactory
 from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
 
 import syndicate
-from syndicate.newsletter.subscribers import import_subscribers
+from syndicate import import_subscribers
 
 __all__ = ["relay"]
 

@@ -33,19 +33,16 @@ from smtp_relay import ARTICLES, WEEK, Relay, relay, send, sending_site, serving
 from year_relay import FaultyRelay
 
 import syndicate
+from syndicate import RenderedIssue, Source, Store, fetch_sources, send_newsletter
+from syndicate._config import SmtpConfig, load_config
+from syndicate._newsletter import personalise, placeholders
+from syndicate._newsletter.message import ListSettings, MessageTemplate, Recipient
+from syndicate._newsletter.smtp import Outcome, SmtpRelay
+from syndicate._newsletter.subscribers import clean_name, import_subscribers
+from syndicate._newsletter.unsubscribe import TokenSigner
+from syndicate._sources.opml import render_opml
+from syndicate._store.ledger import DeliveryStatus
 from syndicate.cli import main
-from syndicate.config import SmtpConfig, load_config
-from syndicate.model import RenderedIssue, Source
-from syndicate.newsletter import personalise, placeholders
-from syndicate.newsletter.message import ListSettings, MessageTemplate, Recipient
-from syndicate.newsletter.send import send_newsletter
-from syndicate.newsletter.smtp import Outcome, SmtpRelay
-from syndicate.newsletter.subscribers import clean_name, import_subscribers
-from syndicate.newsletter.unsubscribe import TokenSigner
-from syndicate.sources import fetch_sources
-from syndicate.sources.opml import render_opml
-from syndicate.store import Store
-from syndicate.store.ledger import DeliveryStatus
 
 __all__ = ["relay"]  # the fixture, imported for pytest
 

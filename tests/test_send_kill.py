@@ -25,8 +25,8 @@ from conftest import SiteFactory
 from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
 
 import syndicate
-from syndicate.newsletter.subscribers import import_subscribers
-from syndicate.store.ledger import DeliveryStatus
+from syndicate import import_subscribers
+from syndicate._store.ledger import DeliveryStatus
 
 __all__ = ["relay"]
 

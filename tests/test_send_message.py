@@ -9,10 +9,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from syndicate.errors import ConfigError
-from syndicate.model import RenderedIssue
-from syndicate.newsletter import placeholders as P
-from syndicate.newsletter.message import ListSettings, MessageTemplate, Recipient
+from syndicate import ConfigError, RenderedIssue
+from syndicate._newsletter import placeholders as P
+from syndicate._newsletter.message import ListSettings, MessageTemplate, Recipient
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 LONG_LINE = "<p>" + "Cinéma = art & light. " * 40 + "</p>"
@@ -96,7 +95,7 @@ def test_greeting_without_a_name_is_neutral() -> None:
 def test_schedule_decisions() -> None:
     from datetime import timedelta
 
-    from syndicate.dates import backoff, missed_weeks
+    from syndicate._dates import backoff, missed_weeks
 
     assert [backoff(n, 30) for n in (1, 2, 3)] == [timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
     assert backoff(20, 30) == timedelta(hours=24)  # capped

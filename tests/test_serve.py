@@ -18,9 +18,9 @@ import pytest
 from conftest import REPO, SiteFactory
 
 import syndicate
-from syndicate.model import SubscriberStatus
-from syndicate.newsletter.server import ServeLimits, UnsubscribeServer
-from syndicate.newsletter.unsubscribe import TokenSigner, unsubscribe_app
+from syndicate import SubscriberStatus
+from syndicate._newsletter.server import ServeLimits, UnsubscribeServer
+from syndicate._newsletter.unsubscribe import TokenSigner, unsubscribe_app
 
 SECRET = "unsubscribe-secret-0123456789"
 FORM = b"List-Unsubscribe=One-Click"

@@ -30,11 +30,10 @@ from signup_server import AFTER_DUE, SECRET, SIGNUP_TIME, Served, confirmation_l
 from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config
 
 import syndicate
+from syndicate import SubscriberStatus, send_newsletter
+from syndicate._newsletter.signup import confirm_signer
+from syndicate._newsletter.unsubscribe import TokenSigner
 from syndicate.cli import main
-from syndicate.model import SubscriberStatus
-from syndicate.newsletter.send import send_newsletter
-from syndicate.newsletter.signup import confirm_signer
-from syndicate.newsletter.unsubscribe import TokenSigner
 
 __all__ = ["relay", "served"]
 
@@ -361,7 +360,7 @@ def call_with_header(app: Any, body: bytes, forwarded: str) -> tuple[str, bytes]
 _SERVER_PROCESS = """
 import sys
 from wsgiref.simple_server import WSGIRequestHandler, make_server
-from syndicate.newsletter.unsubscribe import make_app
+from syndicate._newsletter.unsubscribe import make_app
 
 class Quiet(WSGIRequestHandler):
     def log_message(self, *args):
@@ -405,7 +404,7 @@ def test_two_server_processes_racing_still_send_one_confirmation(
 
 
 def test_a_new_route_is_one_line_and_sees_headers_and_the_raw_body(served: Served) -> None:
-    from syndicate.newsletter.webapp import Request, Response
+    from syndicate._newsletter.webapp import Request, Response
 
     seen: list[Request] = []
 

@@ -12,8 +12,8 @@ from conftest import SiteFactory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syndicate._slugs import MAX_SLUG, article_slug, slugify
 from syndicate.cli import main
-from syndicate.slugs import MAX_SLUG, article_slug, slugify
 
 HEAD = "---\nid: urn:uuid:00000000-0000-4000-8000-0000000000{n:02d}\ndate: 2026-10-{day:02d} 09:30\n"
 
@@ -144,9 +144,9 @@ NAMES = st.sampled_from(["José Ruiz", "Jose Ruiz", "JOSE RUIZ", "C++", "C#", "c
 def test_distinct_names_do_not_depend_on_order_and_never_share_a_slug(names: list[str], rng: object) -> None:
     from datetime import UTC, datetime
 
-    from syndicate.collection.names import distinct_names
-    from syndicate.model import Article, Tag
-    from syndicate.slugs import name_key
+    from syndicate import Article, Tag
+    from syndicate._collection.names import distinct_names
+    from syndicate._slugs import name_key
 
     def articles(order: list[str]) -> list[Article]:
         moment = datetime(2026, 1, 1, tzinfo=UTC)

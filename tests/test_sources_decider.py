@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syndicate.model import Source, SourceHealth
-from syndicate.sources.decider import (
+from syndicate._model import Source, SourceHealth
+from syndicate._sources.decider import (
     MAX_RETRY_AFTER,
     FetchOutcome,
     OutcomeKind,

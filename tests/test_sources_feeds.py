@@ -16,11 +16,9 @@ from conftest import DEMO_NOW
 from pytest_httpserver import HTTPServer
 
 import syndicate
+from syndicate import Source, Store, load_config
+from syndicate._sources import fetch_sources, merged_stream, read_opml, render_opml
 from syndicate.cli import main
-from syndicate.config import load_config
-from syndicate.model import Source
-from syndicate.sources import fetch_sources, merged_stream, read_opml, render_opml
-from syndicate.store import Store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -198,7 +196,7 @@ def test_sources_add_import_export(make_site, tmp_path: Path) -> None:  # type: 
     assert json.loads(imported.output) == {"added": ["https://b.example/rss"], "already_listed": 1}
     exported = runner.invoke(main, ["sources", "export", "--site", str(root)])
     assert exported.exit_code == 0
-    listed = syndicate.sources.parse_opml(exported.output.encode())
+    listed = syndicate._sources.parse_opml(exported.output.encode())
     assert [(s.url, s.title, s.category, s.weight, s.max_items, s.keywords) for s in listed] == [
         ("https://a.example/feed", "A", "trade press", 2.0, 4, ("festival", "jury")),
         ("https://b.example/rss", "B", "Film", 1.0, None, ()),

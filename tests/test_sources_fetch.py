@@ -15,10 +15,8 @@ from conftest import allowing_loopback_sources
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from syndicate.config import Config, load_config
-from syndicate.model import Source
-from syndicate.sources import fetch_sources, merged_stream, read_opml, render_opml
-from syndicate.store import Store
+from syndicate import Config, Source, Store, load_config
+from syndicate._sources import fetch_sources, merged_stream, read_opml, render_opml
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FEED_TYPE = "application/rss+xml; charset=utf-8"
@@ -484,7 +482,7 @@ def test_last_modified_only_server(http: HTTPServer, site: SiteMaker) -> None:
 
 
 def test_a_big_run_parses_in_worker_processes_and_everything_arrives(http: HTTPServer, site: SiteMaker) -> None:
-    from syndicate.sources.update import PROCESS_POOL_THRESHOLD
+    from syndicate._sources.update import PROCESS_POOL_THRESHOLD
 
     count = PROCESS_POOL_THRESHOLD + 2
     for n in range(count):

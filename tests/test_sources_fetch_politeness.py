@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import allowing_loopback_sources
 
-from syndicate.config import Config, load_config
-from syndicate.model import Source
-from syndicate.sources import fetch_sources, render_opml
-from syndicate.store import Store
+from syndicate import Config, Source, Store, load_config
+from syndicate._sources import fetch_sources, render_opml
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HOSTS = ("127.0.0.1", "127.0.0.2")

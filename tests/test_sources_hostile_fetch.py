@@ -25,13 +25,12 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 import syndicate
+from syndicate import Config, Store, load_config
+from syndicate._model import Source, SourceHealth
+from syndicate._sources import SourceResult, fetch_sources, render_opml
+from syndicate._sources import headers as bounded
+from syndicate._sources.decider import FetchOutcome, OutcomeKind, Policy, next_health
 from syndicate.cli import main
-from syndicate.config import Config, load_config
-from syndicate.model import Source, SourceHealth
-from syndicate.sources import SourceResult, fetch_sources, render_opml
-from syndicate.sources import headers as bounded
-from syndicate.sources.decider import FetchOutcome, OutcomeKind, Policy, next_health
-from syndicate.store import Store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -351,7 +350,7 @@ def test_storing_one_sources_entries_failing_monkeypatched_fails_only_that_sourc
     http: HTTPServer, make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No real data is known to break the store, so ONE store method is made to raise for one source."""
-    from syndicate.store.entries import OutsideEntries
+    from syndicate._store.entries import OutsideEntries
 
     http.expect_request("/cursed").respond_with_data(rss("Cursed", "A Story"), content_type=FEED_TYPE)
     cursed = http.url_for("/cursed")
@@ -382,7 +381,7 @@ def test_storing_one_sources_entries_failing_monkeypatched_fails_only_that_sourc
 def test_normalising_one_source_raising_monkeypatched_fails_only_that_source(
     http: HTTPServer, make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.sources import normalize, update
+    from syndicate._sources import normalize, update
 
     http.expect_request("/cursed").respond_with_data(rss("Cursed", "A Story"), content_type=FEED_TYPE)
     cursed = http.url_for("/cursed")
@@ -404,7 +403,7 @@ def test_normalising_one_source_raising_monkeypatched_fails_only_that_source(
 def test_an_exception_inside_the_fetcher_monkeypatched_fails_only_that_source(
     http: HTTPServer, make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.sources.retrieve import Fetcher
+    from syndicate._sources.retrieve import Fetcher
 
     http.expect_request("/cursed").respond_with_data(rss("Cursed", "A Story"), content_type=FEED_TYPE)
     cursed = http.url_for("/cursed")

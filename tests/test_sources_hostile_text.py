@@ -21,12 +21,11 @@ from conftest import SiteFactory
 from pytest_httpserver import HTTPServer
 
 import syndicate
+from syndicate import OutsideEntry, Source, load_config
+from syndicate._sources import fetch_sources, merged_stream, render_opml
+from syndicate._store import Store, StoredEntry
+from syndicate._textguard import has_forbidden
 from syndicate.cli import main
-from syndicate.config import load_config
-from syndicate.model import OutsideEntry, Source
-from syndicate.sources import fetch_sources, merged_stream, render_opml
-from syndicate.store import Store, StoredEntry
-from syndicate.textguard import has_forbidden
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FETCH_TIME = NOW - timedelta(hours=1)
@@ -226,7 +225,7 @@ def test_entries_per_fetch_are_capped_keeping_the_newest(server: HTTPServer, mak
 
 
 def test_default_cap_on_entries_per_fetch_is_a_thousand() -> None:
-    from syndicate.config import SourcesConfig
+    from syndicate._config import SourcesConfig
 
     assert SourcesConfig().max_entries_per_fetch == 1000
 
@@ -247,7 +246,7 @@ def test_storing_an_entry_with_a_lone_surrogate_does_not_lose_the_batch(tmp_path
 def test_a_five_million_character_title_keeps_the_newsletter_small(server: HTTPServer, make_site) -> None:  # type: ignore[no-untyped-def]
     from newsletter_samples import AFTER_WEEK, WEEK, newsletter_site
 
-    from syndicate.newsletter import build_issue
+    from syndicate import build_issue
 
     huge = _huge_rss().replace(b"19 Nov 2026", b"12 Nov 2026")  # inside the newsletter's week
     server.clear()

@@ -16,13 +16,10 @@ from pytest_httpserver import HTTPServer
 from test_sources_feeds import ARTICLE, NASTY_RSS, SECOND_RSS
 
 import syndicate
-from syndicate.config import load_config
-from syndicate.errors import SourceError
-from syndicate.model import Source
-from syndicate.sources import fetch_sources, merged_stream, render_opml
-from syndicate.sources.jsonfeed import looks_like_json_feed, parse_json_feed
-from syndicate.sources.parse import parse_feed
-from syndicate.store import Store
+from syndicate import Source, SourceError, Store, load_config
+from syndicate._sources import fetch_sources, merged_stream, render_opml
+from syndicate._sources.jsonfeed import looks_like_json_feed, parse_json_feed
+from syndicate._sources.parse import parse_feed
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 V1, V11 = "https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1"

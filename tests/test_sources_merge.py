@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syndicate.errors import SourceError
-from syndicate.model import OutsideEntry, Source
-from syndicate.sources import parse_opml, render_opml
-from syndicate.sources.merge import MergeSettings, merge_stream
-from syndicate.store import StoredEntry
+from syndicate import OutsideEntry, Source, SourceError
+from syndicate._sources import parse_opml, render_opml
+from syndicate._sources.merge import MergeSettings, merge_stream
+from syndicate._store import StoredEntry
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TRADE = Source("https://trade.example.com/feed", "Trade", html_url="https://trade.example.com/", weight=2.0)

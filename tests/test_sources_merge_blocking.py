@@ -20,13 +20,12 @@ from types import ModuleType
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate.config import load_config
-from syndicate.model import OutsideEntry, Source
-from syndicate.sources import list_sources
-from syndicate.sources.merge import MergeSettings, MergeStats, merge_stream
-from syndicate.sources.normalize import normalize_feed
-from syndicate.sources.parse import parse_feed
-from syndicate.store import StoredEntry
+from syndicate import OutsideEntry, Source, load_config
+from syndicate._sources import list_sources
+from syndicate._sources.merge import MergeSettings, MergeStats, merge_stream
+from syndicate._sources.normalize import normalize_feed
+from syndicate._sources.parse import parse_feed
+from syndicate._store import StoredEntry
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syndicate.errors import SourceError
-from syndicate.model import Source
-from syndicate.sources.normalize import canonical_url, normalize_feed, plain_text, sanitize_summary
-from syndicate.sources.parse import parse_feed
+from syndicate import Source, SourceError
+from syndicate._sources.normalize import canonical_url, normalize_feed, plain_text, sanitize_summary
+from syndicate._sources.parse import parse_feed
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 NASTY = (

@@ -22,15 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import syndicate
-from syndicate.errors import SourceError
-from syndicate.feeds import render_feed_set
-from syndicate.feeds.merged import merged_feed_set
-from syndicate.model import OutsideEntry, Source
-from syndicate.sources import parse_opml, render_opml
-from syndicate.sources.normalize import normalize_feed
-from syndicate.sources.parse import ParsedFeed, RawEntry, parse_feed
-from syndicate.store import StoredEntry
-from syndicate.textguard import has_forbidden
+from syndicate import OutsideEntry, Source, SourceError, render_feed_set
+from syndicate._feeds.merged import merged_feed_set
+from syndicate._sources import parse_opml, render_opml
+from syndicate._sources.normalize import normalize_feed
+from syndicate._sources.parse import ParsedFeed, RawEntry, parse_feed
+from syndicate._store import StoredEntry
+from syndicate._textguard import has_forbidden
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SOURCE = Source("https://wire.example.com/feed", "Wire", "https://wire.example.com/")

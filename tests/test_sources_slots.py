@@ -1,6 +1,6 @@
 """The fetcher's request slots under random arrivals and cancellations: bounds hold, nothing is lost or stuck.
 
-A test of an internal scheduler (``syndicate.sources.slots``): the politeness
+A test of an internal scheduler (``syndicate._sources.slots``): the politeness
 test through ``fetch_sources`` checks the bounds against a server, but cannot
 cancel requests at chosen moments. No time passes: tasks yield to each other.
 """
@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from syndicate.sources.slots import HostSlots
+from syndicate._sources.slots import HostSlots
 
 TOTAL = 5
 PER_HOST = 2

@@ -19,11 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
-from syndicate.config import load_config
-from syndicate.model import Source
-from syndicate.sources import FetchReport, fetch_sources, render_opml
-from syndicate.sources.address_guard import AddressPolicy, forbidden_reason
-from syndicate.store import Store
+from syndicate import Source, Store, load_config
+from syndicate._sources import FetchReport, fetch_sources, render_opml
+from syndicate._sources.address_guard import AddressPolicy, forbidden_reason
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 PUBLIC = "127.0.0.2"  # stands in for a public address, through the trusted_addresses hook

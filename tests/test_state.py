@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syndicate import Site
-from syndicate.cli import main
-from syndicate.cli.common import ExitCode
-from syndicate.store.maintenance import backup_state, check_state
+from syndicate._store.maintenance import backup_state, check_state
+from syndicate.cli import ExitCode, main
 
 PAGE = 4096
 
@@ -270,7 +269,7 @@ def test_arbitrary_damage_is_reported_not_raised(
     tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, bytes]], cut: int | None
 ) -> None:
     import syndicate
-    from syndicate.store import Store
+    from syndicate import Store
 
     data = bytearray(_pristine_database(tmp_path_factory))
     for offset, chunk in edits:

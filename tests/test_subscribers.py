@@ -12,14 +12,14 @@ from click.testing import CliRunner
 from conftest import SiteFactory
 
 import syndicate
-from syndicate.cli import main
-from syndicate.model import Severity, SubscriberStatus
-from syndicate.newsletter.subscribers import (
+from syndicate import Severity, SubscriberStatus
+from syndicate._newsletter.subscribers import (
     InvalidAddressError,
     clean_name,
     import_subscribers,
     normalize_address,
 )
+from syndicate.cli import main
 
 CSV = """\
 email,name

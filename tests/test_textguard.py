@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndicate.textguard import whole_number
+from syndicate._textguard import whole_number
 
 
 def test_digits_that_int_refuses_are_not_numbers() -> None:

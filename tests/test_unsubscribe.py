@@ -18,12 +18,9 @@ from conftest import SiteFactory
 from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscribers
 
 import syndicate
+from syndicate import SecretMissingError, SubscriberStatus, import_subscribers, send_newsletter
+from syndicate._newsletter.unsubscribe import InvalidTokenError, TokenSigner, load_secret, unsubscribe_app
 from syndicate.cli import main
-from syndicate.errors import SecretMissingError
-from syndicate.model import SubscriberStatus
-from syndicate.newsletter.send import send_newsletter
-from syndicate.newsletter.subscribers import import_subscribers
-from syndicate.newsletter.unsubscribe import InvalidTokenError, TokenSigner, load_secret, unsubscribe_app
 
 __all__ = ["relay"]
 

@@ -28,10 +28,9 @@ from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
 import syndicate
-from syndicate.config import parse_config
-from syndicate.newsletter.unsubscribe import unsubscribe_app
-from syndicate.newsletter.webhooks import WebhookEndpoints
-from syndicate.store import Store
+from syndicate import Store, unsubscribe_app
+from syndicate._config import parse_config
+from syndicate._newsletter.webhooks import WebhookEndpoints
 
 __all__ = ["envelope_relay"]
 
@@ -417,7 +416,7 @@ FIELDS = st.sampled_from(["email", "event", "type", "sg_event_id", "Email", "ID"
 def test_verified_but_odd_payloads_never_crash_and_never_leak_control_characters(
     events: list[dict[str, Any]], notification: Any
 ) -> None:
-    from syndicate.newsletter.webhooks import _postmark_reports, _sendgrid_reports, _ses_reports
+    from syndicate._newsletter.webhooks import _postmark_reports, _sendgrid_reports, _ses_reports
 
     reported = [*_sendgrid_reports(events)]
     for event in events:

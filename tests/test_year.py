@@ -45,11 +45,11 @@ from smtp_relay import site_config, write_subscribers
 from year_relay import FaultyRelay, faulty_relay
 
 import syndicate
-from syndicate.cycle import LOCK_FILE, RunReport, StepStatus
-from syndicate.dates import due_at, week_label
-from syndicate.newsletter import placeholders
-from syndicate.newsletter.ledger import issue_from_json
-from syndicate.newsletter.subscribers import import_subscribers
+from syndicate import import_subscribers
+from syndicate._cycle import LOCK_FILE, RunReport, StepStatus
+from syndicate._dates import due_at, week_label
+from syndicate._newsletter import placeholders
+from syndicate._newsletter.ledger import issue_from_json
 
 __all__ = ["faulty_relay"]
 

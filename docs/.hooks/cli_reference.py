@@ -1,7 +1,7 @@
 """MkDocs hook: fill the command-line reference from the click commands themselves.
 
 ``docs/reference/cli.md`` holds one marker per top-level command,
-``<!-- cli-command: syndicate.cli.build:build -->``; each becomes that command's
+``<!-- cli-command: syndicate._cli.build:build -->``; each becomes that command's
 section (and its subcommands'): usage, description, every option as ``--help``
 prints it, and the examples of its epilog. mkdocs-click was the first choice,
 but it leaves epilogs out, and the examples live there; the exit-code line every

@@ -1,7 +1,7 @@
 """MkDocs hook: fill the configuration reference from the code.
 
 ``docs/reference/config.md`` holds the marker below; the table that replaces it
-comes from :func:`syndicate.config.config_table_markdown`, so the documented
+comes from :func:`syndicate._config.config_table_markdown`, so the documented
 keys, types and defaults are the ones the loader validates, never a stale copy.
 """
 
@@ -16,7 +16,7 @@ def render_config_keys(markdown: str) -> str:
     """The page's Markdown with the marker replaced by the generated key table."""
     if MARKER not in markdown:
         return markdown
-    from syndicate.config import config_table_markdown
+    from syndicate._config import config_table_markdown
 
     return markdown.replace(MARKER, config_table_markdown())
 

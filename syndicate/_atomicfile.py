@@ -1,0 +1,60 @@
+"""Atomic, change-aware file writes.
+
+Readers (web servers, feed readers polling) must never see a half-written
+file, so every output is written to a temporary file in the same folder and
+renamed over the target. A file whose bytes would not change is left alone,
+keeping its mtime, so web servers keep serving the same ETag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from ._errors import WriteError
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bool = True) -> bool:
+    """Write ``data`` to ``path`` atomically; return False if it was unchanged.
+
+    ``durable`` flushes the data to disk before the rename, so a crash cannot
+    leave an empty file behind. Generated outputs that the next build checks
+    and rewrites anyway (feeds: their size and mtime are recorded) may skip it:
+    one fsync per file is most of the wall time of writing a thousand feeds.
+    """
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        return _replace(target, payload, durable=durable)
+    except OSError as exc:
+        # A read-only folder or a full disk is the operator's to fix: say so, naming the path,
+        # instead of a traceback. The temporary file is already gone and the target untouched.
+        error = WriteError.from_os_error(str(target), exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def _replace(target: Path, payload: bytes, *, durable: bool) -> bool:
+    try:
+        if target.stat().st_size == len(payload) and target.read_bytes() == payload:
+            return False
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    return True

@@ -1,0 +1,167 @@
+"""The related-stories feature cache, and the picks of the last build.
+
+Tokenising is the costly part of building the related index; an article's
+terms and title names depend only on its own text, so they are stored here
+under a key made of its content hash and the feature version, and an
+unchanged article is never tokenised twice.
+
+The picks of the last build are kept too, with what each article's picks
+were computed from (a signature of its indexed document, the inverted lists
+it sits in), so the next build recomputes only the picks an edit can change
+(see :mod:`syndicate._related.incremental`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from .database import Database, Migration
+
+MIGRATIONS: list[Migration] = [
+    (
+        "related_0001_feature_cache",
+        """
+        CREATE TABLE related_features (
+            slug TEXT PRIMARY KEY,
+            key TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )
+        """,
+    ),
+    (
+        "related_0002_last_picks",
+        """
+        CREATE TABLE related_last_picks (
+            slug TEXT PRIMARY KEY,
+            signature TEXT NOT NULL,
+            lists TEXT NOT NULL,
+            picks TEXT NOT NULL
+        );
+        CREATE TABLE related_last_context (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            context TEXT NOT NULL
+        );
+        """,
+    ),
+]
+
+
+# Rows encoded and written per executemany: bounds the JSON held in memory at once.
+_PUT_BATCH = 2000
+
+
+class RelatedFeatureCache:
+    """Rows of ``(slug, key, features as JSON)``; a row counts only if its key matches."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get_many(self, keys: dict[str, str]) -> dict[str, dict[str, object]]:
+        """Cached features for ``{slug: key}``, only where the stored key matches."""
+        return dict(self.iter_matching({slug: (key,) for slug, key in keys.items()}))
+
+    def iter_matching(self, keys: dict[str, tuple[str, ...]]) -> Iterator[tuple[str, dict[str, object]]]:
+        """``(slug, features)`` where the stored key is one of the slug's acceptable keys, one row at a time.
+
+        Decoded one by one so a caller turning each into something compact never
+        holds every row's JSON at once (100,000 articles' would take a gigabyte).
+        """
+        for row in self._db.iterate("SELECT slug, key, payload FROM related_features"):
+            if row["key"] in keys.get(row["slug"], ()):
+                try:
+                    payload = json.loads(row["payload"])
+                except ValueError:
+                    continue  # a damaged row is recomputed and overwritten
+                if isinstance(payload, dict):
+                    yield row["slug"], payload
+
+    def put_many(self, rows: Iterable[tuple[str, str, dict[str, object]]]) -> None:
+        """Store ``(slug, key, features)`` rows, encoding them a batch at a time (in one transaction)."""
+        pending = iter(rows)
+        with self._db.transaction() as db:
+            while batch := [
+                (slug, key, json.dumps(payload, separators=(",", ":")))
+                for slug, key, payload in itertools.islice(pending, _PUT_BATCH)
+            ]:
+                db.executemany(
+                    "INSERT INTO related_features (slug, key, payload) VALUES (?, ?, ?) "
+                    "ON CONFLICT(slug) DO UPDATE SET key = excluded.key, payload = excluded.payload",
+                    batch,
+                )
+
+    def forget_missing(self, present: Iterable[str]) -> None:
+        """Drop rows of articles that are gone (or no longer published)."""
+        keep = set(present)
+        rows = self._db.query("SELECT slug FROM related_features")
+        gone = [(row["slug"],) for row in rows if row["slug"] not in keep]
+        if gone:
+            with self._db.transaction() as db:
+                db.executemany("DELETE FROM related_features WHERE slug = ?", gone)
+
+
+@dataclass(frozen=True, slots=True)
+class LastPicks:
+    """One article's row of the last build: its document's signature, the lists it sat in, its picks (JSON).
+
+    :meth:`RelatedLastPicks.load` leaves ``lists`` empty (they are asked for
+    by :meth:`RelatedLastPicks.lists`, for the few articles that changed).
+    """
+
+    signature: str
+    lists: tuple[str, ...]
+    picks: str
+
+
+class RelatedLastPicks:
+    """The picks of the last build, by slug, valid under one context (what every pick depends on)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def load(self, context: str) -> dict[str, LastPicks] | None:
+        """Every row of the last build, or ``None`` if it was made under another context (or never)."""
+        found = self._db.query("SELECT context FROM related_last_context WHERE id = 1")
+        if not found or found[0]["context"] != context:
+            return None
+        return {
+            row["slug"]: LastPicks(row["signature"], (), row["picks"])
+            for row in self._db.iterate("SELECT slug, signature, picks FROM related_last_picks")
+        }
+
+    def lists(self, slugs: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The lists each of ``slugs`` sat in at the last build."""
+        found: dict[str, tuple[str, ...]] = {}
+        for slug in slugs:
+            for row in self._db.query("SELECT lists FROM related_last_picks WHERE slug = ?", (slug,)):
+                found[slug] = tuple(json.loads(row["lists"]))
+        return found
+
+    def record(self, context: str, changed: dict[str, LastPicks], gone: Iterable[str], *, complete: bool) -> None:
+        """Store this build's rows: ``changed`` ones written, ``gone`` ones dropped (all others if ``complete``)."""
+        with self._db.transaction() as db:
+            if complete:
+                db.execute("DELETE FROM related_last_picks")
+            db.executemany("DELETE FROM related_last_picks WHERE slug = ?", [(slug,) for slug in gone])
+            db.executemany(
+                "INSERT INTO related_last_picks (slug, signature, lists, picks) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(slug) DO UPDATE SET signature = excluded.signature, lists = excluded.lists, "
+                "picks = excluded.picks",
+                [
+                    (slug, row.signature, json.dumps(row.lists, separators=(",", ":")), row.picks)
+                    for slug, row in changed.items()
+                ],
+            )
+            db.execute(
+                "INSERT INTO related_last_context (id, context) VALUES (1, ?) "
+                "ON CONFLICT(id) DO UPDATE SET context = excluded.context",
+                (context,),
+            )
+
+    def forget(self) -> None:
+        """Drop the last build's picks: the next build computes every pick."""
+        with self._db.transaction() as db:
+            db.execute("DELETE FROM related_last_context")
+            db.execute("DELETE FROM related_last_picks")
