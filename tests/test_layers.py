@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "syndicate"
-LOWER_LAYERS = ("newsletter", "sources", "feeds", "related", "collection", "store")
+LOWER_LAYERS = ("_newsletter", "_sources", "_feeds", "_related", "_collection", "_store")
 
 
 def imported_modules(source: str, package: str) -> list[str]:
@@ -50,7 +50,7 @@ def modules_of(*packages: str) -> list[Path]:
     return sorted(path for package in packages for path in (PACKAGE / package).rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", modules_of("cli"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", modules_of("_cli"), ids=lambda p: p.name)
 def test_the_cli_does_not_reach_the_store_or_sqlite(path: Path) -> None:
     forbidden = [
         module for module in imports_of(path) if _within(module, "syndicate._store") or _within(module, "sqlite3")
@@ -79,7 +79,7 @@ def writing_calls(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", modules_of("cli"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", modules_of("_cli"), ids=lambda p: p.name)
 def test_the_cli_runs_no_sql_and_writes_no_file(path: Path) -> None:
     found = writing_calls(path.read_text(encoding="utf-8"))
     assert not found, f"{path.relative_to(PACKAGE.parent)}: {found}: the library writes, the CLI prints"
@@ -93,10 +93,10 @@ def test_lower_layers_do_not_import_the_facade(path: Path) -> None:
 
 def test_the_import_reader_resolves_relative_imports() -> None:
     # The rules are only as good as this reader: check it on the forms the codebase uses.
-    source = "from ..store import Store\nfrom .. import store\nimport sqlite3\nfrom . import common\n"
-    found = imported_modules(source, "syndicate.cli")
+    source = "from .._store import Store\nfrom .. import _store\nimport sqlite3\nfrom . import common\n"
+    found = imported_modules(source, "syndicate._cli")
     assert {"syndicate._store", "syndicate._store.Store", "sqlite3", "syndicate._cli.common"} <= set(found)
-    assert "syndicate._site" in imported_modules("from ..site import Site\n", "syndicate._newsletter")
-    assert "syndicate._site" in imported_modules("from .. import site\n", "syndicate._newsletter")
+    assert "syndicate._site" in imported_modules("from .._site import Site\n", "syndicate._newsletter")
+    assert "syndicate._site" in imported_modules("from .. import _site\n", "syndicate._newsletter")
     writes = "db.execute('DELETE FROM x')\nopen(p, 'w')\nopen(p)\nopen(p, 'rb')\nPath(p).write_text('')\n"
     assert [call.split(": ")[1] for call in writing_calls(writes)] == [".execute()", "open()", ".write_text()"]
