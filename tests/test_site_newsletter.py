@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -126,21 +125,3 @@ def test_unpublish_takes_a_sent_issue_down_for_good(make_site: SiteFactory, rela
     assert result.week == WEEK and folder / "index.html" in result.removed
     assert result.as_json() == {"week": WEEK, "removed": [str(p) for p in result.removed]}
     assert not folder.exists()
-
-
-def test_internals_the_newsletter_package_never_imports_the_site_facade() -> None:
-    """The facade wires the lower layer, never the other way round (a test of the layout, not of behaviour)."""
-    package = Path(syndicate.__file__).parent / "newsletter"
-    offenders = []
-    for module in sorted(package.glob("*.py")):
-        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                module_name = node.module or ""
-                relative_site = node.level == 2 and (
-                    module_name.startswith("site") or (not module_name and any(a.name == "site" for a in node.names))
-                )
-                if relative_site or module_name.startswith("syndicate._site"):
-                    offenders.append(module.name)
-            elif isinstance(node, ast.Import) and any(a.name.startswith("syndicate._site") for a in node.names):
-                offenders.append(module.name)
-    assert not offenders
