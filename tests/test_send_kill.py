@@ -26,7 +26,6 @@ from smtp_relay import ARTICLES, WEEK, Relay, relay, site_config, write_subscrib
 
 import syndicate
 from syndicate import import_subscribers
-from syndicate._store.ledger import DeliveryStatus
 
 __all__ = ["relay"]
 
@@ -151,7 +150,7 @@ def test_fifty_sigkills_at_random_points_lose_nobody_and_duplicate_at_most_one_e
         assert len(set(ids)) == 1, f"{address}: the copies carry different Message-IDs {ids}"
     with syndicate.Site.open(site) as opened:
         final = opened.store.ledger.counts(WEEK)
-    assert final == {DeliveryStatus.SENT: RECIPIENTS}
+    assert final == {"sent": RECIPIENTS}  # DeliveryStatus.SENT, a str enum
     print(f"\n{KILLS} kills, {sum(n - 1 for n in duplicated.values())} duplicates, {elapsed:.1f} s")
 
 

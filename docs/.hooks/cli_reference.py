@@ -7,7 +7,7 @@ prints it, and the examples of its epilog. mkdocs-click was the first choice,
 but it leaves epilogs out, and the examples live there; the exit-code line every
 epilog ends with becomes a link to the exit-code table.
 
-Adding a command to the CLI is adding one marker; ``tests/test_docs.py`` fails
+Adding a command to the CLI is adding one marker; ``tests/internals/test_docs.py`` fails
 until it is there.
 """
 

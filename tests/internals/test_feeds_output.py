@@ -23,7 +23,7 @@ from lxml import etree
 import syndicate
 from syndicate import Article
 
-SCHEMAS = Path(__file__).parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 SAMPLE_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"

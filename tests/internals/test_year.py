@@ -149,7 +149,7 @@ def write_article(site: Path, n: int, tz: object) -> tuple[str, str]:
     return week_label(moment.astimezone(tz)), title  # type: ignore[arg-type]
 
 
-SCHEMAS = Path(__file__).parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 
 class FeedChecker:

@@ -21,7 +21,7 @@ from syndicate._sources import fetch_sources, merged_stream, read_opml, render_o
 from syndicate.cli import main
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 ARTICLE = """\
 ---

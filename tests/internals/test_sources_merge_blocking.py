@@ -27,7 +27,7 @@ from syndicate._sources.normalize import normalize_feed
 from syndicate._sources.parse import parse_feed
 from syndicate._store import StoredEntry
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 
 

@@ -28,7 +28,7 @@ from syndicate._feeds.jsonfeed import json_feed
 from syndicate._feeds.spec import FeedItems, FeedMeta
 from syndicate._feeds.xmlfeeds import rss_and_atom
 
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 ATOM_SCHEMA = etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))
 JSON_SCHEMA = jsonschema.Draft202012Validator(
     json.loads((SCHEMAS / "jsonfeed-1.1.schema.json").read_text(encoding="utf-8")),
