@@ -9,8 +9,6 @@ neither. What the results mean for the state is :mod:`.fetch`'s business.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._config import Config
 from .._errors import SourceError
 from .._model import Source, SourceHealth
+from .._parallel import spawn_context, worker_count
 from .._store import StoredEntry
 from .decider import FetchOutcome, OutcomeKind
 from .normalize import normalize_feed
@@ -122,9 +121,8 @@ def unexpected_failure(stage: str, exc: BaseException) -> str:
 def _executor(config: Config, jobs: int) -> Executor:
     if jobs < PROCESS_POOL_THRESHOLD:
         return ThreadPoolExecutor(max_workers=1)
-    workers = config.sources.parse_workers or os.cpu_count() or 1
-    # spawn, not fork: the parent has threads (asyncio, rich), which fork copies badly.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    # spawn, not fork: the parent has threads (asyncio, rich), which fork copies badly (see _parallel).
+    return ProcessPoolExecutor(max_workers=worker_count(config.sources.parse_workers), mp_context=spawn_context())
 
 
 async def fetch_and_read(
