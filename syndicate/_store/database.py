@@ -164,7 +164,10 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def missing_pages(path: Path) -> str:
-    """Why the file at ``path`` is shorter than its own header says, or "" if it is not.
+    """Why the file at ``path`` is damaged in a way SQLite does not report, or "" if it is not.
+
+    Two kinds: a header whose format versions SQLite does not know, and a file
+    shorter than its own header says.
 
     SQLite reads pages past the end of a truncated file as zeros and may
     return NULLs from them without an error; checked before opening, the
@@ -182,7 +185,13 @@ def missing_pages(path: Path) -> str:
             return ""
     except OSError:
         return ""  # a missing file is created; an unreadable one fails in sqlite3.connect, with its reason
-    if len(head) < 100 or not head.startswith(SQLITE_MAGIC) or head[24:28] != head[92:96]:
+    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
+        return ""
+    # Format versions above 2 make SQLite open the file read-only (write) or not at all (read):
+    # every later write would fail as "read-only", which is damage, not a permissions problem.
+    if head[18] not in (1, 2) or head[19] not in (1, 2):
+        return f"unknown file format version in the header (write {head[18]}, read {head[19]})"
+    if head[24:28] != head[92:96]:
         return ""
     page_size = int.from_bytes(head[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
