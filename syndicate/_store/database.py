@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .._errors import DiskFullError, NotWritableError, StateDamagedError, StoreError, SyndicateError, WriteError
@@ -238,3 +239,8 @@ class _Cursor:
         for statement in script.split(";"):
             if statement.strip():
                 self._connection.execute(statement)
+
+
+def utc_stamp(moment: datetime) -> str:
+    """A moment as the state database stores it: ISO 8601 in UTC to the second, so text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -22,11 +22,11 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from .._errors import LedgerWriteError as LedgerWriteError  # re-exported: its old import path
-from .database import Database, Migration
+from .database import Database, Migration, utc_stamp
 
 MIGRATIONS: list[Migration] = [
     (
@@ -80,11 +80,6 @@ OPEN_STATUSES = (
     DeliveryStatus.UNCONFIRMED,
 )
 _OPEN_SQL = "('pending', 'in_flight', 'deferred', 'unconfirmed')"
-
-
-def _stamp(moment: datetime) -> str:
-    # One fixed format in UTC, so the text sorts and compares like the time.
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +177,7 @@ class SendLedger:
 
     def open_issue(self, week: str, subject: str, rendered: str, subscriber_ids: Sequence[int], now: datetime) -> int:
         """Record the issue (once) and enqueue subscribers not yet in its ledger; return how many were added."""
-        stamp = _stamp(now)
+        stamp = utc_stamp(now)
         with self.writing(f"the issue {week} in the send ledger"), self._db.transaction() as db:
             db.execute(
                 "INSERT INTO newsletter_issues (week, subject, rendered, opened_at) VALUES (?, ?, ?, ?) "
@@ -205,7 +200,7 @@ class SendLedger:
             "SELECT week, subscriber_id, status, attempts, next_attempt_at, last_reply, message_id, unconfirmed "
             "FROM send_ledger WHERE week = ? AND (status IN ('pending', 'in_flight') "
             "OR (status IN ('deferred', 'unconfirmed') AND next_attempt_at <= ?)) ORDER BY subscriber_id",
-            (week, _stamp(now)),
+            (week, utc_stamp(now)),
         )
         return [
             LedgerRow(
@@ -261,7 +256,7 @@ class SendLedger:
         ``started`` is ``(subscriber_id, message_id)``; it must be committed
         before that message's data is sent, so a crash leaves it to be resent.
         """
-        stamp = _stamp(now)
+        stamp = utc_stamp(now)
         with self.writing(f"a send step of {week} in the send ledger"), self._db.transaction() as db:
             if finished:
                 db.executemany(
@@ -272,7 +267,7 @@ class SendLedger:
                         (
                             o.status.value,
                             o.reply[:500],
-                            _stamp(o.next_attempt_at) if o.next_attempt_at else None,
+                            utc_stamp(o.next_attempt_at) if o.next_attempt_at else None,
                             stamp,
                             int(o.unconfirmed),
                             int(o.refund),
@@ -300,6 +295,6 @@ class SendLedger:
                 return False
             db.execute(
                 "UPDATE newsletter_issues SET completed_at = COALESCE(completed_at, ?) WHERE week = ?",
-                (_stamp(now), week),
+                (utc_stamp(now), week),
             )
         return True

@@ -15,9 +15,9 @@ import hashlib
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from .database import Database, Migration
+from .database import Database, Migration, utc_stamp
 from .subscribers import email_key
 
 MIGRATIONS: list[Migration] = [
@@ -61,11 +61,6 @@ UNCONFIRMED_KEPT = timedelta(days=30)
 # Why :meth:`SignupTable.request` recorded nothing.
 RATE_LIMITED = "rate-limited client"
 ALREADY_PENDING = "a confirmation is already pending"
-
-
-def _stamp(moment: datetime) -> str:
-    # Always UTC, so stamps compare correctly as text in SQL whatever clock the caller passed.
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,28 +118,29 @@ class SignupTable:
         The reason is for logs and tests, never for the person asking.
         """
         key = email_key(email)
-        since = _stamp(now - limits.window)
+        since = utc_stamp(now - limits.window)
         ip_bucket = "ip:" + client
         with self._db.transaction() as db:
-            db.execute("DELETE FROM signup_attempts WHERE at < ?", (_stamp(now - max(limits.window, timedelta(1))),))
+            db.execute("DELETE FROM signup_attempts WHERE at < ?", (utc_stamp(now - max(limits.window, timedelta(1))),))
             db.execute(
-                "DELETE FROM signups WHERE confirmed_at IS NULL AND requested_at < ?", (_stamp(now - UNCONFIRMED_KEPT),)
+                "DELETE FROM signups WHERE confirmed_at IS NULL AND requested_at < ?",
+                (utc_stamp(now - UNCONFIRMED_KEPT),),
             )
             tries = db.execute(
                 "SELECT COUNT(*) FROM signup_attempts WHERE bucket = ? AND at >= ?", (ip_bucket, since)
             ).fetchone()[0]
-            db.execute("INSERT INTO signup_attempts (bucket, at) VALUES (?, ?)", (ip_bucket, _stamp(now)))
+            db.execute("INSERT INTO signup_attempts (bucket, at) VALUES (?, ?)", (ip_bucket, utc_stamp(now)))
             if tries >= limits.per_ip:
                 return None, RATE_LIMITED
             recent = db.execute(
                 "SELECT 1 FROM signups WHERE email_key = ? AND requested_at >= ? AND confirmed_at IS NULL LIMIT 1",
-                (key, _stamp(now - limits.pending_per_address)),
+                (key, utc_stamp(now - limits.pending_per_address)),
             ).fetchone()
             if recent is not None:
                 return None, ALREADY_PENDING
             cursor = db.execute(
                 "INSERT INTO signups (email, email_key, name, method, source, requested_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (email, key, name, method, source, _stamp(now)),
+                (email, key, name, method, source, utc_stamp(now)),
             )
             signup_id = cursor.lastrowid
         assert signup_id is not None
@@ -163,7 +159,7 @@ class SignupTable:
     def mark_confirmed(self, signup_id: int, now: datetime) -> bool:
         """Confirm once: False when it already was (a replayed link changes nothing)."""
         changed = self._db.execute(
-            "UPDATE signups SET confirmed_at = ? WHERE id = ? AND confirmed_at IS NULL", (_stamp(now), signup_id)
+            "UPDATE signups SET confirmed_at = ? WHERE id = ? AND confirmed_at IS NULL", (utc_stamp(now), signup_id)
         )
         return changed > 0
 
@@ -171,7 +167,7 @@ class SignupTable:
         """Addresses with an unconfirmed, unexpired request."""
         rows = self._db.query(
             "SELECT COUNT(DISTINCT email_key) AS n FROM signups WHERE confirmed_at IS NULL AND requested_at >= ?",
-            (_stamp(now - valid_for),),
+            (utc_stamp(now - valid_for),),
         )
         return int(rows[0]["n"])
 
@@ -197,7 +193,7 @@ class SignupTable:
         digest = self._hash(email, self._salt())
         with self._db.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO forgotten_addresses (hash, forgotten_at) VALUES (?, ?)", (digest, _stamp(now))
+                "INSERT OR IGNORE INTO forgotten_addresses (hash, forgotten_at) VALUES (?, ?)", (digest, utc_stamp(now))
             )
             db.execute("DELETE FROM signups WHERE email_key = ?", (email_key(email),))
 
