@@ -10,6 +10,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from .._build import BuildResult
 from .._dates import parse_date
 from .._errors import InvalidArgumentError
 from .._model import Problem, Severity
@@ -32,6 +33,36 @@ def _print_problems(problems: list[Problem]) -> None:
     for problem in problems:
         colour = "red" if problem.severity is Severity.ERROR else "yellow"
         err_console.print(f"[{colour}]{escape(str(problem))}[/{colour}]", markup=True)
+
+
+def _print_build(result: BuildResult) -> None:
+    """The human summary of a build (and its fetch, under --fetch)."""
+    fetch_report, failed_sources, errors = result.fetch, result.failed_sources, result.errors
+    if fetch_report is not None:
+        console.print(f"Fetched {len(fetch_report.results)} outside sources: {fetch_report.new_entries} new stories.")
+        for r in failed_sources:
+            error = r.outcome.error if r.outcome else "failed"
+            err_console.print(f"[yellow]warning: source {escape(r.source.url)}: {escape(error)}[/yellow]")
+    _print_problems(errors)
+    warnings = len(result.problems) - len(errors)
+    if result.up_to_date:
+        console.print(
+            f"Up to date: nothing changed since the last build of {result.feed_sets} feed sets from "
+            f"{result.published} published articles into {result.out_dir} ({result.seconds:.2f} s)."
+        )
+    else:
+        console.print(
+            f"Built {result.feed_sets} feed sets from {result.published} published articles "
+            f"into {result.out_dir}: {len(result.written)} files written, {result.unchanged} unchanged "
+            f"({result.seconds:.2f} s)."
+        )
+    if result.websub:
+        told = len({p.url for p in result.websub if p.ok})
+        console.print(f"WebSub: told {len({p.hub for p in result.websub})} hub(s) about {told} changed feed(s).")
+    if errors:
+        console.print(f"{len(errors)} article(s) skipped because of errors (see above).")
+    if warnings:
+        console.print(f"{warnings} warning(s): run `syndicate check` to see them.")
 
 
 @click.command(
@@ -79,42 +110,14 @@ def build(
             raise click.BadParameter(str(exc), param_hint="--now") from None
         with fetch_progress(show=fetch_first and not as_json) as progress:
             result = site.build(out_dir=out_dir, now=now, fetch=fetch_first, progress=progress)
-    fetch_report = result.fetch
-    failed_sources = result.failed_sources
     errors = result.errors
     if as_json:
         print_json(result.as_json())
     else:
-        if fetch_report is not None:
-            console.print(
-                f"Fetched {len(fetch_report.results)} outside sources: {fetch_report.new_entries} new stories."
-            )
-            for r in failed_sources:
-                error = r.outcome.error if r.outcome else "failed"
-                err_console.print(f"[yellow]warning: source {escape(r.source.url)}: {escape(error)}[/yellow]")
-        _print_problems(errors)
-        warnings = len(result.problems) - len(errors)
-        if result.up_to_date:
-            console.print(
-                f"Up to date: nothing changed since the last build of {result.feed_sets} feed sets from "
-                f"{result.published} published articles into {result.out_dir} ({result.seconds:.2f} s)."
-            )
-        else:
-            console.print(
-                f"Built {result.feed_sets} feed sets from {result.published} published articles "
-                f"into {result.out_dir}: {len(result.written)} files written, {result.unchanged} unchanged "
-                f"({result.seconds:.2f} s)."
-            )
-        if result.websub:
-            told = len({p.url for p in result.websub if p.ok})
-            console.print(f"WebSub: told {len({p.hub for p in result.websub})} hub(s) about {told} changed feed(s).")
-        if errors:
-            console.print(f"{len(errors)} article(s) skipped because of errors (see above).")
-        if warnings:
-            console.print(f"{warnings} warning(s): run `syndicate check` to see them.")
+        _print_build(result)
     if strict and errors:
         sys.exit(ExitCode.PROBLEMS)
-    if strict and failed_sources:
+    if strict and result.failed_sources:
         sys.exit(ExitCode.PARTIAL)
 
 
