@@ -22,8 +22,8 @@ Every error is a :class:`SyndicateError`; bad input in articles is reported as
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING
+import importlib as _importlib
+import typing as _typing
 
 __version__ = "0.1.0"
 
@@ -89,7 +89,7 @@ from ._sources import SourceResult  # isort: skip
 from ._store import Store
 from ._store.maintenance import BackupResult, StateCheck
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._newsletter import BuiltIssue, build_issue, prepare_issue
     from ._newsletter.send import SendReport, send_newsletter
     from ._newsletter.site_parts import SiteParts
@@ -126,7 +126,7 @@ def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'syndicate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(_importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 
@@ -227,3 +227,6 @@ __all__ = [
     "unsubscribe_app",
     "write_feed_sets",
 ]
+
+# ``from __future__ import annotations`` leaves a name behind; the public namespace is ``__all__`` alone.
+del annotations
