@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import allowing_loopback_sources
 
-from syndicate import Config, Source, Store, load_config
-from syndicate._sources import fetch_sources, render_opml
+from syndicate import Site
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HOSTS = ("127.0.0.1", "127.0.0.2")
@@ -104,7 +103,7 @@ def server() -> Iterator[CountingServer]:
     loop.close()
 
 
-def site(root: Path, urls: list[str], sources: str) -> Config:
+def site(root: Path, urls: list[str], sources: str) -> Site:
     (root / "feeds").mkdir(parents=True)
     (root / "syndicate.toml").write_text(
         allowing_loopback_sources(
@@ -112,20 +111,21 @@ def site(root: Path, urls: list[str], sources: str) -> Config:
         ),
         encoding="utf-8",
     )
-    (root / "feeds" / "sources.opml").write_bytes(render_opml([Source(u, u) for u in urls], "test"))
-    return load_config(root)
+    opened = Site.open(root)
+    for url in urls:
+        opened.sources.add(url)
+    return opened
 
 
 def test_per_host_and_overall_bounds_hold_and_a_warm_run_reuses_connections(
     server: CountingServer, tmp_path: Path
 ) -> None:
     urls = [f"http://{host}:{server.port}/feed/{n}.xml" for n in range(FEEDS_PER_HOST) for host in HOSTS]
-    config = site(tmp_path, urls, "concurrency = 3\nper_host = 2\nmax_per_source = 100\n")
-    with Store(config.database_path) as store:
-        cold = fetch_sources(config, store, now=NOW)
+    with site(tmp_path, urls, "concurrency = 3\nper_host = 2\nmax_per_source = 100\n") as opened:
+        cold = opened.fetch(now=NOW)
         assert {r.status for r in cold.results} == {"fetched"}
         server.connections.clear()
-        warm = fetch_sources(config, store, now=NOW + timedelta(hours=1))
+        warm = opened.fetch(now=NOW + timedelta(hours=1))
     assert {r.status for r in warm.results} == {"not-modified"}
     assert server.not_modified == len(urls)
     assert max(server.most_in_flight.values()) <= 2

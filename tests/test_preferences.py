@@ -19,7 +19,6 @@ from signup_server import AFTER_DUE, Served, messages_to, served
 from smtp_relay import WEEK, Relay, relay, write_subscribers
 
 from syndicate import SubscriberStatus, send_newsletter
-from syndicate._newsletter.subscribers import import_subscribers, list_stats
 from syndicate.cli import main
 
 __all__ = ["relay", "served"]
@@ -30,7 +29,7 @@ NEXT_WEEK = "2026-W48"
 def _setup(served: Served, relay: Relay) -> dict[str, str]:
     """Five subscribers sent the first issue; returns each one's preferences link, as a loopback path."""
     write_subscribers(served.site_dir / "list.csv", 5)
-    import_subscribers(served.site.store.subscribers, served.site_dir / "list.csv")
+    served.site.subscribers.import_csv(served.site_dir / "list.csv")
     assert send_newsletter(served.site, week=WEEK, now=AFTER_DUE).sent == 5
     links = {}
     for n in range(5):
@@ -160,7 +159,7 @@ def test_stats_show_the_lists_health_and_growth(served: Served, relay: Relay) ->
     table.set_status(bounced.id, SubscriberStatus.BOUNCED)
     served.request("/subscribe", urlencode({"email": "waiting@example.net"}).encode())
 
-    stats = list_stats(served.site.store, 48, AFTER_DUE + timedelta(hours=1)).as_json()
+    stats = served.site.subscribers.stats(now=AFTER_DUE + timedelta(hours=1)).as_json()
     assert {k: stats[k] for k in ("active", "pending", "bounced", "complained", "paused", "unsubscribed")} == {
         "active": 3,  # paused readers are active (and counted under paused too)
         "pending": 1,
@@ -169,7 +168,7 @@ def test_stats_show_the_lists_health_and_growth(served: Served, relay: Relay) ->
         "paused": 1,
         "unsubscribed": 1,
     }
-    assert list_stats(served.site.store, 48, AFTER_DUE + timedelta(weeks=5)).pending == 0
+    assert served.site.subscribers.stats(now=AFTER_DUE + timedelta(weeks=5)).pending == 0
     growth = stats["growth"]
     assert isinstance(growth, list)
     assert sum(week["joined"] for week in growth) == 5 and sum(week["left"] for week in growth) == 2
