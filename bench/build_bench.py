@@ -281,7 +281,7 @@ def _tree_memory_kb(root: int) -> tuple[int, int]:
     return rss, pss
 
 
-def run_build(site: Path, sampled: bool = False) -> Run:
+def run_build(site: Path, sampled: bool = False, interval: float = 0.05) -> Run:
     """``syndicate build`` as a subprocess: wall time, CPU, largest process and, if ``sampled``, the tree's peak.
 
     Sampling /proc every 50 ms costs a good part of a core (it walks every
@@ -300,7 +300,7 @@ def run_build(site: Path, sampled: bool = False) -> Run:
         while not done.is_set():
             rss, pss = _tree_memory_kb(process.pid)
             peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-            done.wait(0.05)
+            done.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
     if sampled:

@@ -1,0 +1,87 @@
+"""Memory of a cold ``syndicate build`` of a large collection (issue 15): the whole process tree's peak PSS.
+
+Usage::
+
+    .venv/bin/python bench/memory_bench.py --site /tmp/i15/site-100000 --cold 3
+
+The site is generated with ``bench/build_bench.py``'s generator (100,000 articles by
+default) only if ``SITE/content`` does not exist yet, so a slow generation is done once
+and reused. Each cold build (state and output removed first) is one sampled run of
+``build_bench.run_build``: wall time, CPU (user + sys of the build and its reaped workers),
+the peak RSS of the largest process (``wait4``) and the peak of the whole tree's PSS, the
+sum of ``/proc/<pid>/smaps_rollup`` Pss over the build and all its descendants, sampled
+every 0.2 s (less often than ``build_bench.py``'s 50 ms, so the sampler takes little CPU
+from the build and one run gives both time and memory). Then one article is edited and the
+site rebuilt, sampled the same way. The load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from build_bench import Run, generate_site, run_build, synthetic_articles
+
+TARGET_MB = 1024
+
+
+def _generate(size: int, site: Path) -> None:
+    generate_site(site, synthetic_articles(size))
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _row(label: str, run: Run) -> str:
+    return (
+        f"{label:<24}{run.seconds:>9.2f}{run.cpu_seconds:>9.2f}{run.max_process_mb:>17.0f}"
+        f"{run.tree_pss_mb:>13.0f}{run.tree_rss_mb:>13.0f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--site", type=Path, default=Path("/tmp/syndicate-memory-100000"))
+    parser.add_argument("--size", type=int, default=100_000, help="articles to generate if the site is missing")
+    parser.add_argument("--cold", type=int, default=1, help="cold builds to run")
+    parser.add_argument("--interval", type=float, default=0.2, help="seconds between /proc samples")
+    parser.add_argument("--no-edit", action="store_true", help="skip the one-article edit")
+    args = parser.parse_args()
+    site: Path = args.site
+    if not (site / "content").is_dir():
+        # In a spawned child: a build's wait4 peak includes its parent's RSS at exec.
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pool.submit(_generate, args.size, site).result()
+    articles = sum(1 for _ in (site / "content").glob("*.md"))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {articles:,} articles in {site}")
+    print(f"load average before: {_load()}")
+    print(f"{'run':<24}{'wall s':>9}{'cpu s':>9}{'largest proc MB':>17}{'tree PSS MB':>13}{'tree RSS MB':>13}")
+    cold: list[Run] = []
+    for number in range(1, args.cold + 1):
+        for state in (site / "public", site / ".syndicate"):
+            shutil.rmtree(state, ignore_errors=True)
+        run = run_build(site, sampled=True, interval=args.interval)
+        cold.append(run)
+        print(_row(f"cold {number}", run), flush=True)
+    if not args.no_edit:
+        edited = site / "content" / "story-0.md"  # the newest article: in the site feed
+        edited.write_text(edited.read_text(encoding="utf-8") + "\nA correction was appended.\n", encoding="utf-8")
+        print(_row("one article edited", run_build(site, sampled=True, interval=args.interval)), flush=True)
+    print(f"load average after: {_load()}")
+    worst = max(run.tree_pss_mb for run in cold) if cold else 0.0
+    verdict = "met" if worst < TARGET_MB else "not met"
+    print(f"cold tree PSS peak {worst:.0f} MB; target under {TARGET_MB} MB: {verdict}")
+    if cold and cold[-1].output:
+        print("last cold build: " + cold[-1].output.splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()
