@@ -395,3 +395,47 @@ def test_the_top_level_handler_covers_commands_without_their_own(raised: Excepti
         main.commands.pop("explode")
     assert result.exit_code == code, result.output
     _assert_one_line_error(result.stderr, needle)
+
+
+def _open_and_close_repeatedly(site: str, times: int, start: object, failures: object) -> None:
+    import multiprocessing.synchronize as mps
+    from multiprocessing.queues import Queue
+
+    assert isinstance(start, mps.Barrier) and isinstance(failures, Queue)
+    for _ in range(times):
+        start.wait()
+        try:
+            Site.open(Path(site)).close()
+        except Exception as exc:  # every failure is reported to the parent, which asserts there were none
+            failures.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_the_state_at_the_same_moment_all_succeed(sample_site: Path) -> None:
+    """Two web workers starting together, or cron meeting a shell command, both open the state database.
+
+    Seen in CI: a second process opening the file while another switched it to
+    WAL or checkpointed it on close got "database is locked" at once, because
+    SQLite does not run the busy handler for every open-time lock. Each open now
+    waits such a lock out; here four processes open and close the file in step.
+    """
+    import multiprocessing
+
+    Site.open(sample_site).close()
+    context = multiprocessing.get_context("fork")
+    workers, times = 4, 25
+    start = context.Barrier(workers)
+    failures = context.Queue()
+    processes = [
+        context.Process(target=_open_and_close_repeatedly, args=(str(sample_site), times, start, failures))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    reported = []
+    while not failures.empty():
+        reported.append(failures.get())
+    failures.close()
+    assert reported == []
+    assert [process.exitcode for process in processes] == [0] * workers

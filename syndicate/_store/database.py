@@ -12,6 +12,7 @@ import os
 import resource
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,6 +24,37 @@ Migration = tuple[str, str]
 
 # sqlite3 decodes SQLite's error messages as UTF-8; one quoting a damaged name fails with UnicodeDecodeError.
 SQLITE_FAILURES = (sqlite3.Error, UnicodeDecodeError)
+
+
+# How long opening the file waits out another process's lock before giving up (as busy_timeout does for queries).
+OPEN_BUSY_SECONDS = 30.0
+
+
+def _enter_wal_mode(connection: sqlite3.Connection) -> None:
+    """Switch the file to WAL once; on later opens only read the mode.
+
+    Setting the journal mode takes an exclusive lock and SQLite does not run the
+    busy handler for it, nor for reading the WAL index while another process is
+    checkpointing it on close: two processes opening the file at once (two web
+    workers starting, cron meeting a command at the shell) got "database is
+    locked" at once. Such a lock lasts milliseconds, so it is waited out here,
+    bounded like every other wait on the file.
+    """
+    deadline = time.monotonic() + OPEN_BUSY_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 class Database:
@@ -42,10 +74,12 @@ class Database:
         try:
             self.connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             self.connection.execute("PRAGMA busy_timeout = 30000")
-            self.connection.execute("PRAGMA journal_mode = WAL")
+            _enter_wal_mode(self.connection)
             self.connection.execute("PRAGMA synchronous = NORMAL")
             self.connection.execute("PRAGMA foreign_keys = ON")
         except SQLITE_FAILURES as exc:
+            with contextlib.suppress(AttributeError, sqlite3.Error):
+                self.connection.close()
             raise sqlite_failure(self.path, exc) or StoreError(
                 f"{self.path}: cannot open the state database: {exc}"
             ) from exc

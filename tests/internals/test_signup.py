@@ -386,7 +386,9 @@ def test_two_server_processes_racing_still_send_one_confirmation(
         for _ in range(2)
     ]
     try:
-        ports = [int(p.stdout.readline()) for p in processes if p.stdout is not None]
+        lines = [p.stdout.readline() if p.stdout is not None else "" for p in processes]
+        assert all(line.strip().isdigit() for line in lines), "a server process died while starting (see its stderr)"
+        ports = [int(line) for line in lines]
 
         def ask(n: int) -> int:
             url = f"http://127.0.0.1:{ports[n % 2]}/subscribe"
