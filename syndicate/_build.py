@@ -335,7 +335,8 @@ def _feed_step(
             return skipped
 
     # Imported here: a build with nothing to do never loads the related engine (numpy, scipy).
-    from ._related import RELATED_JSON, related_json, related_links
+    from ._related import RELATED_JSON, related_links
+    from ._related.output import write_related_json
 
     collection = assign_identities(loaded(), state.identities, moment)
     result = BuildResult(out_dir=target, articles=len(collection), problems=list(collection.problems))
@@ -360,10 +361,11 @@ def _feed_step(
             return [feed_set.with_articles(whole).with_prebuilt_entries(prebuilt) for feed_set in pending]
 
         related = _related_picks(config, collection, moment, state, salt)
-        if write_atomic(target / RELATED_JSON, related_json(related)):
+        if write_related_json(target / RELATED_JSON, related):
             result.written.append(target / RELATED_JSON)
         links = related_links(related, config.related.feed_links)
         feed_sets = [feed_set.with_related_links(links) for feed_set in feed_sets]
+        del related, links  # every article's picks (a third of a GB at 100,000): the feeds need only their links
         if config.merged.enabled:
             feed_sets.append(merged_feed_set(config, collection, state, moment, result.problems))
         result.feed_sets = len(feed_sets)

@@ -135,7 +135,8 @@ def _recompute_all(
     index: RelatedIndex, last: RelatedLastPicks, context: str, signatures: dict[str, str]
 ) -> PicksUpdate:
     picks = index.all_picks(index.config.count)
-    rows = {slug: _row(index, slug, signatures[slug], chosen) for slug, chosen in picks.items()}
+    # Made as they are stored, a batch at a time: every row at once was a cold build's memory peak.
+    rows = ((slug, _row(index, slug, signatures[slug], chosen)) for slug, chosen in picks.items())
     last.record(context, rows, (), complete=True)
     return PicksUpdate(picks, len(picks), complete=True)
 
