@@ -103,8 +103,8 @@ class BodiesAhead:
                 _, status = os.waitpid(pid, 0)
                 if os.waitstatus_to_exitcode(status) != 0:
                     continue  # its part is rendered the usual way
-                with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError):
-                    part, followed = pickle.loads(out.read_bytes())
+                with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError), out.open("rb") as handle:
+                    part, followed = pickle.load(handle)  # from the file, never whole in memory as bytes
                     rendered.update(part)
                     self._followed.update(followed)
             self._children = []
@@ -161,6 +161,10 @@ def _render_part(
     if follow_up is not None:
         made = follow_up(whole)
         followed = {(a.source_path, a.content_hash): made[a.slug] for a in whole if a.slug in made}
+    del whole
     partial_file = out.with_suffix(".partial")
-    partial_file.write_bytes(pickle.dumps((rendered, followed), pickle.HIGHEST_PROTOCOL))
+    # Pickled straight into the file, a frame at a time: pickle.dumps would hold a second copy of it all
+    # (at 100,000 articles this child was the largest process beside the related step's workers).
+    with partial_file.open("wb") as handle:
+        pickle.dump((rendered, followed), handle, pickle.HIGHEST_PROTOCOL)
     partial_file.rename(out)
