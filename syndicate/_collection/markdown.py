@@ -16,6 +16,7 @@ from .._model import Article, Problem, Severity
 from .._slugs import article_slug
 from .._textguard import capped, xml_safe
 from .context import ArticleContext, make_tags
+from .front_matter_yaml import load_yaml
 from .render import render_markdown, summarise
 from .textcheck import cleaned_file_text, cleaned_value, quoted
 
@@ -78,7 +79,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
             f"front matter is {len(front):,} characters, more than the {MAX_FRONT_MATTER:,} allowed", 1
         )
     try:
-        data = yaml.load(front, Loader=_NoAliasLoader if "*" in front else _YAML_LOADER)
+        data = load_yaml(front, _NoAliasLoader if "*" in front else _YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
