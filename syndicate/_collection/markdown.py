@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import PurePath
 from typing import Any
 
 import yaml
@@ -16,9 +15,10 @@ from .._model import Article, Problem, Severity
 from .._slugs import article_slug
 from .._textguard import capped, xml_safe
 from .context import ArticleContext, make_tags
+from .file_names import file_stem
 from .front_matter_yaml import load_yaml
 from .render import render_markdown, summarise
-from .textcheck import cleaned_file_text, cleaned_value, quoted
+from .textcheck import cleaned_file_text, cleaned_value, has_forbidden_value, quoted
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Front matter is a few hundred bytes of keys; anything past this is not front matter but an attack or a mistake.
@@ -126,6 +126,8 @@ def _key_line(text: str, key: str) -> int | None:
 
 def _cleaned_meta(meta: dict[Any, Any], text: str, path: str, problems: list[Problem]) -> dict[Any, Any]:
     """Front matter without XML-forbidden characters (YAML escapes make them), each removal reported."""
+    if not has_forbidden_value(meta):
+        return meta
     cleaned: dict[Any, Any] = {}
     for key, value in meta.items():
         clean_key, gone_key = cleaned_value(key)
@@ -234,7 +236,7 @@ def load_markdown(
         return None, problems
     assert isinstance(title, str)
 
-    slug = article_slug(str(meta.get("slug") or PurePath(path).stem))
+    slug = article_slug(str(meta.get("slug") or file_stem(path)))
     url = context.article_url(slug, published)
     rendered = render_markdown(body, url) if with_body else None
     permanent = meta.get("id")

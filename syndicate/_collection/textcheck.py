@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._model import Problem, Severity
-from .._textguard import find_forbidden, xml_safe
+from .._textguard import find_forbidden, has_forbidden, xml_safe
 
 # Per file: a pasted document full of form feeds needs one report, not thousands.
 _REPORTED = 10
@@ -75,3 +75,26 @@ def cleaned_value(value: Any) -> tuple[Any, list[int]]:
             removed.extend(gone_key + gone)
         return (mapping, removed) if removed else (value, [])
     return value, []
+
+
+def has_forbidden_value(value: Any) -> bool:
+    """Whether a string anywhere in a front-matter value (strings, lists, mappings and their keys) needs cleaning.
+
+    One check over all the strings at once: a few dozen per article, each
+    checked alone, cost more than the check itself.
+    """
+    strings: list[str] = []
+    _collect_strings(value, strings)
+    return has_forbidden("".join(strings))
+
+
+def _collect_strings(value: Any, strings: list[str]) -> None:
+    if isinstance(value, str):
+        strings.append(value)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_strings(item, strings)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _collect_strings(key, strings)
+            _collect_strings(item, strings)
