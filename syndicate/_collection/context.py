@@ -86,7 +86,7 @@ class ArticleContext:
 
     def author(self, name: str, bio: str = "") -> Author:
         """The Author called ``name``, with details from ``[authors.<slug>]`` if any."""
-        slug = slugify(name)
+        slug = _name_slug(name)
         known = self.authors.get(slug)
         if known is not None:
             return known if known.bio or not bio else replace(known, bio=bio)
@@ -113,6 +113,12 @@ def _pixels(value: object) -> int | None:
     except ValueError:
         return None
     return number if 0 < number <= _MAX_PIXELS else None
+
+
+@lru_cache(maxsize=8192)
+def _name_slug(name: str) -> str:
+    # A site has a few dozen authors, each on thousands of articles: slug each name once.
+    return slugify(name)
 
 
 @lru_cache(maxsize=8192)
