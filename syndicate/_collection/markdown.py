@@ -124,9 +124,16 @@ def _key_line(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def _cleaned_meta(meta: dict[Any, Any], text: str, path: str, problems: list[Problem]) -> dict[Any, Any]:
-    """Front matter without XML-forbidden characters (YAML escapes make them), each removal reported."""
-    if not has_forbidden_value(meta):
+def _cleaned_meta(
+    meta: dict[Any, Any], text: str, front_end: int, path: str, problems: list[Problem]
+) -> dict[Any, Any]:
+    """Front matter without XML-forbidden characters (YAML escapes make them), each removal reported.
+
+    ``text`` is the file's text, already without them, its front matter ending at ``front_end``.
+    """
+    # YAML copies characters from the text into values, except in escapes ("\x01", "\ud800"), which
+    # take a backslash: without one, every value is as clean as the text (nearly every article).
+    if text.find("\\", 0, front_end) < 0 or not has_forbidden_value(meta):
         return meta
     cleaned: dict[Any, Any] = {}
     for key, value in meta.items():
@@ -181,7 +188,7 @@ def load_markdown(
         meta, body, _ = split_front_matter(text)
     except FrontMatterError as exc:
         return None, [*problems, Problem(path, str(exc), Severity.ERROR, exc.line)]
-    meta = _cleaned_meta(meta, text, path, problems)
+    meta = _cleaned_meta(meta, text, len(text) - len(body), path, problems)
 
     for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
         problems.append(

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from syndicate._collection.front_matter_yaml import load_yaml
 from syndicate._collection.markdown import _NoAliasLoader
+from syndicate._collection.textcheck import has_forbidden_value
+from syndicate._textguard import xml_safe
 
 LOADERS = [getattr(yaml, "CSafeLoader", yaml.SafeLoader), yaml.SafeLoader, _NoAliasLoader]
 
@@ -117,3 +119,19 @@ SHAPE = st.dictionaries(
 @given(SHAPE, st.booleans())
 def test_same_as_pyyaml_on_the_usual_shapes(data: dict[str, Any], flow: bool) -> None:
     _same_as_pyyaml(yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DOCUMENT)
+def test_without_a_backslash_no_value_holds_what_the_text_does_not(text: str) -> None:
+    # The loader skips cleaning front-matter values when the (cleaned) front matter has no
+    # backslash: only an escape can make a character XML forbids.
+    clean = xml_safe(text)
+    if "\\" in clean:
+        return
+    for loader in LOADERS:
+        try:
+            data = load_yaml(clean, loader)
+        except Exception:  # not YAML: nothing to clean
+            continue
+        assert not has_forbidden_value(data), (loader, clean, data)
