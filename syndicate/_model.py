@@ -30,7 +30,7 @@ def _pickled_positionally(cls: type[_T]) -> type[_T]:
     values = attrgetter(*(item.name for item in fields(cls)))  # type: ignore[arg-type]
 
     def __reduce__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
-        return cls, values(self)
+        return type(self), values(self)
 
     cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
     return cls
