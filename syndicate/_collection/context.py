@@ -15,7 +15,7 @@ from .._slugs import slugify
 from .authors import load_author_registry, merged_authors
 
 # Bump when a loader's output changes, so cached articles are parsed again.
-PARSER_VERSION = "12"
+PARSER_VERSION = "13"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ between the two parsers are listed in docs/explanation/performance.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
@@ -51,6 +52,7 @@ _ALIGN = {
 # After a tight list item's text, these open on a new line; code and HTML blocks follow it directly
 # (markdown-it's layout: its renderer for those did not add the line break).
 _NEWLINE_AFTER_TEXT = frozenset(("Paragraph", "Heading", "List", "BlockQuote", "Table", "Rule"))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _INLINE_TAGS = frozenset(("Emphasis", "Strong", "Link", "Image"))
 
 
@@ -302,7 +304,12 @@ def render_markdown(source: str, page_url: str) -> RenderedBody:
     if "\x00" in source:  # CommonMark: NUL is replaced, for safety (pulldown-cmark passes it through)
         source = source.replace("\x00", "\ufffd")
     # Events are dicts or bare strings (pyromark's typed unions are more than this loop needs).
-    events: Iterable[Any] = _MARKDOWN.events(source)
+    try:
+        events: Iterable[Any] = _MARKDOWN.events(source)
+    except UnicodeEncodeError:
+        # A lone surrogate cannot cross into Rust as UTF-8. The loaders remove them first; any
+        # other caller gets U+FFFD in their place rather than an exception.
+        events = _MARKDOWN.events(_SURROGATE.sub("\ufffd", source))
     for event in events:
         if type(event) is str:  # SoftBreak, HardBreak, Rule
             if event == "Rule":
