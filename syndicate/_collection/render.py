@@ -253,6 +253,9 @@ class _BodyWriter:
             out("</p>\n")
         elif tag == "Heading":
             self.end_run()
+            if self.html[-1].endswith(("\t", " ")):
+                # pulldown-cmark leaves a heading's closing tabs in its text; CommonMark strips them.
+                self.html[-1] = self.html[-1].rstrip(" \t")
             out(f"</h{value['Heading'][1]}>\n")
         elif tag == "TableCell":
             self.end_run()
