@@ -109,7 +109,8 @@ def test_markdown_links_and_images_are_absolute(parts: list[tuple[str, str, bool
     for url in _urls(rendered):
         assert url.startswith(("#", "mailto:", "tel:")) or urlsplit(url).scheme in ("http", "https"), url
     for src, _ in rendered.images:
-        assert urlsplit(src).scheme in ("http", "https", "data") or src.startswith(("#", "mailto:", "tel:")), src
+        # Absolute: a URL with a scheme (one nh3 does not allow is kept out of the HTML, not out of this list).
+        assert urlsplit(src).scheme or src.startswith("#"), src
 
 
 @settings(max_examples=300, deadline=None)
@@ -187,6 +188,15 @@ DIFFERENCES = [
     # After a link reference definition, an indented line continues the paragraph (was a code block), as in cmark.
     ("[a]: /u\n    b", "<p>b</p>\n"),
     ("> [a]: /u\nb", "<blockquote>\n<p>b</p>\n</blockquote>\n"),
+    # The space after a backslash at a line's end is dropped, as in cmark.
+    ("a\\ \nb", "<p>a\\\nb</p>\n"),
+    # Tables follow pulldown-cmark's rules.
+    ("x\na | b\n--|--", "<p>x\na | b\n--|--</p>\n"),
+    ("| a |\n:-:\n| 1 |", "<p>| a |\n:-:\n| 1 |</p>\n"),
+    ("a \\| b\n|---|", "<p>a | b\n|---|</p>\n"),
+    ("a | b\n- | -", "<table>\n<thead>\n<tr>\n<th>a</th>\n<th>b</th>\n</tr>\n</thead>\n</table>\n"),
+    # An unclosed fence at the end of the file keeps a last line of spaces.
+    ("```\nx\n    ", "<pre><code>x\n    </code></pre>\n"),
 ]
 
 
