@@ -269,7 +269,8 @@ class _BodyWriter:
         else:
             self.end_run()
             self.after_li = False
-            self.blocks.pop()
+            if self.blocks:  # always, for the events pulldown-cmark gives; never an IndexError if not
+                self.blocks.pop()
             if tag == "Item":
                 out("</li>\n")
             elif tag == "List":
