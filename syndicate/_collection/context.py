@@ -17,7 +17,7 @@ from .authors import load_author_registry, merged_authors
 # Bump when a loader's output changes, so cached articles are parsed again; also when the
 # fields of Article, Author, Tag, Image or Problem change: the cache stores them pickled by
 # position (see syndicate._model), and another order would read old values into new fields.
-PARSER_VERSION = "12"
+PARSER_VERSION = "13"
 
 
 @dataclass(frozen=True)

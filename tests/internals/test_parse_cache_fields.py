@@ -14,7 +14,7 @@ import dataclasses
 from syndicate._collection.context import PARSER_VERSION
 from syndicate._model import Article, Author, Image, Problem, Tag
 
-PINNED_VERSION = "12"
+PINNED_VERSION = "13"
 PINNED_FIELDS = {
     "Article": (
         *("id", "slug", "title", "url", "published", "source_path", "content_html", "text", "summary", "updated"),
