@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{result['wall']:.2f} s wall"
             )
     print(f"load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    digests = set()
+    digests: set[str] = set()
     for name, runs in results.items():
         cpu = statistics.median(float(r["cpu"]) for r in runs)
         wall = statistics.median(float(r["wall"]) for r in runs)
