@@ -230,15 +230,20 @@ def related_all(
 
     title_of = [d.title_key for d in documents]
     url_of = [d.url for d in documents]
+    # The lists as rows (term by document), made once: ``queries @ postings.T`` would have scipy
+    # convert the transpose to CSR again for every block. Counts are small integers, exact in float32.
+    postings_by_term = postings.T.tocsr()
+    heads_by_term = heads.T.tocsr() if heads is not postings else postings_by_term
+    keys_by_key = key_postings.T.tocsr()
 
     def block(number: int) -> tuple[list[int], list[int], list[int], list[float], list[list[float]]]:
         """Block ``number`` of the query rows: the rows answered and their picks, as plain lists (cheap to send)."""
         block_rows = query_rows[number * BLOCK_ROWS : (number + 1) * BLOCK_ROWS]
         height = len(block_rows)
         counts = (
-            rare_queries[block_rows] @ postings.T
-            + common_queries[block_rows] @ heads.T
-            + rare_keys[block_rows] @ key_postings.T
+            rare_queries[block_rows] @ postings_by_term
+            + common_queries[block_rows] @ heads_by_term
+            + rare_keys[block_rows] @ keys_by_key
         ).tocsr()
         local, cols, full = _shortlists(counts, block_rows, limit)
         rows = block_rows[local]
