@@ -110,16 +110,19 @@ def _readers_of_changes(
     def length_before(term: int) -> int:
         return len(documents.term_list(term)) + term_delta.get(term, 0)
 
-    lengths_moved = any(term_delta.values())  # else every query reads the lists it read before
+    # Only a query holding a term whose list changed length can read other lists than before.
+    moved_terms = {term for term, moved in term_delta.items() if moved}
     head = documents.head_read() + len(changed)  # a changed document shifts a list's head by one at most
     vectors = documents.vectors
     for slug in suspects:
         if len(affected) >= enough:
             break
-        if touched_terms.keys().isdisjoint(vectors[slug].terms[:QUERY_TERMS]):
+        query = vectors[slug].terms[:QUERY_TERMS]
+        if touched_terms.keys().isdisjoint(query):
             continue  # its query follows none of the touched lists, and reads the same ones as before
         whole, heads = documents.query_terms(slug)
-        moved = lengths_moved and (whole, heads) != documents.query_terms(slug, length_before)
+        # Asked again with the old lengths only when one of its terms' lengths moved: else the same answer.
+        moved = not moved_terms.isdisjoint(query) and (whole, heads) != documents.query_terms(slug, length_before)
         if moved or not touched_terms.keys().isdisjoint(whole):
             affected.add(slug)
             continue
