@@ -46,6 +46,12 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        # Each article's entry of related.json as written: an incremental build joins the kept
+        # ones as they are instead of decoding every article's picks to format them again.
+        "related_0003_json_entry",
+        "ALTER TABLE related_last_picks ADD COLUMN entry TEXT NOT NULL DEFAULT ''",
+    ),
 ]
 
 
@@ -108,11 +114,14 @@ class LastPicks:
 
     :meth:`RelatedLastPicks.load` leaves ``lists`` empty (they are asked for
     by :meth:`RelatedLastPicks.lists`, for the few articles that changed).
+    ``entry`` is the article's entry of ``related.json`` (empty in rows
+    written before it was kept).
     """
 
     signature: str
     lists: tuple[str, ...]
     picks: str
+    entry: str = ""
 
 
 class RelatedLastPicks:
@@ -127,8 +136,8 @@ class RelatedLastPicks:
         if not found or found[0]["context"] != context:
             return None
         return {
-            row["slug"]: LastPicks(row["signature"], (), row["picks"])
-            for row in self._db.iterate("SELECT slug, signature, picks FROM related_last_picks")
+            row["slug"]: LastPicks(row["signature"], (), row["picks"], row["entry"])
+            for row in self._db.iterate("SELECT slug, signature, picks, entry FROM related_last_picks")
         }
 
     def lists(self, slugs: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -146,11 +155,11 @@ class RelatedLastPicks:
                 db.execute("DELETE FROM related_last_picks")
             db.executemany("DELETE FROM related_last_picks WHERE slug = ?", [(slug,) for slug in gone])
             db.executemany(
-                "INSERT INTO related_last_picks (slug, signature, lists, picks) VALUES (?, ?, ?, ?) "
+                "INSERT INTO related_last_picks (slug, signature, lists, picks, entry) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(slug) DO UPDATE SET signature = excluded.signature, lists = excluded.lists, "
-                "picks = excluded.picks",
+                "picks = excluded.picks, entry = excluded.entry",
                 [
-                    (slug, row.signature, json.dumps(row.lists, separators=(",", ":")), row.picks)
+                    (slug, row.signature, json.dumps(row.lists, separators=(",", ":")), row.picks, row.entry)
                     for slug, row in changed.items()
                 ],
             )
