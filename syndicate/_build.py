@@ -363,7 +363,7 @@ def _feed_step(
         related = _related_picks(config, collection, moment, state, salt)
         if write_atomic(target / RELATED_JSON, related.related_json()):
             result.written.append(target / RELATED_JSON)
-        links = related.related_links(config.related.feed_links)
+        links = related.related_links(config.related.feed_links, only=feed_articles.keys())
         feed_sets = [feed_set.with_related_links(links) for feed_set in feed_sets]
         if config.merged.enabled:
             feed_sets.append(merged_feed_set(config, collection, state, moment, result.problems))

@@ -297,7 +297,8 @@ def read_articles(
     if cache is not None:
         cache.put_many(batch)
         cache.update_stats(touched)
-        cache.forget_missing(keys)
+        if not known.keys() <= keys.keys():  # a file is gone since the last build (else there is nothing to drop)
+            cache.forget_missing(keys)
     cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
 
     articles: list[Article] = []

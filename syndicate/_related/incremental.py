@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+from collections.abc import Set
 from dataclasses import dataclass, field
 
 from .._model import RelatedPick
@@ -75,12 +76,17 @@ class PicksUpdate:
             for slug in self.slugs()
         )
 
-    def related_links(self, per_entry: int) -> dict[str, tuple[str, ...]]:
-        """What :func:`~.output.related_links` gives for :attr:`picks`."""
+    def related_links(self, per_entry: int, only: Set[str] | None = None) -> dict[str, tuple[str, ...]]:
+        """What :func:`~.output.related_links` gives for :attr:`picks`; with ``only``, for those slugs alone.
+
+        (The feeds link the few thousand articles they publish: the others' rows need not be read.)
+        """
         if per_entry <= 0:
             return {}
         links = related_links(self.fresh, per_entry)
         for slug, row in self.kept.items():
+            if only is not None and slug not in only:
+                continue
             # [slug, title, url, score, editor pick, reasons] per pick, best first (see _encoded).
             urls = tuple(pick[2] for pick in json.loads(row.picks)[:per_entry])
             if urls:
