@@ -239,6 +239,20 @@ def _skipped_build(manifest: BuildManifest, target: Path, moment: datetime) -> B
     )
 
 
+def _page_unchanged(manifest: BuildManifest | None, target: Path, page: Path, key: str) -> bool:
+    """Whether the last build wrote ``page`` from the same inputs (``key``) and the file is still as it left it."""
+    if manifest is None:
+        return False
+    summary = json.loads(manifest.summary)
+    recorded: str | None = summary["outputs"].get(str(page.relative_to(target)))
+    if summary.get("subscribe_page") != key or recorded is None:
+        return False
+    try:
+        return stat_signature(page.stat()) == recorded
+    except OSError:
+        return False
+
+
 def _remove_stale_outputs(target: Path, previous: dict[str, str], current: list[Path]) -> list[Path]:
     """Delete files the last build wrote that this one no longer produces (a tag or author gone).
 
@@ -386,9 +400,15 @@ def _feed_step(
         if write_atomic(target / name, document):
             result.written.append(target / name)
         outputs.append(target / name)
+    page_key = ""
     if config.feeds.subscribe_page:
         page = subscribe_page_path(target)
-        if write_atomic(page, subscribe_page(config, listings([s.meta for s in feed_sets], config.merged.folder_path))):
+        metas = [s.meta for s in feed_sets]
+        page_key = hashlib.blake2b(f"{salt}\0{metas!r}".encode(), digest_size=16).hexdigest()
+        # The page is a function of the build's salt and the feed sets' metadata: when neither
+        # changed and the file is as the last build left it, it is not rendered (nor Jinja imported).
+        unchanged = use_manifest and _page_unchanged(manifest, target, page, page_key)
+        if not unchanged and write_atomic(page, subscribe_page(config, listings(metas, config.merged.folder_path))):
             result.written.append(page)
         outputs.append(page)
     if manifest is not None:
@@ -402,6 +422,7 @@ def _feed_step(
             "problems": [_problem_record(p) for p in result.problems],
             "outputs": {str(p.relative_to(target)): stat_signature(p.stat()) for p in outputs},
             "racy": racy,
+            "subscribe_page": page_key,
         }
         state.outputs.record_manifest(
             BuildManifest(str(target), signature, valid_from, valid_until, json.dumps(summary))
