@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .._model import Article, Problem, Severity
 from .._parallel import parallel_imap
 from .._store import ArticleCache
-from .._store.articles import dump_parse, load_parse
+from .._store.articles import PAYLOAD_FORMAT, dump_parse, load_parse
 from .authors import AUTHORS_FOLDER
 from .context import ArticleContext
 from .markdown import complete_markdown, feed_date, load_markdown
@@ -315,7 +315,7 @@ def read_articles(
 
 
 def _context_key(context: ArticleContext) -> str:
-    return hashlib.blake2b(context.fingerprint().encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(f"{context.fingerprint()}\0{PAYLOAD_FORMAT}".encode(), digest_size=8).hexdigest()
 
 
 def _usable(stored_key: str, key: str, stub_is_enough: bool) -> bool:

@@ -48,6 +48,10 @@ _SHARED_TYPES = (Tag, Author, ZoneInfo)
 # Values already unpickled, by their stored bytes: one per load of many parses.
 SharedValues = dict[bytes, object]
 
+# Part of every cache key (see the loader): code that stored parses in another form, older or
+# newer, misses the cache and parses again, instead of failing to read this form.
+PAYLOAD_FORMAT = "shared-refs-1"
+
 
 class _ParsePickler(pickle.Pickler):
     def persistent_id(self, obj: object) -> bytes | None:
