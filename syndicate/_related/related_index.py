@@ -229,11 +229,15 @@ def _documents(
         }
         packed, older = cache.packed_matching(accepted)
         cached.update(_unpacked(packed))
-        for slug, payload in older.items():
+        repacked: list[tuple[str, str, dict[str, object]]] = []
+        for slug, (key, payload) in older.items():
             try:
                 cached[slug] = Features.from_json(payload)
             except (KeyError, ValueError, TypeError, OverflowError):
                 continue  # an unreadable row is recomputed and overwritten
+            repacked.append((slug, key, cached[slug].to_json()))
+        if repacked:
+            cache.put_many(repacked)  # rows from before packing: packed once, read quickly from now on
     missing = [a for a in articles if a.slug not in cached]
     computed = features_of_all(missing, workers, _completing(bodies) if bodies is not None else None)
     cached.update((a.slug, f) for a, (f, _) in zip(missing, computed, strict=True))

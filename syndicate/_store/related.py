@@ -119,8 +119,10 @@ class RelatedFeatureCache:
                 if isinstance(payload, dict):
                     yield row["slug"], payload
 
-    def packed_matching(self, keys: dict[str, tuple[str, ...]]) -> tuple[PackedFeatures, dict[str, dict[str, object]]]:
-        """The rows whose stored key is one of the slug's acceptable keys: packed, and (older rows) as JSON.
+    def packed_matching(
+        self, keys: dict[str, tuple[str, ...]]
+    ) -> tuple[PackedFeatures, dict[str, tuple[str, dict[str, object]]]]:
+        """The rows whose stored key is one of the slug's acceptable keys: packed, and (older rows) as key and JSON.
 
         Only the packed columns and the title names are read for rows that have
         them; a damaged row is left out (recomputed and overwritten).
@@ -131,7 +133,7 @@ class RelatedFeatureCache:
         bounds = [0]
         counts: list[bytes] = []
         names: list[list[str]] = []
-        older: dict[str, dict[str, object]] = {}
+        older: dict[str, tuple[str, dict[str, object]]] = {}
         rows = self._db.iterate(
             "SELECT slug, key, terms, counts, CASE WHEN length(terms) = 0 THEN payload ELSE names END AS rest "
             "FROM related_features"
@@ -147,7 +149,7 @@ class RelatedFeatureCache:
             packed: bytes = row["terms"]
             if not packed:
                 if isinstance(rest, dict):
-                    older[slug] = rest
+                    older[slug] = (row["key"], rest)
                 continue
             if not isinstance(rest, list) or len(packed) % 4 or len(packed) != len(row["counts"]):
                 continue

@@ -60,6 +60,9 @@ def test_rows_written_before_packing_are_read_from_their_json(make_site: SiteFac
         warm = build_related_index(site.collection, site.config.related, NOW, cache=store.related_features)
         for article in site.collection.published(NOW):
             assert warm.picks(article) == cold.picks(article)
+        # Read once from their JSON, they were packed for the next build, under the same keys.
+        packed, older = store.related_features.packed_matching(accepted)
+        assert sorted(packed.slugs) == sorted(accepted) and older == {}
 
 
 def test_a_damaged_packed_row_is_recomputed(make_site: SiteFactory, tmp_path: Path) -> None:
