@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import cast
 
@@ -71,6 +71,17 @@ MIGRATIONS: list[Migration] = [
 
 # Rows encoded and written per executemany: bounds the JSON held in memory at once.
 _PUT_BATCH = 2000
+# Terms looked up per query (SQLite allows some thousands of parameters in one statement).
+_LOOKUP_BATCH = 500
+
+
+def _looked_up(
+    rows: Iterable[tuple[str, str, dict[str, object]]], look_up: Callable[[set[str]], None]
+) -> list[tuple[str, str, dict[str, object]]]:
+    """``rows`` as a list, after ``look_up`` was given every term they hold."""
+    listed = list(rows)
+    look_up({term for _, _, payload in listed for term in cast(list[str], payload["terms"])})
+    return listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,13 +179,24 @@ class RelatedFeatureCache:
         """
         pending = iter(rows)
         with self._db.transaction() as db:
-            numbers = {row[1]: row[0] for row in db.execute("SELECT number, term FROM related_terms")}
+            # Only the numbers of the terms being stored are looked up (an edit stores one row).
+            numbers: dict[str, int] = {}
             learned: list[tuple[int, str]] = []
+            following = [db.execute("SELECT coalesce(max(number) + 1, 0) FROM related_terms").fetchone()[0]]
+
+            def look_up(terms: set[str]) -> None:
+                wanted = sorted(terms - numbers.keys())
+                for start in range(0, len(wanted), _LOOKUP_BATCH):
+                    chunk = wanted[start : start + _LOOKUP_BATCH]
+                    marks = ",".join("?" * len(chunk))
+                    found = db.execute(f"SELECT number, term FROM related_terms WHERE term IN ({marks})", chunk)
+                    numbers.update((term, number) for number, term in found)
 
             def number(term: str) -> int:
                 found = numbers.get(term)
                 if found is None:
-                    found = numbers[term] = len(numbers)
+                    found = numbers[term] = following[0]
+                    following[0] += 1
                     learned.append((found, term))
                 return found
 
@@ -187,7 +209,7 @@ class RelatedFeatureCache:
                     array("I", cast(list[int], payload["counts"])).tobytes(),
                     json.dumps(payload["names"], separators=(",", ":")),
                 )
-                for slug, key, payload in itertools.islice(pending, _PUT_BATCH)
+                for slug, key, payload in _looked_up(itertools.islice(pending, _PUT_BATCH), look_up)
             ]:
                 db.executemany(
                     "INSERT INTO related_terms (number, term) VALUES (?, ?)",
