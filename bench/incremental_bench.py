@@ -42,7 +42,9 @@ def build(site: Path, code: Path | None) -> Measured:
     environment = dict(os.environ)
     if code is not None:
         environment["PYTHONPATH"] = str(code)
-    command = [sys.executable, "-c", "from syndicate.cli import main; main()", "build", "--site", str(site)]
+    # -P: no current folder at the head of sys.path, which in a checkout would import its syndicate/
+    # ahead of PYTHONPATH's (the baseline would then measure this checkout's code).
+    command = [sys.executable, "-P", "-c", "from syndicate.cli import main; main()", "build", "--site", str(site)]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = process.stdout.read().decode(errors="replace") if process.stdout else ""
