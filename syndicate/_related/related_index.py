@@ -35,6 +35,8 @@ EDITOR_SCORE = 1.0
 SOURCE_BASIS = ":source"
 # How Features holds term numbers and counts, and the feature cache packs them: 4-byte unsigned integers.
 UINT32 = "I"
+# Cached rows whose term numbers are mapped in one array pass.
+_UNPACK_GROUP = 4096
 
 
 class RelatedIndex:
@@ -258,24 +260,29 @@ def _unpacked(packed: PackedFeatures) -> dict[str, Features]:
     """The features of packed cache rows: what ``Features.from_json`` gives for the same rows.
 
     The stored term numbers are turned into this process's ``VOCABULARY`` numbers
-    in one array pass over every row, instead of looking up each row's terms as strings.
+    with one array pass per group of rows, instead of looking up each row's terms as
+    strings; groups keep the temporary arrays small (100,000 articles hold 30 million terms).
     """
     if not packed.slugs:
         return {}
     import numpy as np
 
     ours = np.array(VOCABULARY.ids(packed.terms), dtype=np.uint32)  # by stored number
-    stored = np.frombuffer(packed.numbers, dtype=np.uint32)
-    if stored.size and int(stored.max()) >= len(ours):
-        return {}  # a damaged table of terms: every row is recomputed and overwritten
-    numbers = ours[stored].tobytes()
-    bounds = packed.bounds
     out: dict[str, Features] = {}
-    for row, slug in enumerate(packed.slugs):
-        ids, counts = array(UINT32), array(UINT32)
-        ids.frombytes(numbers[4 * bounds[row] : 4 * bounds[row + 1]])
-        counts.frombytes(packed.counts[row])
-        out[slug] = Features(ids, counts, tuple(map(str, packed.names[row])))
+    for start in range(0, len(packed.slugs), _UNPACK_GROUP):
+        rows = range(start, min(start + _UNPACK_GROUP, len(packed.slugs)))
+        stored = np.frombuffer(b"".join(packed.numbers[row] for row in rows), dtype=np.uint32)
+        if stored.size and int(stored.max()) >= len(ours):
+            return {}  # a damaged table of terms: every row is recomputed and overwritten
+        numbers = ours[stored].tobytes()
+        offset = 0
+        for row in rows:
+            size = len(packed.numbers[row])
+            ids, counts = array(UINT32), array(UINT32)
+            ids.frombytes(numbers[offset : offset + size])
+            offset += size
+            counts.frombytes(packed.counts[row])
+            out[packed.slugs[row]] = Features(ids, counts, tuple(map(str, packed.names[row])))
     return out
 
 

@@ -88,15 +88,14 @@ def _looked_up(
 class PackedFeatures:
     """Cached features of many articles at once, as :meth:`RelatedFeatureCache.packed_matching` reads them.
 
-    Row ``i`` is ``slugs[i]``: its terms are ``terms[numbers[bounds[i]:bounds[i + 1]]]``
-    (``numbers`` is a buffer of native 4-byte unsigned integers), in the order the row
-    was stored; ``counts[i]`` holds as many 4-byte counts; ``names[i]`` its title names.
+    Row ``i`` is ``slugs[i]``: its terms are ``terms[n]`` for each ``n`` of ``numbers[i]``
+    (native 4-byte unsigned integers), in the order the row was stored; ``counts[i]``
+    holds as many 4-byte counts; ``names[i]`` its title names.
     """
 
     slugs: list[str]
     terms: list[str]
-    numbers: bytes
-    bounds: list[int]
+    numbers: list[bytes]
     counts: list[bytes]
     names: list[list[str]]
 
@@ -140,8 +139,7 @@ class RelatedFeatureCache:
         """
         terms = [row["term"] for row in self._db.query("SELECT number, term FROM related_terms ORDER BY number")]
         slugs: list[str] = []
-        chunks: list[bytes] = []
-        bounds = [0]
+        numbers: list[bytes] = []
         counts: list[bytes] = []
         names: list[list[str]] = []
         older: dict[str, tuple[str, dict[str, object]]] = {}
@@ -165,11 +163,10 @@ class RelatedFeatureCache:
             if not isinstance(rest, list) or len(packed) % 4 or len(packed) != len(row["counts"]):
                 continue
             slugs.append(slug)
-            chunks.append(packed)
-            bounds.append(bounds[-1] + len(packed) // 4)
+            numbers.append(packed)
             counts.append(row["counts"])
             names.append(rest)
-        return PackedFeatures(slugs, terms, b"".join(chunks), bounds, counts, names), older
+        return PackedFeatures(slugs, terms, numbers, counts, names), older
 
     def put_many(self, rows: Iterable[tuple[str, str, dict[str, object]]]) -> None:
         """Store ``(slug, key, features)`` rows, encoding them a batch at a time (in one transaction).
