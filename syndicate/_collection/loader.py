@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .._model import Article, Problem, Severity
 from .._parallel import parallel_imap
 from .._store import ArticleCache
-from .._store.articles import dump_parse, load_parse
+from .._store.articles import PAYLOAD_FORMAT, dump_parse, load_parse
 from .authors import AUTHORS_FOLDER
 from .context import ArticleContext
 from .markdown import complete_markdown, feed_date, load_markdown
@@ -298,7 +298,8 @@ def read_articles(
     if cache is not None:
         cache.put_many(batch)
         cache.update_stats(touched)
-        cache.forget_missing(keys)
+        if not known.keys() <= keys.keys():  # a file is gone since the last build (else there is nothing to drop)
+            cache.forget_missing(keys)
     cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
 
     articles: list[Article] = []
@@ -315,7 +316,7 @@ def read_articles(
 
 
 def _context_key(context: ArticleContext) -> str:
-    return hashlib.blake2b(context.fingerprint().encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(f"{context.fingerprint()}\0{PAYLOAD_FORMAT}".encode(), digest_size=8).hexdigest()
 
 
 def _usable(stored_key: str, key: str, stub_is_enough: bool) -> bool:

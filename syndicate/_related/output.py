@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 from .._model import RelatedPick
@@ -17,20 +17,28 @@ def related_json(picks: Mapping[str, Sequence[RelatedPick]]) -> bytes:
     Slugs are sorted and scores rounded, so the same collection always gives
     the same bytes (web servers keep their ETag; diffs stay readable).
     """
+    return related_json_of_entries(related_json_entry(slug, picks[slug]) for slug in sorted(picks))
+
+
+def related_json_entry(slug: str, picks: Sequence[RelatedPick]) -> str:
+    """One article's entry of ``related.json``: kept by an incremental build for the articles it did not recompute."""
     # The bytes of json.dumps(..., ensure_ascii=False, indent=1), written out directly:
     # with indent, json falls back to its pure-Python encoder (a second per 10,000 articles).
     string = encode_basestring
-    entries = []
-    for slug in sorted(picks):
-        items = [
-            f'  {{\n   "slug": {string(pick.slug)},\n   "title": {string(pick.title)},\n'
-            f'   "url": {string(pick.url)},\n   "score": {_number(round(pick.score, 4))},\n'
-            f'   "editor_pick": {"true" if pick.editor_pick else "false"}\n  }}'
-            for pick in picks[slug]
-        ]
-        body = "[\n" + ",\n".join(items) + "\n ]" if items else "[]"
-        entries.append(f" {string(slug)}: {body}")
-    text = "{\n" + ",\n".join(entries) + "\n}" if entries else "{}"
+    items = [
+        f'  {{\n   "slug": {string(pick.slug)},\n   "title": {string(pick.title)},\n'
+        f'   "url": {string(pick.url)},\n   "score": {_number(round(pick.score, 4))},\n'
+        f'   "editor_pick": {"true" if pick.editor_pick else "false"}\n  }}'
+        for pick in picks
+    ]
+    body = "[\n" + ",\n".join(items) + "\n ]" if items else "[]"
+    return f" {string(slug)}: {body}"
+
+
+def related_json_of_entries(entries: Iterable[str]) -> bytes:
+    """``related.json`` from its entries (see :func:`related_json_entry`), given in slug order."""
+    listed = list(entries)
+    text = "{\n" + ",\n".join(listed) + "\n}" if listed else "{}"
     return (text + "\n").encode("utf-8")
 
 
