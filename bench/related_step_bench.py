@@ -57,7 +57,7 @@ def child(site: Path, now: str) -> None:
             collection = load_collection(config, state.article_cache, with_bodies=False)
             salt = build_salt(config)
             (user, system), wall = _cpu(), time.perf_counter()
-            picks = _related_picks(config, collection, moment, state, salt)
+            picks = _related_picks(config, collection, moment, state, salt).picks
             user, system = (after - before for after, before in zip(_cpu(), (user, system), strict=True))
             wall = time.perf_counter() - wall
         finally:
