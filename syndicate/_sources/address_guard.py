@@ -26,6 +26,7 @@ import httpcore
 import httpx
 
 from .._errors import AddressRefused as AddressRefused  # re-exported: its old import path
+from .host_pools import HostPools
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Host name and port in, the addresses it resolves to out (as text).
@@ -136,22 +137,20 @@ def checked_addresses(host: str, resolved: Sequence[str], policy: AddressPolicy)
 
 
 def guarded_transport(
-    policy: AddressPolicy, limits: httpx.Limits, resolver: Resolver | None = None
-) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose every connection goes through :class:`GuardedBackend`."""
-    # One context for both: loading the CA bundle costs tens of milliseconds.
+    policy: AddressPolicy, per_host: int, resolver: Resolver | None = None
+) -> tuple[httpx.AsyncHTTPTransport, HostPools]:
+    """An httpx transport whose every connection goes through :class:`GuardedBackend`, one pool per host.
+
+    The pools are returned too, so the fetcher can close a host's once it has no request left.
+    """
+    # One context for every host: loading the CA bundle costs tens of milliseconds.
     ssl_context = httpx.create_ssl_context(trust_env=False)
-    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits, trust_env=False)
-    # httpx offers no public way to choose the network backend; its pool is
-    # rebuilt here with the same settings httpx would have used.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(policy, resolver),
-    )
-    return transport
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, trust_env=False)
+    # httpx offers no public way to choose the network backend or the pool; its pool
+    # is replaced here by one with the same TLS settings and keep-alive expiry.
+    pools = HostPools(ssl_context, per_host, httpx.Limits().keepalive_expiry, GuardedBackend(policy, resolver))
+    transport._pool = pools  # type: ignore[assignment]
+    return transport, pools
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):

@@ -19,7 +19,6 @@ read from disk with its mtime as Last-Modified, so the demo runs offline.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import importlib.util
 import sys
@@ -53,6 +52,9 @@ if "httpx" not in sys.modules:
 from . import headers as bounded
 from .decider import MAX_RETRY_AFTER, FetchOutcome, OutcomeKind
 from .slots import HostSlots
+
+if TYPE_CHECKING:
+    from .host_pools import HostPools
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -173,9 +175,7 @@ class Fetcher:
         self.settings = settings
         self._transport = transport
         self._slots = HostSlots(settings.concurrency, settings.per_host)
-
-    def _slot(self, url: str) -> contextlib.AbstractAsyncContextManager[None]:
-        return self._slots.slot((urlsplit(url).hostname or "").lower())
+        self._pools: HostPools | None = None  # our own transport's, set by fetch_each
 
     async def fetch_each(self, requests: Sequence[FetchRequest]) -> AsyncIterator[FetchResponse]:
         """Fetch every request; yield each response as soon as it is complete."""
@@ -183,17 +183,13 @@ class Fetcher:
 
         from .address_guard import AddressPolicy, guarded_transport
 
-        limits = httpx.Limits(
-            max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
-        )
         transport = self._transport
         if transport is None:
             policy = AddressPolicy.build(self.settings.allow_private, self.settings.trusted_addresses)
-            transport = guarded_transport(policy, limits, self.settings.resolver)
+            transport, self._pools = guarded_transport(policy, self.settings.per_host, self.settings.resolver)
         async with httpx.AsyncClient(
             headers={"User-Agent": self.settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(self.settings.timeout),
-            limits=limits,
             follow_redirects=False,
             transport=transport,
             trust_env=False,
@@ -262,8 +258,9 @@ class Fetcher:
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         for _hop in range(self.settings.max_redirects + 1):
+            host = (urlsplit(url).hostname or "").lower()
             try:
-                async with self._slot(url), asyncio.timeout(self.settings.timeout):
+                async with self._slots.slot(host), asyncio.timeout(self.settings.timeout):
                     response = await self._exchange(client, request, url, headers)
             except AddressRefused as exc:
                 via = f", redirected from {visited[-2]}" if len(visited) > 1 else ""
@@ -279,6 +276,9 @@ class Fetcher:
                 )
             except (httpx.HTTPError, zlib.error, ValueError) as exc:
                 return self._failed(request, f"{type(exc).__name__}: {exc or 'connection failed'} ({url})")
+            finally:
+                if self._pools is not None and self._slots.idle(host):
+                    self._pools.retire(host)
             status = response.outcome.status
             if status not in REDIRECT_STATUSES:
                 outcome = response.outcome
