@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib.util
-import sys
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -32,29 +30,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 if TYPE_CHECKING:
-    import httpx
-
     from .address_guard import Resolver
 
 from .. import __version__
-
-# httpcore asks "import sniffio" on every request to learn which async library
-# runs it; without sniffio installed each failed import walks sys.path, about
-# half a millisecond a request. Recording the absence once makes it instant.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-# httpx's own command-line client (httpx._main) loads click, rich and pygments
-# when they are installed, a tenth of a second a fetch run pays for nothing;
-# httpx falls back to a stub when the import fails. Only when httpx is not
-# loaded yet, so a process that already has the httpx CLI keeps it.
-if "httpx" not in sys.modules:
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 from . import headers as bounded
 from .decider import MAX_RETRY_AFTER, FetchOutcome, OutcomeKind
+from .http11 import HttpClient, HttpError
 from .slots import HostSlots
-
-if TYPE_CHECKING:
-    from .host_pools import HostPools
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -171,29 +153,18 @@ def _megabytes(count: int) -> str:
 class Fetcher:
     """Fetches many sources concurrently within the politeness limits."""
 
-    def __init__(self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
-        self._transport = transport
         self._slots = HostSlots(settings.concurrency, settings.per_host)
-        self._pools: HostPools | None = None  # our own transport's, set by fetch_each
 
     async def fetch_each(self, requests: Sequence[FetchRequest]) -> AsyncIterator[FetchResponse]:
         """Fetch every request; yield each response as soon as it is complete."""
-        import httpx  # here, not at the top: every other command starts without loading it
+        from .address_guard import AddressPolicy, GuardedConnector
 
-        from .address_guard import AddressPolicy, guarded_transport
-
-        transport = self._transport
-        if transport is None:
-            policy = AddressPolicy.build(self.settings.allow_private, self.settings.trusted_addresses)
-            transport, self._pools = guarded_transport(policy, self.settings.per_host, self.settings.resolver)
-        async with httpx.AsyncClient(
-            headers={"User-Agent": self.settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(self.settings.timeout),
-            follow_redirects=False,
-            transport=transport,
-            trust_env=False,
-        ) as client:
+        policy = AddressPolicy.build(self.settings.allow_private, self.settings.trusted_addresses)
+        connector = GuardedConnector(policy, self.settings.resolver)
+        fixed = {"User-Agent": self.settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+        async with HttpClient(connector.connect, fixed) as client:
             tasks = [asyncio.ensure_future(self.fetch_one(client, request)) for request in requests]
             try:
                 for done in asyncio.as_completed(tasks):
@@ -202,7 +173,7 @@ class Fetcher:
                 for task in tasks:
                     task.cancel()
 
-    async def fetch_one(self, client: httpx.AsyncClient, request: FetchRequest) -> FetchResponse:
+    async def fetch_one(self, client: HttpClient, request: FetchRequest) -> FetchResponse:
         started = asyncio.get_running_loop().time()
         try:
             if is_http_url(request.url):
@@ -243,9 +214,7 @@ class Fetcher:
         outcome = FetchOutcome(OutcomeKind.FETCHED, last_modified=last_modified)
         return FetchResponse(request, outcome, body, path.as_uri(), {})
 
-    async def _fetch_http(self, client: httpx.AsyncClient, request: FetchRequest) -> FetchResponse:
-        import httpx  # loaded by fetch_each already: a dictionary lookup
-
+    async def _fetch_http(self, client: HttpClient, request: FetchRequest) -> FetchResponse:
         from .address_guard import AddressRefused
 
         url = request.url
@@ -274,11 +243,11 @@ class Fetcher:
                 return self._failed(
                     request, f"response larger than {_megabytes(self.settings.max_bytes)} once decoded; cut off"
                 )
-            except (httpx.HTTPError, zlib.error, ValueError) as exc:
+            except (HttpError, zlib.error, ValueError) as exc:
                 return self._failed(request, f"{type(exc).__name__}: {exc or 'connection failed'} ({url})")
             finally:
-                if self._pools is not None and self._slots.idle(host):
-                    self._pools.retire(host)
+                if self._slots.idle(host):
+                    client.retire(host)
             status = response.outcome.status
             if status not in REDIRECT_STATUSES:
                 outcome = response.outcome
@@ -306,10 +275,10 @@ class Fetcher:
         return self._failed(request, f"more than {self.settings.max_redirects} redirects: {' -> '.join(visited)}")
 
     async def _exchange(
-        self, client: httpx.AsyncClient, request: FetchRequest, url: str, headers: dict[str, str]
+        self, client: HttpClient, request: FetchRequest, url: str, headers: dict[str, str]
     ) -> FetchResponse:
         """One request/response; for a redirect, ``final_url`` carries the Location."""
-        async with client.stream("GET", url, headers=headers) as response:
+        async with client.stream(url, headers) as response:
             status = response.status_code
             now = datetime.now(UTC)
             reply = response.headers
