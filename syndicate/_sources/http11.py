@@ -185,11 +185,12 @@ class Response:
 class HttpClient:
     """GET requests with fixed headers, over kept-alive connections made by ``connect``."""
 
-    def __init__(self, connect: Connect, headers: Mapping[str, str]) -> None:
+    def __init__(self, connect: Connect, headers: Mapping[str, str], ssl_context: ssl.SSLContext | None = None) -> None:
+        """``ssl_context`` replaces the default (certifi's CA bundle), for tests with their own certificates."""
         self._connect = connect
         self._headers = list(headers.items())
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
-        self._ssl_context: ssl.SSLContext | None = None
+        self._ssl_context = ssl_context
 
     def _tls(self) -> ssl.SSLContext:
         # Made on the first https request, once for all: loading the CA bundle takes tens of milliseconds.
