@@ -156,6 +156,65 @@ def phase_loop(url_file: str) -> dict[str, float]:
     }
 
 
+async def _minimal_asyncio_get(
+    url: str, idle: dict[str, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
+) -> int:
+    """One conditional GET on asyncio streams and nothing else: no HTTP library, no checks, the ETag known."""
+    host_port, _, path = url.split("//", 1)[1].partition("/")
+    host, _, port = host_port.partition(":")
+    kept = idle.setdefault(host, [])
+    reader, writer = kept.pop() if kept else await asyncio.open_connection(host, int(port))
+    writer.write(f'GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nIf-None-Match: "/{path}"\r\n\r\n'.encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            await reader.readexactly(int(line.split(b":")[1]))
+    kept.append((reader, writer))
+    return int(head[9:12])
+
+
+def phase_floor(url_file: str, client: str) -> dict[str, object]:
+    """The practical floor of a warm run: the same requests within the same bounds by a minimal client.
+
+    ``asyncio``: plain asyncio streams (a request line and one header out, the
+    status read back): what any Python client must at least spend here.
+    ``httpx``: a plain ``httpx.AsyncClient`` with its default pool. Both take
+    their slots from syndicate's own scheduler (16 in flight, 2 per host),
+    imported before the clock starts.
+    """
+    from syndicate._sources.slots import HostSlots
+
+    targets = json.loads(Path(url_file).read_text())
+
+    async def run() -> list[int]:
+        slots = HostSlots(16, 2)
+        if client == "asyncio":
+            idle: dict[str, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
+
+            async def get(url: str) -> int:
+                async with slots.slot(url.split("//")[1].split(":")[0]):
+                    return await _minimal_asyncio_get(url, idle)
+
+            return await asyncio.gather(*(get(url) for url in targets))
+        import httpx
+
+        async with httpx.AsyncClient(trust_env=False) as session:
+
+            async def fetch(url: str) -> int:
+                path = "/" + url.split("//", 1)[1].partition("/")[2]
+                async with slots.slot(url.split("//")[1].split(":")[0]):
+                    return (await session.get(url, headers={"If-None-Match": f'"{path}"'})).status_code
+
+            return await asyncio.gather(*(fetch(url) for url in targets))
+
+    before, _ = cpu_seconds()
+    started = time.perf_counter()
+    statuses = asyncio.run(run())
+    seconds = time.perf_counter() - started
+    after, _ = cpu_seconds()
+    return {"seconds": seconds, "cpu_call": after - before, "cpu_main": after, "statuses": sorted(set(statuses))}
+
+
 def run_phase(*args: str) -> dict[str, float]:
     out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -165,7 +224,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sources", type=int, default=500)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--phase", choices=["syndicate", "loop"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase", choices=["syndicate", "loop", "floor-asyncio", "floor-httpx"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--target", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase == "syndicate":
@@ -173,6 +234,9 @@ def main() -> None:
         return
     if args.phase == "loop":
         print(json.dumps(phase_loop(args.target)))
+        return
+    if args.phase and args.phase.startswith("floor-"):
+        print(json.dumps(phase_floor(args.target, args.phase.removeprefix("floor-"))))
         return
 
     ready = multiprocessing.get_context("spawn").Event()
