@@ -57,6 +57,10 @@ class ReadError(HttpError):
     pass
 
 
+class WriteError(HttpError):
+    pass
+
+
 class ProtocolError(HttpError):
     pass
 
@@ -233,7 +237,7 @@ class HttpClient:
             except h11.LocalProtocolError as exc:  # a header value that cannot be sent
                 raise ValueError(str(exc)) from exc
             except OSError as exc:
-                raise ReadError(str(exc) or type(exc).__name__) from exc
+                raise WriteError(str(exc) or type(exc).__name__) from exc
             event = await connection.next_event()
             while isinstance(event, h11.InformationalResponse):  # 100 Continue and the like: not the answer
                 event = await connection.next_event()
