@@ -31,11 +31,11 @@ from urllib.parse import urljoin, urlsplit
 
 if TYPE_CHECKING:
     from .address_guard import Resolver
+    from .http11 import HttpClient
 
 from .. import __version__
 from . import headers as bounded
 from .decider import MAX_RETRY_AFTER, FetchOutcome, OutcomeKind
-from .http11 import HttpClient, HttpError
 from .slots import HostSlots
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -159,7 +159,9 @@ class Fetcher:
 
     async def fetch_each(self, requests: Sequence[FetchRequest]) -> AsyncIterator[FetchResponse]:
         """Fetch every request; yield each response as soon as it is complete."""
+        # Here, not at the top: every other command (a build with nothing to fetch) starts without h11.
         from .address_guard import AddressPolicy, GuardedConnector
+        from .http11 import HttpClient
 
         policy = AddressPolicy.build(self.settings.allow_private, self.settings.trusted_addresses)
         connector = GuardedConnector(policy, self.settings.resolver)
@@ -216,6 +218,7 @@ class Fetcher:
 
     async def _fetch_http(self, client: HttpClient, request: FetchRequest) -> FetchResponse:
         from .address_guard import AddressRefused
+        from .http11 import HttpError  # loaded by fetch_each already: a dictionary lookup
 
         url = request.url
         visited = [url]
