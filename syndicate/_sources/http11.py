@@ -6,9 +6,9 @@ request and response models, URL normalisation and cookie jar, httpcore's
 pool scanning every connection and locking through anyio, a timer per read
 and write) cost about 0.8 ms of CPU per request, against about 0.1 ms for
 h11 on plain asyncio streams. So the fetcher speaks HTTP/1.1 through h11 (the
-parser httpcore itself uses) and nothing more: no proxies, no cookies, no
-redirects (:mod:`.retrieve` follows them itself), no decoding (its
-``_BodyDecoder`` bounds it). Timeouts are the caller's: it runs each exchange
+parser httpcore itself uses) and nothing more: no proxies, no redirects
+(:mod:`.retrieve` follows them itself), no decoding (its ``_BodyDecoder``
+bounds it), cookies only for the run and only once a server sets one. Timeouts are the caller's: it runs each exchange
 under one ``asyncio.timeout``.
 
 Connections: each host's idle connections are kept for its next request
@@ -29,9 +29,14 @@ import select
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 import h11
+
+if TYPE_CHECKING:
+    import email.message
+    from http.cookiejar import CookieJar
 
 # How much one read asks of the socket; asyncio's reader buffers at most about twice this.
 READ_SIZE = 2**16
@@ -159,6 +164,57 @@ class _Connection:
         self.writer.close()
 
 
+def _text(value: bytes) -> str:
+    """A header value as text: UTF-8 when it is (ASCII is), else Latin-1, which decodes anything (as httpx)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+class _Cookies:
+    """The cookies servers set during one run, sent back by the rules browsers follow (``http.cookiejar``).
+
+    As httpx's client did: a feed behind a redirect through a page that sets
+    a cookie expects the cookie back on the next hop. Nothing is stored
+    between runs.
+    """
+
+    def __init__(self) -> None:
+        self._jar: CookieJar | None = None  # made (and urllib imported) on the first Set-Cookie
+
+    def header(self, url: str) -> str | None:
+        if self._jar is None or not len(self._jar):
+            return None
+        import urllib.request
+
+        request = urllib.request.Request(url)
+        self._jar.add_cookie_header(request)
+        return request.get_header("Cookie")
+
+    def extract(self, url: str, set_cookie: list[str]) -> None:
+        import email.message
+        import urllib.request
+        from http.cookiejar import CookieJar
+
+        if self._jar is None:
+            self._jar = CookieJar()
+        message = email.message.Message()
+        for value in set_cookie:
+            message["Set-Cookie"] = value
+        self._jar.extract_cookies(_CookieResponse(message), urllib.request.Request(url))  # type: ignore[arg-type]
+
+
+class _CookieResponse:
+    """What ``CookieJar.extract_cookies`` asks of a response: its headers, through ``info()``."""
+
+    def __init__(self, message: email.message.Message) -> None:
+        self._message = message
+
+    def info(self) -> email.message.Message:
+        return self._message
+
+
 class Response:
     """A response whose body is read as it arrives (never decoded here)."""
 
@@ -166,10 +222,13 @@ class Response:
         self.status_code = event.status_code
         self.reason_phrase = event.reason.decode("latin-1")
         headers: dict[str, str] = {}
+        self.set_cookie: list[str] = []  # each on its own: a cookie's Expires has a comma in it
         for name, value in event.headers:
             key = name.decode("latin-1")  # h11 gives names in lower case
-            text = value.decode("latin-1")
+            text = _text(value)
             headers[key] = f"{headers[key]}, {text}" if key in headers else text
+            if key == "set-cookie":
+                self.set_cookie.append(text)
         self.headers: Mapping[str, str] = headers
         self.complete = False
         self._connection = connection
@@ -195,6 +254,7 @@ class HttpClient:
         self._headers = list(headers.items())
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._ssl_context = ssl_context
+        self._cookies = _Cookies()
 
     def _tls(self) -> ssl.SSLContext:
         # Made on the first https request, once for all: loading the CA bundle takes tens of milliseconds.
@@ -228,6 +288,9 @@ class HttpClient:
         fields = [("Host", target.host_header), *self._headers, *headers.items()]
         if target.authorization:
             fields.append(("Authorization", target.authorization))
+        cookie = self._cookies.header(url)
+        if cookie:
+            fields.append(("Cookie", cookie))
         reusable = False
         try:
             try:
@@ -244,6 +307,8 @@ class HttpClient:
             if not isinstance(event, h11.Response):
                 raise ProtocolError("the server sent no response")
             response = Response(event, connection)
+            if response.set_cookie:
+                self._cookies.extract(url, response.set_cookie)
             yield response
             state = connection.state
             reusable = response.complete and state.our_state is h11.DONE and state.their_state is h11.DONE

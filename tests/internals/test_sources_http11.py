@@ -177,3 +177,29 @@ def test_a_server_that_hangs_up_without_answering_is_a_read_error_and_garbage_a_
                     await _get(client, f"http://127.0.0.1:{port}/f")
 
     _run(scenario())
+
+
+def test_a_cookie_set_on_one_hop_goes_back_on_the_next_to_that_host_only() -> None:
+    seen: list[str] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:] if line)}
+        seen.append(fields.get("cookie", ""))
+        writer.write(
+            b"HTTP/1.1 302 Found\r\nLocation: /feed\r\nContent-Length: 0\r\n"
+            b"Set-Cookie: session=abc; Path=/\r\n"
+            b"Set-Cookie: seen=1; Expires=Wed, 01 Jan 2098 00:00:00 GMT; Path=/\r\n\r\n"
+        )
+        await writer.drain()
+        writer.close()
+
+    async def scenario() -> None:
+        first = await asyncio.start_server(handler, "127.0.0.1", 0)
+        other = await asyncio.start_server(handler, "127.0.0.2", 0)
+        async with first, other, HttpClient(open_stream, HEADERS) as client:
+            for host, server in (("127.0.0.1", first), ("127.0.0.1", first), ("127.0.0.2", other)):
+                await _get(client, f"http://{host}:{server.sockets[0].getsockname()[1]}/feed")
+        assert seen == ["", "session=abc; seen=1", ""]
+
+    _run(scenario())
