@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 # How much one read asks of the socket; asyncio's reader buffers at most about twice this.
 READ_SIZE = 2**16
+# The largest response head accepted (status line and headers): httpcore's limit, not h11's 16 kB,
+# so a server whose headers (long cookies, policies) passed with httpx still passes.
+MAX_HEAD_SIZE = 100 * 1024
 
 # (address or host name, port, TLS context or None, host name for TLS) -> a connected stream pair.
 Connect = Callable[[str, int, ssl.SSLContext | None, str], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
@@ -128,7 +131,7 @@ class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.state = h11.Connection(h11.CLIENT)
+        self.state = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
 
     def usable(self) -> bool:
         """Whether an idle connection may carry the next request: the server has neither closed it nor spoken."""
