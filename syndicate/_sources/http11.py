@@ -283,18 +283,8 @@ class HttpClient:
             connection.close()
         return None
 
-    @contextlib.asynccontextmanager
-    async def stream(self, url: str, headers: Mapping[str, str]) -> AsyncIterator[Response]:
-        """GET ``url``; the response, its body unread. ValueError for a URL that cannot be requested."""
-        target = parse_target(url)
-        connection = self._kept(target) or await self._open(target)
-        fields = [("Host", target.host_header), *self._headers, *headers.items()]
-        if target.authorization:
-            fields.append(("Authorization", target.authorization))
-        cookie = self._cookies.header(url)
-        if cookie:
-            fields.append(("Cookie", cookie))
-        reusable = False
+    async def _request(self, connection: _Connection, target: Target, fields: list[tuple[str, str]]) -> h11.Response:
+        """Send the GET on ``connection`` and read the response's head; on any failure the connection is closed."""
         try:
             try:
                 request = h11.Request(method="GET", target=target.target, headers=fields)
@@ -309,6 +299,36 @@ class HttpClient:
                 event = await connection.next_event()
             if not isinstance(event, h11.Response):
                 raise ProtocolError("the server sent no response")
+            return event
+        except BaseException:
+            connection.close()
+            raise
+
+    @contextlib.asynccontextmanager
+    async def stream(self, url: str, headers: Mapping[str, str]) -> AsyncIterator[Response]:
+        """GET ``url``; the response, its body unread. ValueError for a URL that cannot be requested."""
+        target = parse_target(url)
+        fields = [("Host", target.host_header), *self._headers, *headers.items()]
+        if target.authorization:
+            fields.append(("Authorization", target.authorization))
+        cookie = self._cookies.header(url)
+        if cookie:
+            fields.append(("Cookie", cookie))
+        connection = self._kept(target)
+        event: h11.Response | None = None
+        if connection is not None:
+            try:
+                event = await self._request(connection, target, fields)
+            except (ReadError, WriteError):
+                # The server closed its end of a kept-alive connection as the request went out
+                # (it may, after any response): a GET is safe to send again, once, on a new one.
+                event = None
+        if event is None:
+            connection = await self._open(target)
+            event = await self._request(connection, target, fields)
+        assert connection is not None
+        reusable = False
+        try:
             response = Response(event, connection)
             if response.set_cookie:
                 self._cookies.extract(url, response.set_cookie)

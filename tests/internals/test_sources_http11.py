@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -201,5 +202,32 @@ def test_a_cookie_set_on_one_hop_goes_back_on_the_next_to_that_host_only() -> No
             for host, server in (("127.0.0.1", first), ("127.0.0.1", first), ("127.0.0.2", other)):
                 await _get(client, f"http://{host}:{server.sockets[0].getsockname()[1]}/feed")
         assert seen == ["", "session=abc; seen=1", ""]
+
+    _run(scenario())
+
+
+def test_a_kept_alive_connection_closed_as_the_request_goes_out_is_retried_once_on_a_new_one() -> None:
+    connections = 0
+
+    async def answers_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Answers a connection's first request and keeps it open, then hangs up on its second unanswered,
+        # as a server whose keep-alive timeout ran out just as the request arrived.
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 304 Not Modified\r\n\r\n")
+        await writer.drain()
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    async def scenario() -> None:
+        listening = await asyncio.start_server(answers_once, "127.0.0.1", 0)
+        port = listening.sockets[0].getsockname()[1]
+        async with listening, HttpClient(open_stream, HEADERS) as client:
+            for _ in range(3):
+                status, _, _ = await _get(client, f"http://127.0.0.1:{port}/f")
+                assert status == 304
+        assert connections == 3
 
     _run(scenario())
