@@ -11,7 +11,6 @@ import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import PurePath
 
 from .._config import Config
 from .._model import Article, Author, Problem, Severity, Tag
@@ -19,6 +18,7 @@ from .._slugs import headline_key, slugify
 from .._store import ArticleCache
 from .ahead import BodiesAhead, FollowUp
 from .context import ArticleContext
+from .file_names import file_stem
 from .loader import load_bodies as read_bodies
 from .loader import read_articles
 from .names import distinct_names
@@ -47,7 +47,7 @@ class Collection:
         self.problems.extend(renamed)
         by_slug: dict[str, Article] = {}
         # On a clash, the file named after the slug keeps it; then the first by path.
-        for article in sorted(articles, key=lambda a: (PurePath(a.source_path).stem != a.slug, a.source_path)):
+        for article in sorted(articles, key=lambda a: (file_stem(a.source_path) != a.slug, a.source_path)):
             other = by_slug.get(article.slug)
             if other is not None:
                 self.problems.append(

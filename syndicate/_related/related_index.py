@@ -92,8 +92,7 @@ class RelatedIndex:
             if len(chosen) >= k:
                 return chosen
         for scored in self.computed(article, k - len(chosen), skip, before, titles, urls):
-            document = scored.document
-            chosen.append(RelatedPick(document.slug, document.title, document.url, scored.score, False, scored.reasons))
+            chosen.append(_computed_pick(scored.document, scored.score, scored.reasons))
         return chosen
 
     def computed(
@@ -148,7 +147,7 @@ class RelatedIndex:
         articles = sorted(self.collection.published(self.now), key=_slug)
         if only is not None:
             articles = [a for a in articles if a.slug in only]
-        batch = self.index.related_all(count, only)
+        batch = self.index.related_all_as(count, _computed_pick, only)
         out: dict[str, list[RelatedPick]] = {}
         for article in articles:
             known = self.index.documents.get(article.slug)
@@ -157,7 +156,7 @@ class RelatedIndex:
             if scored is None or not batched or self.collection.editor_picks(article):
                 out[article.slug] = self.picks(article, count)
                 continue
-            out[article.slug] = [_computed_pick(s) for s in scored]
+            out[article.slug] = scored
         return out
 
     # -- keeping up to date --------------------------------------------------
@@ -183,9 +182,8 @@ class RelatedIndex:
         return len(changed), len(gone)
 
 
-def _computed_pick(scored: Scored) -> RelatedPick:
-    document = scored.document
-    return RelatedPick(document.slug, document.title, document.url, scored.score, False, scored.reasons)
+def _computed_pick(document: Document, score: float, reasons: tuple[tuple[str, float], ...]) -> RelatedPick:
+    return RelatedPick(document.slug, document.title, document.url, score, False, reasons)
 
 
 def _slug(article: Article) -> str:
