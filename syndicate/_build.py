@@ -442,6 +442,9 @@ def build_site(
 ) -> BuildResult:
     """Load the collection (through the parse cache) and write every feed.
 
+    Warnings about ``syndicate.toml`` itself (deprecated keys) are among the
+    result's problems.
+
     With ``collection`` given, that collection is published as is and the
     build manifest is not used (it describes files, not objects in memory).
     """
@@ -467,5 +470,8 @@ def build_site(
     finally:
         if owns_store:
             state.close()
+    # Warnings about syndicate.toml itself (deprecated keys) are the build's too, however it is called;
+    # added here, after the summary a no-change build restores, so they are counted once.
+    result.problems[:0] = config.problems
     result.seconds = time.perf_counter() - started
     return result
