@@ -11,6 +11,9 @@ peak memory is its own:
 * loop:  the baseline, ``for url in urls: feedparser.parse(url)``.
 
 Run:  .venv/bin/python bench/fetch_bench.py            (--sources N to shrink it)
+Before/after:  git archive main syndicate | tar -x -C /tmp/main-src  (an empty folder), then
+      .venv/bin/python bench/fetch_bench.py --warm-against /tmp/main-src --pairs 3
+      (one cold fetch, then warm runs alternating main's code and this checkout's).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ENTRIES = 50
 HOSTS = 50
@@ -112,6 +118,7 @@ def phase_syndicate(site: str) -> dict[str, object]:
     from syndicate._store import Store
 
     config = load_config(site)
+    cpu_before, _ = cpu_seconds()
     started = time.perf_counter()
     with Store(config.database_path) as store:
         report = fetch_sources(config, store)
@@ -130,6 +137,7 @@ def phase_syndicate(site: str) -> dict[str, object]:
         "entries": sum(r.entries for r in report.results),
         "statuses": statuses,
         "cpu_main": cpu_main,
+        "cpu_call": cpu_main - cpu_before,
         "cpu_workers": cpu_workers,
     }  # type: ignore[dict-item]
 
@@ -156,23 +164,127 @@ def phase_loop(url_file: str) -> dict[str, float]:
     }
 
 
-def run_phase(*args: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+async def _minimal_asyncio_get(
+    url: str, idle: dict[str, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
+) -> int:
+    """One conditional GET on asyncio streams and nothing else: no HTTP library, no checks, the ETag known."""
+    host_port, _, path = url.split("//", 1)[1].partition("/")
+    host, _, port = host_port.partition(":")
+    kept = idle.setdefault(host, [])
+    reader, writer = kept.pop() if kept else await asyncio.open_connection(host, int(port))
+    writer.write(f'GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nIf-None-Match: "/{path}"\r\n\r\n'.encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            await reader.readexactly(int(line.split(b":")[1]))
+    kept.append((reader, writer))
+    return int(head[9:12])
+
+
+def phase_floor(url_file: str, client: str) -> dict[str, object]:
+    """The practical floor of a warm run: the same requests within the same bounds by a minimal client.
+
+    ``asyncio``: plain asyncio streams (a request line and one header out, the
+    status read back): what any Python client must at least spend here.
+    ``httpx``: a plain ``httpx.AsyncClient`` with its default pool. Both take
+    their slots from syndicate's own scheduler (16 in flight, 2 per host),
+    imported before the clock starts.
+    """
+    from syndicate._sources.slots import HostSlots
+
+    targets = json.loads(Path(url_file).read_text())
+
+    async def run() -> list[int]:
+        slots = HostSlots(16, 2)
+        if client == "asyncio":
+            idle: dict[str, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
+
+            async def get(url: str) -> int:
+                async with slots.slot(url.split("//")[1].split(":")[0]):
+                    return await _minimal_asyncio_get(url, idle)
+
+            return await asyncio.gather(*(get(url) for url in targets))
+        import httpx
+
+        async with httpx.AsyncClient(trust_env=False) as session:
+
+            async def fetch(url: str) -> int:
+                path = "/" + url.split("//", 1)[1].partition("/")[2]
+                async with slots.slot(url.split("//")[1].split(":")[0]):
+                    return (await session.get(url, headers={"If-None-Match": f'"{path}"'})).status_code
+
+            return await asyncio.gather(*(fetch(url) for url in targets))
+
+    before, _ = cpu_seconds()
+    started = time.perf_counter()
+    statuses = asyncio.run(run())
+    seconds = time.perf_counter() - started
+    after, _ = cpu_seconds()
+    return {"seconds": seconds, "cpu_call": after - before, "cpu_main": after, "statuses": sorted(set(statuses))}
+
+
+def run_phase(*args: str, source: str | None = None) -> dict[str, Any]:
+    """One phase in a fresh process; with ``source``, syndicate is imported from that folder instead."""
+    env, cwd = None, None
+    if source:
+        # From outside any checkout, so neither the current folder nor the editable install comes first.
+        env, cwd = {**os.environ, "PYTHONPATH": str(Path(source).resolve())}, "/"
+    command = [sys.executable, str(Path(__file__).resolve()), *args]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env, cwd=cwd)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def compare_warm(site: Path, baseline: str, pairs: int) -> None:
+    """Warm runs of ``baseline``'s syndicate (a folder holding a ``syndicate`` package) and this one's, alternating."""
+    print(f"warm runs, {pairs} pairs alternating: {baseline} (before) and this checkout (after)")
+    print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    for _ in range(pairs):
+        runs["before"].append(run_phase("--phase", "syndicate", "--target", str(site), source=baseline))
+        runs["after"].append(run_phase("--phase", "syndicate", "--target", str(site)))
+    print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"{'code':<8}{'call wall s':>13}{'x floor':>9}{'call CPU s':>12}{'process CPU s':>15}   statuses")
+    for name, rows in runs.items():
+        wall = statistics.median(r["seconds"] for r in rows)
+        floor = latency_floor(sum(rows[-1]["statuses"].values()))
+        call_cpu = statistics.median(r["cpu_call"] for r in rows)
+        process_cpu = statistics.median(r["cpu_main"] for r in rows)
+        print(
+            f"{name:<8}{wall:>13.2f}{wall / floor:>9.2f}{call_cpu:>12.3f}{process_cpu:>15.3f}   {rows[-1]['statuses']}"
+        )
+        each = ", ".join(f"{r['seconds']:.2f}/{r['cpu_call']:.2f}" for r in rows)
+        print(f"        each run (call wall s / call CPU s): {each}")
+
+
+def latency_floor(requests: int, concurrency: int = 16) -> float:
+    """requests / concurrency x latency: the least a warm run can take whatever its client."""
+    return requests / concurrency * LATENCY
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sources", type=int, default=500)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--phase", choices=["syndicate", "loop"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase", choices=["syndicate", "loop", "floor-asyncio", "floor-httpx"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--target", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--warm-against",
+        metavar="FOLDER",
+        help="after one cold fetch, compare warm runs of the syndicate package in FOLDER (e.g. made with "
+        "`git archive main syndicate | tar -x -C FOLDER`) with this checkout's, alternating",
+    )
+    parser.add_argument("--pairs", type=int, default=3, help="pairs of warm runs for --warm-against")
     args = parser.parse_args()
     if args.phase == "syndicate":
         print(json.dumps(phase_syndicate(args.target)))
         return
     if args.phase == "loop":
         print(json.dumps(phase_loop(args.target)))
+        return
+    if args.phase and args.phase.startswith("floor-"):
+        print(json.dumps(phase_floor(args.target, args.phase.removeprefix("floor-"))))
         return
 
     ready = multiprocessing.get_context("spawn").Event()
@@ -200,6 +312,9 @@ def main() -> None:
             print(f"{args.sources} sources x {ENTRIES} entries, {LATENCY * 1000:.0f} ms latency, {HOSTS} hosts, "
                   f"{multiprocessing.cpu_count()} cores")  # fmt: skip
             cold = run_phase("--phase", "syndicate", "--target", str(site))
+            if args.warm_against:
+                compare_warm(site, args.warm_against, args.pairs)
+                return
             warm = run_phase("--phase", "syndicate", "--target", str(site))
             loop = run_phase("--phase", "loop", "--target", str(site / "urls.json"))
     finally:

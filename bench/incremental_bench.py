@@ -14,7 +14,9 @@ appended; the newest, or with ``--edit middle`` the middle one by date), a
 build runs; a new article is added, a build runs. Each
 build is a fresh process measured with ``wait4``: wall time and CPU seconds
 (user + system of it and its reaped children). The medians are printed with
-the load average before and after.
+the load average before and after, and, with ``--baseline``, whether both
+copies' outputs are byte-identical at the end (they went through the same
+changes).
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def build(site: Path, code: Path | None) -> Measured:
     environment = dict(os.environ)
     if code is not None:
         environment["PYTHONPATH"] = str(code)
-    command = [sys.executable, "-c", "from syndicate.cli import main; main()", "build", "--site", str(site)]
+    # -P: no current folder at the head of sys.path, which in a checkout would import its syndicate/
+    # ahead of PYTHONPATH's (the baseline would then measure this checkout's code).
+    command = [sys.executable, "-P", "-c", "from syndicate.cli import main; main()", "build", "--site", str(site)]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = process.stdout.read().decode(errors="replace") if process.stdout else ""
@@ -103,8 +107,26 @@ def main() -> None:
             listed = ", ".join(f"{m[1]:.2f}/{m[0]:.2f}" for m in measured)
             print(f"  {label}, {name}: median {cpu:.2f} s CPU, {wall:.2f} s wall (CPU/wall: {listed})")
     print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    if len(sites) > 1:
+        # Every copy went through the same edits and additions: their outputs must be the same bytes.
+        differing = differing_outputs(*(site / "public" for site in sites.values()))
+        verdict = "byte-identical" if not differing else f"DIFFER: {differing[:5]}"
+        print(f"outputs of {' and '.join(sites)}: {verdict}")
     for site in sites.values():
         shutil.rmtree(site)
+
+
+def differing_outputs(*folders: Path) -> list[str]:
+    """Files (relative paths) not present in every folder, or whose bytes differ between them."""
+    trees = [{str(p.relative_to(folder)): p for p in folder.rglob("*") if p.is_file()} for folder in folders]
+    names = sorted(set().union(*trees))
+    first = trees[0]
+    return [
+        name
+        for name in names
+        if any(name not in tree for tree in trees)
+        or any(tree[name].read_bytes() != first[name].read_bytes() for tree in trees[1:])
+    ]
 
 
 if __name__ == "__main__":

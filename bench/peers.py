@@ -233,8 +233,9 @@ def bench_fetch(feeds: int, pairs: int, port: int, reader_python: str | None) ->
     warm: list[Measured] = []
     reader_cold: list[Measured] = []
     reader_warm: list[Measured] = []
-    # Warm runs timed inside the process, around the fetch call alone (no interpreter start, no imports).
-    inside: dict[str, list[float]] = {"syndicate": [], "reader": []}
+    # Warm runs timed inside the process, around the fetch call alone (no interpreter start, no imports),
+    # with the practical floor: minimal clients making the same requests within the same bounds.
+    inside: dict[str, list[float]] = {"syndicate": [], "reader": [], "floor-asyncio": [], "floor-httpx": []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             from syndicate._model import Source
@@ -264,6 +265,10 @@ def bench_fetch(feeds: int, pairs: int, port: int, reader_python: str | None) ->
                 inside["syndicate"].append(json.loads(output.strip().splitlines()[-1])["seconds"])
                 if reader_python:
                     reader_warm.append(_reader([*reader_phase, "again"], feeds, inside["reader"]))
+                for client in ("floor-asyncio", "floor-httpx"):
+                    command = [sys.executable, str(HERE / "fetch_bench.py"), "--phase", client]
+                    output = measure([*command, "--target", str(urls_file)])[1]
+                    inside[client].append(json.loads(output.strip().splitlines()[-1])["seconds"])
     finally:
         server.terminate()
         server.join()
@@ -273,6 +278,12 @@ def bench_fetch(feeds: int, pairs: int, port: int, reader_python: str | None) ->
     if inside["reader"]:
         print(f", reader {statistics.median(inside['reader']):.2f} s", end="")
     print(f"; latency floor {feeds} / {FETCH_CONCURRENCY} x {fetch_bench.LATENCY:g} s = {floor:.2f} s")
+    asyncio_floor, httpx_floor = statistics.median(inside["floor-asyncio"]), statistics.median(inside["floor-httpx"])
+    print(f"  practical floor, the same requests and bounds: plain asyncio streams {asyncio_floor:.2f} s, ", end="")
+    print(f"a plain httpx.AsyncClient {httpx_floor:.2f} s; syndicate's call / floor: ", end="")
+    print(f"{statistics.median(inside['syndicate']) / floor:.2f}")
+    for name, seconds in inside.items():
+        print(f"    {name}, the call alone, each pair: " + ", ".join(f"{s:.2f}" for s in seconds))
     peer = "reader update_feeds(workers=16, scheduled=False)"
     return [(f"{what}, cold", cold, peer, reader_cold), (f"{what}, warm (all 304)", warm, peer, reader_warm)]
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from ._atomicfile import write_atomic
@@ -56,11 +56,14 @@ from ._feeds.merged import merged_feed_set
 from ._feeds.subscribe import listings, subscribe_page, subscribe_page_path
 from ._feeds.websub import WebSubPing
 from ._feeds.websub import publish as publish_to_hubs
-from ._model import Problem, RelatedPick, Severity
+from ._model import Problem, Severity
 from ._sources import FetchReport, SourceResult, merged_stream
 from ._sources.window import outside_window
 from ._store import Store
 from ._store.outputs import BuildManifest
+
+if TYPE_CHECKING:
+    from ._related.incremental import PicksUpdate
 
 # Far enough in the future to mean "no article is scheduled".
 _NEVER = 1e18
@@ -236,6 +239,20 @@ def _skipped_build(manifest: BuildManifest, target: Path, moment: datetime) -> B
     )
 
 
+def _page_unchanged(manifest: BuildManifest | None, target: Path, page: Path, key: str) -> bool:
+    """Whether the last build wrote ``page`` from the same inputs (``key``) and the file is still as it left it."""
+    if manifest is None:
+        return False
+    summary = json.loads(manifest.summary)
+    recorded: str | None = summary["outputs"].get(str(page.relative_to(target)))
+    if summary.get("subscribe_page") != key or recorded is None:
+        return False
+    try:
+        return stat_signature(page.stat()) == recorded
+    except OSError:
+        return False
+
+
 def _remove_stale_outputs(target: Path, previous: dict[str, str], current: list[Path]) -> list[Path]:
     """Delete files the last build wrote that this one no longer produces (a tag or author gone).
 
@@ -277,9 +294,7 @@ def _publication_window(collection: Collection, moment: datetime) -> tuple[float
     return valid_from, valid_until
 
 
-def _related_picks(
-    config: Config, collection: Collection, moment: datetime, state: Store, salt: str
-) -> dict[str, list[RelatedPick]]:
+def _related_picks(config: Config, collection: Collection, moment: datetime, state: Store, salt: str) -> PicksUpdate:
     """Every published article's related stories.
 
     Only articles whose words are not cached yet are read, from their source
@@ -298,7 +313,7 @@ def _related_picks(
         cache=state.related_features,
         bodies=lambda stubs: source_bodies(config.root, stubs),
     )
-    return current_picks(index, state.related_last_picks, salt).picks
+    return current_picks(index, state.related_last_picks, salt)
 
 
 def _ping_hubs(config: Config, target: Path, written: list[Path], problems: list[Problem]) -> list[WebSubPing]:
@@ -335,8 +350,7 @@ def _feed_step(
             return skipped
 
     # Imported here: a build with nothing to do never loads the related engine (numpy, scipy).
-    from ._related import RELATED_JSON, related_links
-    from ._related.output import write_related_json
+    from ._related import RELATED_JSON
 
     collection = assign_identities(loaded(), state.identities, moment)
     result = BuildResult(out_dir=target, articles=len(collection), problems=list(collection.problems))
@@ -361,11 +375,11 @@ def _feed_step(
             return [feed_set.with_articles(whole).with_prebuilt_entries(prebuilt) for feed_set in pending]
 
         related = _related_picks(config, collection, moment, state, salt)
-        if write_related_json(target / RELATED_JSON, related):
+        if write_atomic(target / RELATED_JSON, related.related_json()):
             result.written.append(target / RELATED_JSON)
-        links = related_links(related, config.related.feed_links)
+        links = related.related_links(config.related.feed_links, only=feed_articles.keys())
         feed_sets = [feed_set.with_related_links(links) for feed_set in feed_sets]
-        del related, links  # every article's picks (a third of a GB at 100,000): the feeds need only their links
+        del related, links  # every article's new picks and related.json entries: the feeds need only their links
         if config.merged.enabled:
             feed_sets.append(merged_feed_set(config, collection, state, moment, result.problems))
         result.feed_sets = len(feed_sets)
@@ -387,9 +401,15 @@ def _feed_step(
         if write_atomic(target / name, document):
             result.written.append(target / name)
         outputs.append(target / name)
+    page_key = ""
     if config.feeds.subscribe_page:
         page = subscribe_page_path(target)
-        if write_atomic(page, subscribe_page(config, listings([s.meta for s in feed_sets], config.merged.folder_path))):
+        metas = [s.meta for s in feed_sets]
+        page_key = hashlib.blake2b(f"{salt}\0{metas!r}".encode(), digest_size=16).hexdigest()
+        # The page is a function of the build's salt and the feed sets' metadata: when neither
+        # changed and the file is as the last build left it, it is not rendered (nor Jinja imported).
+        unchanged = use_manifest and _page_unchanged(manifest, target, page, page_key)
+        if not unchanged and write_atomic(page, subscribe_page(config, listings(metas, config.merged.folder_path))):
             result.written.append(page)
         outputs.append(page)
     if manifest is not None:
@@ -403,6 +423,7 @@ def _feed_step(
             "problems": [_problem_record(p) for p in result.problems],
             "outputs": {str(p.relative_to(target)): stat_signature(p.stat()) for p in outputs},
             "racy": racy,
+            "subscribe_page": page_key,
         }
         state.outputs.record_manifest(
             BuildManifest(str(target), signature, valid_from, valid_until, json.dumps(summary))
@@ -421,6 +442,9 @@ def build_site(
     collection: Collection | None = None,
 ) -> BuildResult:
     """Load the collection (through the parse cache) and write every feed.
+
+    Warnings about ``syndicate.toml`` itself (deprecated keys) are among the
+    result's problems.
 
     With ``collection`` given, that collection is published as is and the
     build manifest is not used (it describes files, not objects in memory).
@@ -447,5 +471,8 @@ def build_site(
     finally:
         if owns_store:
             state.close()
+    # Warnings about syndicate.toml itself (deprecated keys) are the build's too, however it is called;
+    # added here, after the summary a no-change build restores, so they are counted once.
+    result.problems[:0] = config.problems
     result.seconds = time.perf_counter() - started
     return result

@@ -44,14 +44,33 @@ class ForbiddenCharacter:
         return f"line {self.line}, column {self.column}: U+{self.codepoint:04X}"
 
 
+# Every byte but the control characters XML forbids: what ``bytes.translate`` deletes to leave only those.
+_NOT_FORBIDDEN_BYTES = bytes(code for code in range(256) if not _ANY_FORBIDDEN.match(chr(code)))
+# Below this length a regular expression answers faster than encoding the text first.
+_SHORT = 256
+
+
 def has_forbidden(text: str) -> bool:
     """Whether ``text`` holds a character that XML 1.0 (and so every feed) cannot carry."""
-    return _ANY_FORBIDDEN.search(text) is not None
+    if len(text) < _SHORT:
+        return _ANY_FORBIDDEN.search(text) is not None
+    # A whole article's text, checked on every load: the regular expression tests each character
+    # against a class (about 14 us for 5 KB); the bytes below take about 2 us. UTF-8 encodes every
+    # code point but a surrogate (so an encoding error is one); deleting every allowed byte leaves
+    # only forbidden control characters (UTF-8 never puts an ASCII byte inside a longer sequence);
+    # U+FFFE and U+FFFF are looked for as they are.
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return bool(encoded.translate(None, _NOT_FORBIDDEN_BYTES)) or "\ufffe" in text or "\uffff" in text
 
 
 def find_forbidden(text: str, limit: int = 10) -> list[ForbiddenCharacter]:
     """The first ``limit`` XML-forbidden characters of ``text`` and where they stand."""
     found: list[ForbiddenCharacter] = []
+    if not has_forbidden(text):
+        return found
     for match in _ANY_FORBIDDEN.finditer(text):
         start = match.start()
         line = text.count("\n", 0, start) + 1

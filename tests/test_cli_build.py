@@ -187,7 +187,7 @@ def test_build_fetch_merges_outside_stories_and_reports_failed_sources(demo_site
 
 def test_a_build_with_nothing_to_do_loads_neither_the_newsletter_nor_the_related_engine(demo_site: Path) -> None:
     # Cron runs `syndicate build` often; when nothing changed it should not pay for importing
-    # the newsletter (Jinja2, MJML), the related engine (numpy, scipy) or fetching (httpx).
+    # the newsletter (Jinja2, MJML), the related engine (numpy, scipy) or fetching (h11).
     probe = (
         "import sys\n"
         "from syndicate.cli import main\n"
@@ -195,7 +195,7 @@ def test_a_build_with_nothing_to_do_loads_neither_the_newsletter_nor_the_related
         f"    main(['build', '--site', {str(demo_site)!r}])\n"
         "except SystemExit as done:\n"
         "    assert done.code == 0, done.code\n"
-        "heavy = ('numpy', 'scipy', 'jinja2', 'mjml', 'httpx', 'feedparser', 'email_validator')\n"
+        "heavy = ('numpy', 'scipy', 'jinja2', 'mjml', 'httpx', 'h11', 'feedparser', 'email_validator')\n"
         "print('loaded:', *(m for m in heavy if m in sys.modules))\n"
     )
 

@@ -137,3 +137,15 @@ def test_several_changes_in_a_row_stay_equal_to_a_cold_build(site: Path, tmp_pat
         change(site)
         syndicate.Site.open(site).build(now=NOW)
     _incremental_equals_cold(site, tmp_path, rename_author)
+
+
+def test_the_subscribe_page_is_rendered_again_only_when_its_inputs_or_its_file_changed(site: Path) -> None:
+    syndicate.Site.open(site).build(now=NOW)
+    page = site / "public" / "feeds" / "index.html"
+    original = page.read_bytes()
+    edit_body(site)  # no feed set appears or changes its title: the page's inputs are the same
+    assert page.resolve() not in syndicate.Site.open(site).build(now=NOW).written
+    page.write_bytes(b"altered by hand")
+    edit_newest(site)
+    assert page.resolve() in syndicate.Site.open(site).build(now=NOW).written
+    assert page.read_bytes() == original

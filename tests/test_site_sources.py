@@ -213,6 +213,10 @@ def test_the_merged_section_names_the_feed_and_the_old_spelling_still_works(make
     assert not (root / "public" / "around-the-web").exists()
     [warning] = [p for p in result.problems if "deprecated" in p.message]
     assert warning.severity is syndicate.Severity.WARNING and "[merged] enabled" in warning.message
+    # The lower-level build_site says so too, once, also when nothing changed since the last build.
+    for _ in range(2):
+        again = syndicate.build_site(old_site.config, now=NOW)
+        assert [p.message for p in again.problems if "deprecated" in p.message] == [warning.message]
     checked = CliRunner().invoke(main, ["check", "--site", str(root), "--json"])
     assert any("[sources] film_news is deprecated" in p["message"] for p in json.loads(checked.output)["problems"])
 

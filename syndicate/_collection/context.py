@@ -14,8 +14,10 @@ from .._model import Author, Image, Problem, Tag
 from .._slugs import slugify
 from .authors import load_author_registry, merged_authors
 
-# Bump when a loader's output changes, so cached articles are parsed again.
-PARSER_VERSION = "12"
+# Bump when a loader's output changes, so cached articles are parsed again; also when the
+# fields of Article, Author, Tag, Image or Problem change: the cache stores them pickled by
+# position (see syndicate._model), and another order would read old values into new fields.
+PARSER_VERSION = "13"
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class ArticleContext:
 
     def author(self, name: str, bio: str = "") -> Author:
         """The Author called ``name``, with details from ``[authors.<slug>]`` if any."""
-        slug = slugify(name)
+        slug = _name_slug(name)
         known = self.authors.get(slug)
         if known is not None:
             return known if known.bio or not bio else replace(known, bio=bio)
@@ -113,6 +115,12 @@ def _pixels(value: object) -> int | None:
     except ValueError:
         return None
     return number if 0 < number <= _MAX_PIXELS else None
+
+
+@lru_cache(maxsize=8192)
+def _name_slug(name: str) -> str:
+    # A site has a few dozen authors, each on thousands of articles: slug each name once.
+    return slugify(name)
 
 
 @lru_cache(maxsize=8192)

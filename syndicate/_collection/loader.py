@@ -18,7 +18,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .._model import Article, Problem, Severity
 from .._parallel import parallel_imap
 from .._store import ArticleCache
-from .._store.articles import dump_parse, load_parse
+from .._store.articles import PAYLOAD_FORMAT, dump_parse, load_parse
 from .authors import AUTHORS_FOLDER
 from .context import ArticleContext
 from .markdown import complete_markdown, feed_date, load_markdown
@@ -172,13 +171,15 @@ def _parse_job(job: _ParseJob, context: ArticleContext) -> tuple[str, bytes]:
     """Read, hash and parse one file: (digest, pickled parse)."""
     relative, absolute, mtime, with_body = job
     try:
-        raw = Path(absolute).read_bytes()
+        with open(absolute, "rb") as file:  # not Path(...): a path object per file costs more than the read
+            raw = file.read()
     except OSError as exc:
         return "", dump_parse((None, [Problem(relative, f"cannot read: {exc.strerror or exc}")]))
     digest = _digest(raw)
     article, problems = parse_article_bytes(relative, raw, context, mtime, with_body)
     if article is not None:
-        article = replace(article, content_hash=digest)
+        # Made a moment ago and held nowhere else: set in place (dataclasses.replace rebuilds every field).
+        object.__setattr__(article, "content_hash", digest)
     return digest, dump_parse((article, problems))
 
 
@@ -297,7 +298,8 @@ def read_articles(
     if cache is not None:
         cache.put_many(batch)
         cache.update_stats(touched)
-        cache.forget_missing(keys)
+        if not known.keys() <= keys.keys():  # a file is gone since the last build (else there is nothing to drop)
+            cache.forget_missing(keys)
     cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
 
     articles: list[Article] = []
@@ -314,7 +316,7 @@ def read_articles(
 
 
 def _context_key(context: ArticleContext) -> str:
-    return hashlib.blake2b(context.fingerprint().encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(f"{context.fingerprint()}\0{PAYLOAD_FORMAT}".encode(), digest_size=8).hexdigest()
 
 
 def _usable(stored_key: str, key: str, stub_is_enough: bool) -> bool:

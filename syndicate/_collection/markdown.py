@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import PurePath
 from typing import Any
 
 import yaml
@@ -16,8 +15,10 @@ from .._model import Article, Problem, Severity
 from .._slugs import article_slug
 from .._textguard import capped, xml_safe
 from .context import ArticleContext, make_tags
+from .file_names import file_stem
+from .front_matter_yaml import load_yaml
 from .render import render_markdown, summarise
-from .textcheck import cleaned_file_text, cleaned_value, quoted
+from .textcheck import cleaned_file_text, cleaned_value, has_forbidden_value, quoted
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Front matter is a few hundred bytes of keys; anything past this is not front matter but an attack or a mistake.
@@ -78,7 +79,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
             f"front matter is {len(front):,} characters, more than the {MAX_FRONT_MATTER:,} allowed", 1
         )
     try:
-        data = yaml.load(front, Loader=_NoAliasLoader if "*" in front else _YAML_LOADER)
+        data = load_yaml(front, _NoAliasLoader if "*" in front else _YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
@@ -123,8 +124,17 @@ def _key_line(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def _cleaned_meta(meta: dict[Any, Any], text: str, path: str, problems: list[Problem]) -> dict[Any, Any]:
-    """Front matter without XML-forbidden characters (YAML escapes make them), each removal reported."""
+def _cleaned_meta(
+    meta: dict[Any, Any], text: str, front_end: int, path: str, problems: list[Problem]
+) -> dict[Any, Any]:
+    """Front matter without XML-forbidden characters (YAML escapes make them), each removal reported.
+
+    ``text`` is the file's text, already without them, its front matter ending at ``front_end``.
+    """
+    # YAML copies characters from the text into values, except in escapes ("\x01", "\ud800"), which
+    # take a backslash: without one, every value is as clean as the text (nearly every article).
+    if text.find("\\", 0, front_end) < 0 or not has_forbidden_value(meta):
+        return meta
     cleaned: dict[Any, Any] = {}
     for key, value in meta.items():
         clean_key, gone_key = cleaned_value(key)
@@ -178,7 +188,7 @@ def load_markdown(
         meta, body, _ = split_front_matter(text)
     except FrontMatterError as exc:
         return None, [*problems, Problem(path, str(exc), Severity.ERROR, exc.line)]
-    meta = _cleaned_meta(meta, text, path, problems)
+    meta = _cleaned_meta(meta, text, len(text) - len(body), path, problems)
 
     for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
         problems.append(
@@ -233,7 +243,7 @@ def load_markdown(
         return None, problems
     assert isinstance(title, str)
 
-    slug = article_slug(str(meta.get("slug") or PurePath(path).stem))
+    slug = article_slug(str(meta.get("slug") or file_stem(path)))
     url = context.article_url(slug, published)
     rendered = render_markdown(body, url) if with_body else None
     permanent = meta.get("id")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._model import Problem, Severity
-from .._textguard import find_forbidden, xml_safe
+from .._textguard import find_forbidden, has_forbidden, xml_safe
 
 # Per file: a pasted document full of form feeds needs one report, not thousands.
 _REPORTED = 10
@@ -75,3 +75,23 @@ def cleaned_value(value: Any) -> tuple[Any, list[int]]:
             removed.extend(gone_key + gone)
         return (mapping, removed) if removed else (value, [])
     return value, []
+
+
+def has_forbidden_value(value: Any) -> bool:
+    """Whether a string anywhere in a front-matter value (strings, lists, mappings and their keys) needs cleaning.
+
+    One check over all the strings at once, gathered without a call per item:
+    a few dozen per article, each checked alone, cost more than the check.
+    """
+    strings: list[str] = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+    return has_forbidden("".join(strings))

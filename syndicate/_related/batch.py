@@ -22,14 +22,20 @@ shortlist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any
+from itertools import compress
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from scipy import sparse
 
 if TYPE_CHECKING:
-    from .document_index import DocumentIndex, Scored
+    from .document_index import DocumentIndex
+    from .documents import Document
+
+T = TypeVar("T")
+Reasons = tuple[tuple[str, float], ...]
 
 Matrix = Any  # scipy.sparse.csr_matrix (scipy ships no type information)
 # Query rows per block: bounds the memory of the candidate-count product.
@@ -152,15 +158,22 @@ class _Keys:
         return [[ids.setdefault(key, len(ids)) for key in keys] for keys in keys_per_document]
 
 
-def related_all(index: DocumentIndex, k: int, only: AbstractSet[str] | None = None) -> dict[str, list[Scored]]:
+def related_all(
+    index: DocumentIndex,
+    k: int,
+    only: AbstractSet[str] | None,
+    make: Callable[[Document, float, Reasons], T],
+) -> dict[str, list[T]]:
     """The ``k`` best computed picks of every document (excluding only itself and copies of it).
 
+    Each pick is ``make(document, score, reasons)``: the caller's own record
+    (a :class:`~.document_index.Scored`, a ``RelatedPick``), built once.
     Documents whose shortlist the copies filter emptied below ``k`` are
     missing from the result (see the module notes). With ``only``, just those
     documents are answered: each row's arithmetic involves no other query row,
     so its answer is bit for bit the one a run over every document gives it.
     """
-    from .document_index import COMMON_READ, _ranks_by_term, _scored
+    from .document_index import _PART_NAMES, COMMON_READ, _ranks_by_term
     from .parallel import PARALLEL_MIN_ITEMS, fork_map
 
     if k <= 0 or not index.documents:
@@ -217,15 +230,20 @@ def related_all(index: DocumentIndex, k: int, only: AbstractSet[str] | None = No
 
     title_of = [d.title_key for d in documents]
     url_of = [d.url for d in documents]
+    # The lists as rows (term by document), made once: ``queries @ postings.T`` would have scipy
+    # convert the transpose to CSR again for every block. Counts are small integers, exact in float32.
+    postings_by_term = postings.T.tocsr()
+    heads_by_term = heads.T.tocsr() if heads is not postings else postings_by_term
+    keys_by_key = key_postings.T.tocsr()
 
     def block(number: int) -> tuple[list[int], list[int], list[int], list[float], list[list[float]]]:
         """Block ``number`` of the query rows: the rows answered and their picks, as plain lists (cheap to send)."""
         block_rows = query_rows[number * BLOCK_ROWS : (number + 1) * BLOCK_ROWS]
         height = len(block_rows)
         counts = (
-            rare_queries[block_rows] @ postings.T
-            + common_queries[block_rows] @ heads.T
-            + rare_keys[block_rows] @ key_postings.T
+            rare_queries[block_rows] @ postings_by_term
+            + common_queries[block_rows] @ heads_by_term
+            + rare_keys[block_rows] @ keys_by_key
         ).tocsr()
         local, cols, full = _shortlists(counts, block_rows, limit)
         rows = block_rows[local]
@@ -297,11 +315,14 @@ def related_all(index: DocumentIndex, k: int, only: AbstractSet[str] | None = No
     # Blocks are independent: over the cores for a large index (workers send back only the heads).
     workers = index.config.workers if len(query_rows) >= PARALLEL_MIN_ITEMS else 1
     answers = fork_map(block, blocks, workers, per_process=1, min_items=2)
-    found: dict[str, list[Scored]] = {}
+    found: dict[str, list[T]] = {}
     for answered, bounds_out, picked_cols, picked_totals, picked_parts in answers:
+        # Every share is >= 0, so the non-zero ones are the signals that counted (kept in C:
+        # one of these per pick, half a million for 100,000 articles).
+        picks = [
+            make(documents[col], total, tuple(compress(zip(_PART_NAMES, part, strict=True), part)))
+            for col, total, part in zip(picked_cols, picked_totals, picked_parts, strict=True)
+        ]
         for row, a, b in zip(answered, bounds_out, bounds_out[1:], strict=False):
-            found[documents[row].slug] = [
-                _scored(documents[col], total, part)
-                for col, total, part in zip(picked_cols[a:b], picked_totals[a:b], picked_parts[a:b], strict=True)
-            ]
+            found[documents[row].slug] = picks[a:b]
     return found

@@ -54,6 +54,8 @@ from .signals import (
 from .text import VOCABULARY
 
 K = TypeVar("K")
+T = TypeVar("T")
+Reasons = tuple[tuple[str, float], ...]
 
 # 1 + log(tf) for small tf without a log call per term.
 _LOG_TF = [0.0] + [1.0 + math.log(tf) for tf in range(1, 4096)]
@@ -120,12 +122,22 @@ _EMPTY = Vector(array("I"), array("d"))
 
 
 @dataclass(frozen=True, slots=True)
+class _Lists:
+    """The inverted lists of an index (each sorted by slug) and its documents by headline key."""
+
+    terms: dict[int, list[str]]
+    tags: dict[str, list[str]]
+    names: dict[str, list[str]]
+    by_title: dict[str, set[str]]
+
+
+@dataclass(frozen=True, slots=True)
 class Scored:
     """A computed candidate: its document, score in [0, 1] and each signal's share."""
 
     document: Document
     score: float
-    reasons: tuple[tuple[str, float], ...]
+    reasons: Reasons
 
 
 class DocumentIndex:
@@ -140,10 +152,8 @@ class DocumentIndex:
         self.idf: dict[int, float] = {}
         self._stats_size = 0
         self._changes = 0
-        self._term_lists: dict[int, list[str]] = {}
-        self._tag_lists: dict[str, list[str]] = {}
-        self._name_lists: dict[str, list[str]] = {}
-        self._by_title: dict[str, set[str]] = {}
+        # Built on first use: a cold build answers every query with the batch, which needs no lists.
+        self._built_lists: _Lists | None = None
         self._rebuild(list(documents))
 
     # -- building -----------------------------------------------------------
@@ -154,21 +164,30 @@ class DocumentIndex:
         self._stats_size = len(self.documents)
         self._changes = 0
         self.term_df, self.idf, vectors = _vectorise_all([d.features for d in ordered], self.config.distinctive_terms)
-        self.vectors = {}
-        self._term_lists = {}
-        self._tag_lists = {}
-        self._name_lists = {}
-        self._by_title = {}
-        for document, vector in zip(ordered, vectors, strict=True):  # sorted by slug: lists come out sorted
-            slug = document.slug
-            self.vectors[slug] = vector
-            for term in vector:
-                self._term_lists.setdefault(term, []).append(slug)
-            for tag in document.tags:
-                self._tag_lists.setdefault(tag, []).append(slug)
-            for name in document.features.names:
-                self._name_lists.setdefault(name, []).append(slug)
-            self._by_title.setdefault(document.title_key, set()).add(slug)
+        self.vectors = dict(zip(self.documents, vectors, strict=True))
+        self._built_lists = None
+
+    @property
+    def _lists(self) -> _Lists:
+        """The inverted lists, built from the documents and vectors when first asked for.
+
+        They are a function of those two alone (each list sorted by slug), which
+        :meth:`add` and :meth:`remove` keep up to date once built.
+        """
+        if self._built_lists is None:
+            lists = _Lists({}, {}, {}, {})
+            vectors = self.vectors
+            for slug in sorted(self.documents):  # sorted by slug: lists come out sorted
+                document = self.documents[slug]
+                for term in vectors[slug]:
+                    lists.terms.setdefault(term, []).append(slug)
+                for tag in document.tags:
+                    lists.tags.setdefault(tag, []).append(slug)
+                for name in document.features.names:
+                    lists.names.setdefault(name, []).append(slug)
+                lists.by_title.setdefault(document.title_key, set()).add(slug)
+            self._built_lists = lists
+        return self._built_lists
 
     def vectorise(self, features: Features) -> Vector:
         """The truncated, unit-normalised TF-IDF vector of some features.
@@ -221,13 +240,15 @@ class DocumentIndex:
                 self.idf[term] = math.log(1 + size) - math.log(1 + self.term_df[term]) + 1.0
             vector = self.vectorise(document.features)
             self.vectors[document.slug] = vector
-            for term in vector:
-                bisect.insort(self._term_lists.setdefault(term, []), document.slug)
-            for tag in document.tags:
-                bisect.insort(self._tag_lists.setdefault(tag, []), document.slug)
-            for name in document.features.names:
-                bisect.insort(self._name_lists.setdefault(name, []), document.slug)
-            self._by_title.setdefault(document.title_key, set()).add(document.slug)
+            lists = self._built_lists  # not built yet: they will be, from the documents as they are then
+            if lists is not None:
+                for term in vector:
+                    bisect.insort(lists.terms.setdefault(term, []), document.slug)
+                for tag in document.tags:
+                    bisect.insort(lists.tags.setdefault(tag, []), document.slug)
+                for name in document.features.names:
+                    bisect.insort(lists.names.setdefault(name, []), document.slug)
+                lists.by_title.setdefault(document.title_key, set()).add(document.slug)
             self._changes += 1
         self._restatistics_if_drifted()
 
@@ -238,15 +259,18 @@ class DocumentIndex:
             if document is None:
                 continue
             self.term_df.subtract(document.features.ids)
-            for term in self.vectors.pop(slug, _EMPTY):
-                _discard(self._term_lists, term, slug)
-            for tag in document.tags:
-                _discard(self._tag_lists, tag, slug)
-            for name in document.features.names:
-                _discard(self._name_lists, name, slug)
-            titled = self._by_title.get(document.title_key)
-            if titled is not None:
-                titled.discard(slug)
+            vector = self.vectors.pop(slug, _EMPTY)
+            lists = self._built_lists
+            if lists is not None:
+                for term in vector:
+                    _discard(lists.terms, term, slug)
+                for tag in document.tags:
+                    _discard(lists.tags, tag, slug)
+                for name in document.features.names:
+                    _discard(lists.names, name, slug)
+                titled = lists.by_title.get(document.title_key)
+                if titled is not None:
+                    titled.discard(slug)
             self._changes += 1
         self._restatistics_if_drifted()
 
@@ -281,20 +305,21 @@ class DocumentIndex:
     def candidates(self, document: Document, vector: Vector, limit: int) -> list[str]:
         """Slugs of the documents sharing the most distinctive terms, rare tags and names."""
         cap = self._list_cap()
+        inverted = self._lists
         lists: list[list[str]] = []
         common: list[tuple[int, str, int]] = []
         terms = VOCABULARY.terms
         for term in islice(vector, QUERY_TERMS):  # vectors are ordered by weight, most distinctive first
-            found = self._term_lists.get(term)
+            found = inverted.terms.get(term)
             if found and len(found) <= cap:
                 lists.append(found)
             elif found:
                 common.append((len(found), terms[term], term))  # least common first, ties by term
         if len(lists) < MIN_LISTS:  # an article of common words only still gets candidates
             read = COMMON_READ * cap
-            lists.extend(self._term_lists[term][:read] for _, _, term in sorted(common)[: MIN_LISTS - len(lists)])
+            lists.extend(inverted.terms[term][:read] for _, _, term in sorted(common)[: MIN_LISTS - len(lists)])
         # A shared rare tag or title name counts as much as three shared terms.
-        for table, keys in ((self._tag_lists, document.tags), (self._name_lists, document.features.names)):
+        for table, keys in ((inverted.tags, document.tags), (inverted.names, document.features.names)):
             for key in keys:
                 found = table.get(key)
                 if found and len(found) <= cap:
@@ -325,8 +350,9 @@ class DocumentIndex:
         mine = vector.as_dict()
         tags = document.tags if w.tags > 0 else ()
         names = document.features.names if w.names > 0 else ()
-        tag_weights = {t: rarity(len(self._tag_lists.get(t, ())), size) for t in tags}
-        name_weights = {n: rarity(len(self._name_lists.get(n, ())), size) for n in names}
+        inverted = self._lists if tags or names else None
+        tag_weights = {t: rarity(len(inverted.tags.get(t, ())), size) for t in tags} if inverted else {}
+        name_weights = {n: rarity(len(inverted.names.get(n, ())), size) for n in names} if inverted else {}
         tag_total = max(1.0, sum(tag_weights.values()))
         name_total = max(1.0, sum(name_weights.values()))
         published = document.published
@@ -414,12 +440,18 @@ class DocumentIndex:
         answered one by one, with a widened shortlist. With ``only``, just
         those documents (by slug) are answered, each exactly as in a run over all.
         """
+        return self.related_all_as(k, Scored, only)
+
+    def related_all_as(
+        self, k: int, make: Callable[[Document, float, Reasons], T], only: AbstractSet[str] | None = None
+    ) -> dict[str, list[T]]:
+        """:meth:`related_all`, each pick made by ``make(document, score, reasons)`` rather than a :class:`Scored`."""
         from .batch import related_all
 
-        found = related_all(self, k, only)
+        found = related_all(self, k, only, make)
         for slug in sorted(self.documents):
             if slug not in found and (only is None or slug in only):
-                found[slug] = self.related(self.documents[slug], k)
+                found[slug] = [make(s.document, s.score, s.reasons) for s in self.related(self.documents[slug], k)]
         return {slug: found[slug] for slug in sorted(found)}
 
     def list_keys(self, slug: str) -> tuple[str, ...]:
@@ -436,10 +468,10 @@ class DocumentIndex:
         """The slugs in the inverted list named ``key`` (as :meth:`list_keys` names them); none if there is none."""
         kind, _, value = key.partition(":")
         if kind == "t":
-            return self._term_lists.get(VOCABULARY.id(value), [])
+            return self._lists.terms.get(VOCABULARY.id(value), [])
         if kind == "g":
-            return self._tag_lists.get(value, [])
-        return self._name_lists.get(value, [])
+            return self._lists.tags.get(value, [])
+        return self._lists.names.get(value, [])
 
     def query_terms(
         self, slug: str, term_list_length: Callable[[int], int] | None = None
@@ -450,7 +482,7 @@ class DocumentIndex:
         those lengths, to ask what the query read before some documents changed.
         (Tag and name lists are read when rare, whatever the other lists.)
         """
-        lists = self._term_lists
+        lists = self._lists.terms
         length = term_list_length or (lambda term: len(lists.get(term, ())))
         cap = self._list_cap()
         rare: list[int] = []
@@ -467,7 +499,7 @@ class DocumentIndex:
 
     def term_list(self, term: int) -> list[str]:
         """The slugs whose vectors hold ``term`` (a term number), sorted; what a query reads of it."""
-        return self._term_lists.get(term, [])
+        return self._lists.terms.get(term, [])
 
     def head_read(self) -> int:
         """How many entries a query reads from the head of a common term's list."""
@@ -475,7 +507,7 @@ class DocumentIndex:
 
     def copies_of(self, title: str) -> set[str]:
         """Slugs of documents whose headline matches ``title``."""
-        return set(self._by_title.get(headline_key(title), ()))
+        return set(self._lists.by_title.get(headline_key(title), ()))
 
 
 def _vectorise_all(features: list[Features], keep: int) -> tuple[Counter[int], dict[int, float], list[Vector]]:

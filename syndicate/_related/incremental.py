@@ -23,11 +23,13 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Set
+from dataclasses import dataclass, field
 
 from .._model import RelatedPick
 from .._store import LastPicks, RelatedLastPicks
 from .document_index import QUERY_TERMS
+from .output import related_json_entry, related_json_of_entries, related_links
 from .related_index import RelatedIndex
 from .text import VOCABULARY
 
@@ -37,11 +39,59 @@ FULL_RECOMPUTE_SHARE = 0.5
 
 @dataclass(frozen=True)
 class PicksUpdate:
-    """Every published article's picks, and how many of them this build computed."""
+    """Every published article's picks: those this build computed, and the last build's rows of the others.
 
-    picks: dict[str, list[RelatedPick]]
-    computed: int
+    The kept rows are not decoded unless asked (:attr:`picks`): a build needs
+    of them only their ``related.json`` entries, stored as written, and the
+    URLs of their first picks.
+    """
+
+    fresh: dict[str, list[RelatedPick]]
+    kept: dict[str, LastPicks]
     complete: bool
+    fresh_entries: dict[str, str] = field(default_factory=dict)  # related.json entries of ``fresh``, once made
+
+    @property
+    def computed(self) -> int:
+        """How many articles' picks this build computed."""
+        return len(self.fresh)
+
+    @property
+    def picks(self) -> dict[str, list[RelatedPick]]:
+        """Every article's picks by slug, in slug order (what :meth:`RelatedIndex.all_picks` gives)."""
+        return {
+            slug: self.fresh[slug] if slug in self.fresh else _decoded(self.kept[slug].picks) for slug in self.slugs()
+        }
+
+    def slugs(self) -> list[str]:
+        return sorted([*self.fresh, *self.kept])
+
+    def related_json(self) -> bytes:
+        """``related.json``, the bytes :func:`~.output.related_json` gives for :attr:`picks`."""
+        fresh, kept, made = self.fresh, self.kept, self.fresh_entries
+        return related_json_of_entries(
+            made.get(slug) or related_json_entry(slug, fresh[slug])
+            if slug in fresh
+            else kept[slug].entry or related_json_entry(slug, _decoded(kept[slug].picks))
+            for slug in self.slugs()
+        )
+
+    def related_links(self, per_entry: int, only: Set[str] | None = None) -> dict[str, tuple[str, ...]]:
+        """What :func:`~.output.related_links` gives for :attr:`picks`; with ``only``, for those slugs alone.
+
+        (The feeds link the few thousand articles they publish: the others' rows need not be read.)
+        """
+        if per_entry <= 0:
+            return {}
+        links = related_links(self.fresh, per_entry)
+        for slug, row in self.kept.items():
+            if only is not None and slug not in only:
+                continue
+            # [slug, title, url, score, editor pick, reasons] per pick, best first (see _encoded).
+            urls = tuple(pick[2] for pick in json.loads(row.picks)[:per_entry])
+            if urls:
+                links[slug] = urls
+        return {slug: links[slug] for slug in self.slugs() if slug in links}
 
 
 def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> PicksUpdate:
@@ -65,10 +115,10 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
     if len(affected) > FULL_RECOMPUTE_SHARE * len(documents):
         return _recompute_all(index, last, context, signatures)
     fresh = index.all_picks(count, only=affected) if affected else {}
-    picks = {slug: fresh[slug] if slug in fresh else _decoded(previous[slug].picks) for slug in sorted(documents)}
+    kept = {slug: previous[slug] for slug in documents if slug not in fresh}
     rows = {slug: _row(index, slug, signatures[slug], fresh[slug]) for slug in sorted(fresh)}
     last.record(context, rows, (), complete=False)
-    return PicksUpdate(picks, len(fresh), complete=False)
+    return PicksUpdate(fresh, kept, complete=False, fresh_entries={slug: row.entry for slug, row in rows.items()})
 
 
 def _readers_of_changes(
@@ -110,16 +160,19 @@ def _readers_of_changes(
     def length_before(term: int) -> int:
         return len(documents.term_list(term)) + term_delta.get(term, 0)
 
-    lengths_moved = any(term_delta.values())  # else every query reads the lists it read before
+    # Only a query holding a term whose list changed length can read other lists than before.
+    moved_terms = {term for term, moved in term_delta.items() if moved}
     head = documents.head_read() + len(changed)  # a changed document shifts a list's head by one at most
     vectors = documents.vectors
     for slug in suspects:
         if len(affected) >= enough:
             break
-        if touched_terms.keys().isdisjoint(vectors[slug].terms[:QUERY_TERMS]):
+        query = vectors[slug].terms[:QUERY_TERMS]
+        if touched_terms.keys().isdisjoint(query):
             continue  # its query follows none of the touched lists, and reads the same ones as before
         whole, heads = documents.query_terms(slug)
-        moved = lengths_moved and (whole, heads) != documents.query_terms(slug, length_before)
+        # Asked again with the old lengths only when one of its terms' lengths moved: else the same answer.
+        moved = not moved_terms.isdisjoint(query) and (whole, heads) != documents.query_terms(slug, length_before)
         if moved or not touched_terms.keys().isdisjoint(whole):
             affected.add(slug)
             continue
@@ -135,10 +188,9 @@ def _recompute_all(
     index: RelatedIndex, last: RelatedLastPicks, context: str, signatures: dict[str, str]
 ) -> PicksUpdate:
     picks = index.all_picks(index.config.count)
-    # Made as they are stored, a batch at a time: every row at once was a cold build's memory peak.
-    rows = ((slug, _row(index, slug, signatures[slug], chosen)) for slug, chosen in picks.items())
+    rows = {slug: _row(index, slug, signatures[slug], chosen) for slug, chosen in picks.items()}
     last.record(context, rows, (), complete=True)
-    return PicksUpdate(picks, len(picks), complete=True)
+    return PicksUpdate(picks, {}, complete=True, fresh_entries={slug: row.entry for slug, row in rows.items()})
 
 
 def _context(index: RelatedIndex, salt: str) -> str:
@@ -177,7 +229,7 @@ def _signature(index: RelatedIndex, slug: str) -> str:
 
 
 def _row(index: RelatedIndex, slug: str, signature: str, picks: list[RelatedPick]) -> LastPicks:
-    return LastPicks(signature, index.index.list_keys(slug), _encoded(picks))
+    return LastPicks(signature, index.index.list_keys(slug), _encoded(picks), related_json_entry(slug, picks))
 
 
 def _encoded(picks: list[RelatedPick]) -> str:

@@ -10,6 +10,7 @@ of :mod:`syndicate._parallel`, which runs the workers.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,7 +49,31 @@ def paused_gc() -> Iterator[None]:
 
 def _without_gc(job: Callable[[int, int], R], bounds: tuple[int, int]) -> R:
     gc.disable()  # the inherited objects are never garbage here; scanning them would copy their pages
+    _keep_freed_memory()
     return job(*bounds)
+
+
+# glibc's mallopt() parameters (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_MAX_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's own ceiling on 64-bit systems
+
+
+def _keep_freed_memory() -> None:
+    """Have this (short-lived, forked) process's C allocator reuse the memory it frees.
+
+    A block of the batch allocates some 10 MB of scipy temporaries and frees them; glibc gave
+    them back to the system after each block and took fresh pages for the next, some 2,500
+    page faults a block in a worker (0.25 s of system time over 10,000 articles), where the
+    parent process reuses its heap. No effect where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, _MAX_MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, 4 * _MAX_MMAP_THRESHOLD)
 
 
 def fork_map_ranges(

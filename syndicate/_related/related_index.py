@@ -10,6 +10,7 @@ index in place.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Set
 from collections.abc import Collection as AbstractSet
 from dataclasses import replace
@@ -21,15 +22,21 @@ from .._config import RelatedConfig
 from .._model import Article, OutsideEntry, RelatedPick
 from .._slugs import headline_key
 from .._store import RelatedFeatureCache
+from .._store.related import PackedFeatures
 from .document_index import DocumentIndex, Scored
 from .documents import Document, Features, Prepare, article_document, features_key, features_of_all
 from .outside import OutsideIndex
 from .parallel import paused_gc
 from .signals import EDITOR
+from .text import VOCABULARY
 
 EDITOR_SCORE = 1.0
 # Appended to the cache key of features read from a Markdown source file rather than rendered text.
 SOURCE_BASIS = ":source"
+# How Features holds term numbers and counts, and the feature cache packs them: 4-byte unsigned integers.
+UINT32 = "I"
+# Cached rows whose term numbers are mapped in one array pass.
+_UNPACK_GROUP = 4096
 
 
 class RelatedIndex:
@@ -92,8 +99,7 @@ class RelatedIndex:
             if len(chosen) >= k:
                 return chosen
         for scored in self.computed(article, k - len(chosen), skip, before, titles, urls):
-            document = scored.document
-            chosen.append(RelatedPick(document.slug, document.title, document.url, scored.score, False, scored.reasons))
+            chosen.append(_computed_pick(scored.document, scored.score, scored.reasons))
         return chosen
 
     def computed(
@@ -148,7 +154,7 @@ class RelatedIndex:
         articles = sorted(self.collection.published(self.now), key=_slug)
         if only is not None:
             articles = [a for a in articles if a.slug in only]
-        batch = self.index.related_all(count, only)
+        batch = self.index.related_all_as(count, _computed_pick, only)
         out: dict[str, list[RelatedPick]] = {}
         for article in articles:
             known = self.index.documents.get(article.slug)
@@ -157,7 +163,7 @@ class RelatedIndex:
             if scored is None or not batched or self.collection.editor_picks(article):
                 out[article.slug] = self.picks(article, count)
                 continue
-            out[article.slug] = [_computed_pick(s) for s in scored]
+            out[article.slug] = scored
         return out
 
     # -- keeping up to date --------------------------------------------------
@@ -183,9 +189,8 @@ class RelatedIndex:
         return len(changed), len(gone)
 
 
-def _computed_pick(scored: Scored) -> RelatedPick:
-    document = scored.document
-    return RelatedPick(document.slug, document.title, document.url, scored.score, False, scored.reasons)
+def _computed_pick(document: Document, score: float, reasons: tuple[tuple[str, float], ...]) -> RelatedPick:
+    return RelatedPick(document.slug, document.title, document.url, score, False, reasons)
 
 
 def _slug(article: Article) -> str:
@@ -222,11 +227,17 @@ def _documents(
         accepted: dict[str, tuple[str, ...]] = {
             slug: (key,) if key.endswith(SOURCE_BASIS) else (key, key + SOURCE_BASIS) for slug, key in keys.items()
         }
-        for slug, payload in cache.iter_matching(accepted):
+        packed, older = cache.packed_matching(accepted)
+        cached.update(_unpacked(packed))
+        repacked: list[tuple[str, str, dict[str, object]]] = []
+        for slug, (key, payload) in older.items():
             try:
                 cached[slug] = Features.from_json(payload)
             except (KeyError, ValueError, TypeError, OverflowError):
                 continue  # an unreadable row is recomputed and overwritten
+            repacked.append((slug, key, cached[slug].to_json()))
+        if repacked:
+            cache.put_many(repacked)  # rows from before packing: packed once, read quickly from now on
     missing = [a for a in articles if a.slug not in cached]
     computed = features_of_all(missing, workers, _completing(bodies) if bodies is not None else None)
     cached.update((a.slug, f) for a, (f, _) in zip(missing, computed, strict=True))
@@ -241,6 +252,36 @@ def _documents(
             if not is_stub(a) or read
         )
     return documents
+
+
+def _unpacked(packed: PackedFeatures) -> dict[str, Features]:
+    """The features of packed cache rows: what ``Features.from_json`` gives for the same rows.
+
+    The stored term numbers are turned into this process's ``VOCABULARY`` numbers
+    with one array pass per group of rows, instead of looking up each row's terms as
+    strings; groups keep the temporary arrays small (100,000 articles hold 30 million terms).
+    """
+    if not packed.slugs:
+        return {}
+    import numpy as np
+
+    ours = np.array(VOCABULARY.ids(packed.terms), dtype=np.uint32)  # by stored number
+    out: dict[str, Features] = {}
+    for start in range(0, len(packed.slugs), _UNPACK_GROUP):
+        rows = range(start, min(start + _UNPACK_GROUP, len(packed.slugs)))
+        stored = np.frombuffer(b"".join(packed.numbers[row] for row in rows), dtype=np.uint32)
+        if stored.size and int(stored.max()) >= len(ours):
+            return {}  # a damaged table of terms: every row is recomputed and overwritten
+        numbers = ours[stored].tobytes()
+        offset = 0
+        for row in rows:
+            size = len(packed.numbers[row])
+            ids, counts = array(UINT32), array(UINT32)
+            ids.frombytes(numbers[offset : offset + size])
+            offset += size
+            counts.frombytes(packed.counts[row])
+            out[packed.slugs[row]] = Features(ids, counts, tuple(map(str, packed.names[row])))
+    return out
 
 
 def _completing(bodies: BodyLoader) -> Prepare:

@@ -154,7 +154,6 @@ class Site:
         self.__dict__.pop("collection", None)
         result = build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
         result.fetch = fetched
-        result.problems[:0] = self.config.problems
         return result
 
     def check(self) -> SiteCheck:

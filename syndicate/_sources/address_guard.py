@@ -5,10 +5,11 @@ fetch ``http://127.0.0.1:8080/admin`` or the cloud metadata service at
 ``169.254.169.254`` and publish what comes back. Checking the URL text is not
 enough: a public-looking hostname can resolve to a private address, or to
 a public one for the check and a private one for the connection (DNS
-rebinding). So the check lives in the httpx transport's network backend:
-it resolves the host once, keeps only the allowed addresses and connects to
-one of *those*, by address. Every redirect hop is a new request through the
-same backend. TLS still verifies the certificate against the hostname.
+rebinding). So the check lives where the fetcher's HTTP client connects
+(:class:`GuardedConnector`): it resolves the host once, keeps only the
+allowed addresses and connects to one of *those*, by address. Every redirect
+hop is a new request through the same connector. TLS still verifies the
+certificate against the hostname.
 
 ``[sources] allow_private = true`` turns the check off, for intranet feeds.
 """
@@ -18,14 +19,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import httpcore
-import httpx
 
 from .._errors import AddressRefused as AddressRefused  # re-exported: its old import path
+from .http11 import READ_SIZE, ConnectError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Host name and port in, the addresses it resolves to out (as text).
@@ -135,65 +134,45 @@ def checked_addresses(host: str, resolved: Sequence[str], policy: AddressPolicy)
     raise AddressRefused(f"{host!r} resolves to {'; '.join(refused)}")
 
 
-def guarded_transport(
-    policy: AddressPolicy, limits: httpx.Limits, resolver: Resolver | None = None
-) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose every connection goes through :class:`GuardedBackend`."""
-    # One context for both: loading the CA bundle costs tens of milliseconds.
-    ssl_context = httpx.create_ssl_context(trust_env=False)
-    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits, trust_env=False)
-    # httpx offers no public way to choose the network backend; its pool is
-    # rebuilt here with the same settings httpx would have used.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(policy, resolver),
-    )
-    return transport
+async def open_stream(
+    address: str, port: int, tls: ssl.SSLContext | None, host: str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect to ``address`` and ``port``, with TLS for ``host`` when ``tls`` is given."""
+    try:
+        return await asyncio.open_connection(
+            address, port, ssl=tls, server_hostname=host if tls is not None else None, limit=READ_SIZE
+        )
+    except OSError as exc:  # refused, unreachable, or TLS failed (ssl.SSLError is an OSError)
+        raise ConnectError(f"{exc.strerror or exc} ({address} port {port})") from exc
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that connects only to addresses the policy allows.
+class GuardedConnector:
+    """Opens the fetcher's connections, only to addresses the policy allows.
 
     The host is resolved here, once; each allowed address is tried in turn
     and connected to as an address, so the system resolver cannot be asked
     again (and answer differently) between the check and the connection.
+    TLS still verifies the certificate against the host name.
     """
 
     def __init__(self, policy: AddressPolicy, resolver: Resolver | None = None) -> None:
         self._policy = policy
         self._resolver = resolver or system_resolver
-        self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    async def connect(
+        self, host: str, port: int, tls: ssl.SSLContext | None, tls_host: str
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self._policy.allow_private:
-            return await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            return await open_stream(host, port, tls, tls_host)
         try:
             resolved = await self._resolver(host, port)
         except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc.strerror or exc}") from exc
-        last: Exception | None = None
+            raise ConnectError(f"cannot resolve {host!r}: {exc.strerror or exc}") from exc
+        last: ConnectError | None = None
         for address in checked_addresses(host, resolved, self._policy):
             try:
-                return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                return await open_stream(address, port, tls, tls_host)
+            except ConnectError as exc:
                 last = exc
         assert last is not None
         raise last
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise AddressRefused("Unix sockets are never connected to")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)

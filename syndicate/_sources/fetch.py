@@ -29,8 +29,6 @@ from .retrieve import FetchSettings, user_agent
 from .update import FeedReading, ProgressCallback, SourceResult, fetch_and_read, unexpected_failure
 
 if TYPE_CHECKING:
-    import httpx
-
     from .address_guard import Resolver
 
 
@@ -90,7 +88,6 @@ def opml_path(config: Config) -> Path:
 class NetworkHooks:
     """What tests (and unusual deployments) may change about the network, beyond the config."""
 
-    transport: httpx.AsyncBaseTransport | None = None
     trusted_addresses: frozenset[str] = frozenset()
     resolver: Resolver | None = None
 
@@ -121,7 +118,6 @@ def fetch_sources(
     force: bool = False,
     only: list[str] | None = None,
     progress: ProgressCallback | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
     trusted_addresses: Collection[str] = (),
     resolver: Resolver | None = None,
 ) -> FetchReport:
@@ -136,8 +132,7 @@ def fetch_sources(
     and every other source's result is kept. Only a broken OPML list or an
     unusable state database stop the run, with a :class:`SyndicateError`.
 
-    For tests: ``transport`` replaces the HTTP transport (and with it the
-    address check), ``trusted_addresses`` are IP addresses treated as public
+    For tests: ``trusted_addresses`` are IP addresses treated as public
     although they are not (a loopback server standing in for the internet),
     ``resolver`` replaces the system's DNS resolver.
     """
@@ -151,11 +146,11 @@ def fetch_sources(
     due = decider.due_sources(sources, healths, moment, force=force)
     due_urls = {s.url for s in due}
     report = FetchReport()
-    hooks = NetworkHooks(transport, frozenset(trusted_addresses), resolver)
+    hooks = NetworkHooks(frozenset(trusted_addresses), resolver)
     ran: list[tuple[SourceResult, FeedReading | None]] = []
     if due:
         settings = fetch_settings(config, hooks)
-        ran = asyncio.run(fetch_and_read(config, settings, due, healths, moment, progress, hooks.transport))
+        ran = asyncio.run(fetch_and_read(config, settings, due, healths, moment, progress))
     entries: dict[str, list[StoredEntry]] = {}
     for result, reading in ran:
         outcome = result.outcome

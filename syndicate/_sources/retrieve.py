@@ -19,10 +19,7 @@ read from disk with its mtime as Last-Modified, so the demo runs offline.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import importlib.util
-import sys
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -33,23 +30,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 if TYPE_CHECKING:
-    import httpx
-
     from .address_guard import Resolver
+    from .http11 import HttpClient
 
 from .. import __version__
-
-# httpcore asks "import sniffio" on every request to learn which async library
-# runs it; without sniffio installed each failed import walks sys.path, about
-# half a millisecond a request. Recording the absence once makes it instant.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-# httpx's own command-line client (httpx._main) loads click, rich and pygments
-# when they are installed, a tenth of a second a fetch run pays for nothing;
-# httpx falls back to a stub when the import fails. Only when httpx is not
-# loaded yet, so a process that already has the httpx CLI keeps it.
-if "httpx" not in sys.modules:
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 from . import headers as bounded
 from .decider import MAX_RETRY_AFTER, FetchOutcome, OutcomeKind
 from .slots import HostSlots
@@ -169,35 +153,20 @@ def _megabytes(count: int) -> str:
 class Fetcher:
     """Fetches many sources concurrently within the politeness limits."""
 
-    def __init__(self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
-        self._transport = transport
         self._slots = HostSlots(settings.concurrency, settings.per_host)
-
-    def _slot(self, url: str) -> contextlib.AbstractAsyncContextManager[None]:
-        return self._slots.slot((urlsplit(url).hostname or "").lower())
 
     async def fetch_each(self, requests: Sequence[FetchRequest]) -> AsyncIterator[FetchResponse]:
         """Fetch every request; yield each response as soon as it is complete."""
-        import httpx  # here, not at the top: every other command starts without loading it
+        # Here, not at the top: every other command (a build with nothing to fetch) starts without h11.
+        from .address_guard import AddressPolicy, GuardedConnector
+        from .http11 import HttpClient
 
-        from .address_guard import AddressPolicy, guarded_transport
-
-        limits = httpx.Limits(
-            max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
-        )
-        transport = self._transport
-        if transport is None:
-            policy = AddressPolicy.build(self.settings.allow_private, self.settings.trusted_addresses)
-            transport = guarded_transport(policy, limits, self.settings.resolver)
-        async with httpx.AsyncClient(
-            headers={"User-Agent": self.settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(self.settings.timeout),
-            limits=limits,
-            follow_redirects=False,
-            transport=transport,
-            trust_env=False,
-        ) as client:
+        policy = AddressPolicy.build(self.settings.allow_private, self.settings.trusted_addresses)
+        connector = GuardedConnector(policy, self.settings.resolver)
+        fixed = {"User-Agent": self.settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+        async with HttpClient(connector.connect, fixed) as client:
             tasks = [asyncio.ensure_future(self.fetch_one(client, request)) for request in requests]
             try:
                 for done in asyncio.as_completed(tasks):
@@ -206,7 +175,7 @@ class Fetcher:
                 for task in tasks:
                     task.cancel()
 
-    async def fetch_one(self, client: httpx.AsyncClient, request: FetchRequest) -> FetchResponse:
+    async def fetch_one(self, client: HttpClient, request: FetchRequest) -> FetchResponse:
         started = asyncio.get_running_loop().time()
         try:
             if is_http_url(request.url):
@@ -247,10 +216,9 @@ class Fetcher:
         outcome = FetchOutcome(OutcomeKind.FETCHED, last_modified=last_modified)
         return FetchResponse(request, outcome, body, path.as_uri(), {})
 
-    async def _fetch_http(self, client: httpx.AsyncClient, request: FetchRequest) -> FetchResponse:
-        import httpx  # loaded by fetch_each already: a dictionary lookup
-
+    async def _fetch_http(self, client: HttpClient, request: FetchRequest) -> FetchResponse:
         from .address_guard import AddressRefused
+        from .http11 import HttpError  # loaded by fetch_each already: a dictionary lookup
 
         url = request.url
         visited = [url]
@@ -262,8 +230,9 @@ class Fetcher:
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         for _hop in range(self.settings.max_redirects + 1):
+            host = (urlsplit(url).hostname or "").lower()
             try:
-                async with self._slot(url), asyncio.timeout(self.settings.timeout):
+                async with self._slots.slot(host), asyncio.timeout(self.settings.timeout):
                     response = await self._exchange(client, request, url, headers)
             except AddressRefused as exc:
                 via = f", redirected from {visited[-2]}" if len(visited) > 1 else ""
@@ -277,8 +246,11 @@ class Fetcher:
                 return self._failed(
                     request, f"response larger than {_megabytes(self.settings.max_bytes)} once decoded; cut off"
                 )
-            except (httpx.HTTPError, zlib.error, ValueError) as exc:
+            except (HttpError, zlib.error, ValueError) as exc:
                 return self._failed(request, f"{type(exc).__name__}: {exc or 'connection failed'} ({url})")
+            finally:
+                if self._slots.idle(host):
+                    client.retire(host)
             status = response.outcome.status
             if status not in REDIRECT_STATUSES:
                 outcome = response.outcome
@@ -306,10 +278,10 @@ class Fetcher:
         return self._failed(request, f"more than {self.settings.max_redirects} redirects: {' -> '.join(visited)}")
 
     async def _exchange(
-        self, client: httpx.AsyncClient, request: FetchRequest, url: str, headers: dict[str, str]
+        self, client: HttpClient, request: FetchRequest, url: str, headers: dict[str, str]
     ) -> FetchResponse:
         """One request/response; for a redirect, ``final_url`` carries the Location."""
-        async with client.stream("GET", url, headers=headers) as response:
+        async with client.stream(url, headers) as response:
             status = response.status_code
             now = datetime.now(UTC)
             reply = response.headers

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._config import Config
 from .._errors import SourceError
@@ -24,10 +24,6 @@ from .decider import FetchOutcome, OutcomeKind
 from .normalize import normalize_feed
 from .parse import parse_feed
 from .retrieve import Fetcher, FetchRequest, FetchResponse, FetchSettings
-
-if TYPE_CHECKING:
-    import httpx
-
 
 # At or above this many sources to fetch, parsing moves to a process pool.
 PROCESS_POOL_THRESHOLD = 24
@@ -132,7 +128,6 @@ async def fetch_and_read(
     healths: dict[str, SourceHealth],
     now: datetime,
     progress: ProgressCallback | None,
-    transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[tuple[SourceResult, FeedReading | None]]:
     """Fetch ``due`` within ``settings``; each source's result, with its reading when a body was parsed."""
     s = config.sources
@@ -168,7 +163,7 @@ async def fetch_and_read(
             progress(result, len(done), total)
 
     try:
-        fetcher = Fetcher(settings, transport)
+        fetcher = Fetcher(settings)
         pending: list[asyncio.Task[None]] = []
         async for response in fetcher.fetch_each(requests):
             result = SourceResult(by_url[response.request.url], response.outcome, seconds=response.seconds)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from .database import Database, Migration
 
@@ -46,15 +48,64 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        # Each article's entry of related.json as written: an incremental build joins the kept
+        # ones as they are instead of decoding every article's picks to format them again.
+        "related_0003_json_entry",
+        "ALTER TABLE related_last_picks ADD COLUMN entry TEXT NOT NULL DEFAULT ''",
+    ),
+    (
+        # The terms of each row also as 4-byte numbers into one table of terms (and the counts as
+        # 4-byte integers): a build reads 10,000 articles' features back as a few arrays instead of
+        # decoding some 800,000 JSON strings (see RelatedFeatureCache.packed_matching).
+        "related_0004_packed_features",
+        """
+        CREATE TABLE related_terms (number INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
+        ALTER TABLE related_features ADD COLUMN terms BLOB NOT NULL DEFAULT x'';
+        ALTER TABLE related_features ADD COLUMN counts BLOB NOT NULL DEFAULT x'';
+        ALTER TABLE related_features ADD COLUMN names TEXT NOT NULL DEFAULT ''
+        """,
+    ),
 ]
 
 
 # Rows encoded and written per executemany: bounds the JSON held in memory at once.
 _PUT_BATCH = 2000
+# Terms looked up per query (SQLite allows some thousands of parameters in one statement).
+_LOOKUP_BATCH = 500
+
+
+def _looked_up(
+    rows: Iterable[tuple[str, str, dict[str, object]]], look_up: Callable[[set[str]], None]
+) -> list[tuple[str, str, dict[str, object]]]:
+    """``rows`` as a list, after ``look_up`` was given every term they hold."""
+    listed = list(rows)
+    look_up({term for _, _, payload in listed for term in cast(list[str], payload["terms"])})
+    return listed
+
+
+@dataclass(frozen=True, slots=True)
+class PackedFeatures:
+    """Cached features of many articles at once, as :meth:`RelatedFeatureCache.packed_matching` reads them.
+
+    Row ``i`` is ``slugs[i]``: its terms are ``terms[n]`` for each ``n`` of ``numbers[i]``
+    (native 4-byte unsigned integers), in the order the row was stored; ``counts[i]``
+    holds as many 4-byte counts; ``names[i]`` its title names.
+    """
+
+    slugs: list[str]
+    terms: list[str]
+    numbers: list[bytes]
+    counts: list[bytes]
+    names: list[list[str]]
 
 
 class RelatedFeatureCache:
-    """Rows of ``(slug, key, features as JSON)``; a row counts only if its key matches."""
+    """Rows of ``(slug, key, features as JSON)``; a row counts only if its key matches.
+
+    Each row also holds its terms as numbers into ``related_terms`` (see
+    :meth:`packed_matching`); rows written before that hold only the JSON.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -78,17 +129,95 @@ class RelatedFeatureCache:
                 if isinstance(payload, dict):
                     yield row["slug"], payload
 
+    def packed_matching(
+        self, keys: dict[str, tuple[str, ...]]
+    ) -> tuple[PackedFeatures, dict[str, tuple[str, dict[str, object]]]]:
+        """The rows whose stored key is one of the slug's acceptable keys: packed, and (older rows) as key and JSON.
+
+        Only the packed columns and the title names are read for rows that have
+        them; a damaged row is left out (recomputed and overwritten).
+        """
+        terms = [row["term"] for row in self._db.query("SELECT number, term FROM related_terms ORDER BY number")]
+        slugs: list[str] = []
+        numbers: list[bytes] = []
+        counts: list[bytes] = []
+        names: list[list[str]] = []
+        older: dict[str, tuple[str, dict[str, object]]] = {}
+        rows = self._db.iterate(
+            "SELECT slug, key, terms, counts, CASE WHEN length(terms) = 0 THEN payload ELSE names END AS rest "
+            "FROM related_features"
+        )
+        for row in rows:
+            slug = row["slug"]
+            if row["key"] not in keys.get(slug, ()):
+                continue
+            try:
+                rest = json.loads(row["rest"])
+            except (TypeError, ValueError):
+                continue  # a damaged row is recomputed and overwritten
+            packed: bytes = row["terms"]
+            if not packed:
+                if isinstance(rest, dict):
+                    older[slug] = (row["key"], rest)
+                continue
+            if not isinstance(rest, list) or len(packed) % 4 or len(packed) != len(row["counts"]):
+                continue
+            slugs.append(slug)
+            numbers.append(packed)
+            counts.append(row["counts"])
+            names.append(rest)
+        return PackedFeatures(slugs, terms, numbers, counts, names), older
+
     def put_many(self, rows: Iterable[tuple[str, str, dict[str, object]]]) -> None:
-        """Store ``(slug, key, features)`` rows, encoding them a batch at a time (in one transaction)."""
+        """Store ``(slug, key, features)`` rows, encoding them a batch at a time (in one transaction).
+
+        ``features`` is ``{"terms": [str], "counts": [int], "names": [str]}`` (what
+        ``Features.to_json`` gives); the terms and counts are also stored packed.
+        """
         pending = iter(rows)
         with self._db.transaction() as db:
+            # Only the numbers of the terms being stored are looked up (an edit stores one row).
+            numbers: dict[str, int] = {}
+            learned: list[tuple[int, str]] = []
+            following = [db.execute("SELECT coalesce(max(number) + 1, 0) FROM related_terms").fetchone()[0]]
+
+            def look_up(terms: set[str]) -> None:
+                """Give every term of ``terms`` its number: the stored one, else the next free one."""
+                wanted = sorted(terms - numbers.keys())
+                for start in range(0, len(wanted), _LOOKUP_BATCH):
+                    chunk = wanted[start : start + _LOOKUP_BATCH]
+                    marks = ",".join("?" * len(chunk))
+                    found = db.execute(f"SELECT number, term FROM related_terms WHERE term IN ({marks})", chunk)
+                    numbers.update((term, number) for number, term in found)
+                for term in wanted:
+                    if term not in numbers:
+                        numbers[term] = following[0]
+                        learned.append((following[0], term))
+                        following[0] += 1
+
+            # Every term of the batch has its number by now: a lookup in C per term, not a Python call
+            # (a cold build at 100,000 articles packs some 30 million of them).
+            number = numbers.__getitem__
             while batch := [
-                (slug, key, json.dumps(payload, separators=(",", ":")))
-                for slug, key, payload in itertools.islice(pending, _PUT_BATCH)
+                (
+                    slug,
+                    key,
+                    json.dumps(payload, separators=(",", ":")),
+                    array("I", list(map(number, cast(list[str], payload["terms"])))).tobytes(),
+                    array("I", cast(list[int], payload["counts"])).tobytes(),
+                    json.dumps(payload["names"], separators=(",", ":")),
+                )
+                for slug, key, payload in _looked_up(itertools.islice(pending, _PUT_BATCH), look_up)
             ]:
                 db.executemany(
-                    "INSERT INTO related_features (slug, key, payload) VALUES (?, ?, ?) "
-                    "ON CONFLICT(slug) DO UPDATE SET key = excluded.key, payload = excluded.payload",
+                    "INSERT INTO related_terms (number, term) VALUES (?, ?)",
+                    learned,
+                )
+                learned.clear()
+                db.executemany(
+                    "INSERT INTO related_features (slug, key, payload, terms, counts, names) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(slug) DO UPDATE SET key = excluded.key, payload = excluded.payload, "
+                    "terms = excluded.terms, counts = excluded.counts, names = excluded.names",
                     batch,
                 )
 
@@ -108,11 +237,14 @@ class LastPicks:
 
     :meth:`RelatedLastPicks.load` leaves ``lists`` empty (they are asked for
     by :meth:`RelatedLastPicks.lists`, for the few articles that changed).
+    ``entry`` is the article's entry of ``related.json`` (empty in rows
+    written before it was kept).
     """
 
     signature: str
     lists: tuple[str, ...]
     picks: str
+    entry: str = ""
 
 
 class RelatedLastPicks:
@@ -127,8 +259,8 @@ class RelatedLastPicks:
         if not found or found[0]["context"] != context:
             return None
         return {
-            row["slug"]: LastPicks(row["signature"], (), row["picks"])
-            for row in self._db.iterate("SELECT slug, signature, picks FROM related_last_picks")
+            row["slug"]: LastPicks(row["signature"], (), row["picks"], row["entry"])
+            for row in self._db.iterate("SELECT slug, signature, picks, entry FROM related_last_picks")
         }
 
     def lists(self, slugs: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -139,35 +271,21 @@ class RelatedLastPicks:
                 found[slug] = tuple(json.loads(row["lists"]))
         return found
 
-    def record(
-        self,
-        context: str,
-        changed: Mapping[str, LastPicks] | Iterable[tuple[str, LastPicks]],
-        gone: Iterable[str],
-        *,
-        complete: bool,
-    ) -> None:
-        """Store this build's rows: ``changed`` ones written, ``gone`` ones dropped (all others if ``complete``).
-
-        ``changed`` may be a mapping or ``(slug, row)`` pairs made as they are
-        written, a batch at a time: every article's row at once (100,000 of
-        them) was the peak of a cold build's memory.
-        """
-        pairs = iter(changed.items() if isinstance(changed, Mapping) else changed)
+    def record(self, context: str, changed: dict[str, LastPicks], gone: Iterable[str], *, complete: bool) -> None:
+        """Store this build's rows: ``changed`` ones written, ``gone`` ones dropped (all others if ``complete``)."""
         with self._db.transaction() as db:
             if complete:
                 db.execute("DELETE FROM related_last_picks")
             db.executemany("DELETE FROM related_last_picks WHERE slug = ?", [(slug,) for slug in gone])
-            while batch := [
-                (slug, row.signature, json.dumps(row.lists, separators=(",", ":")), row.picks)
-                for slug, row in itertools.islice(pairs, _PUT_BATCH)
-            ]:
-                db.executemany(
-                    "INSERT INTO related_last_picks (slug, signature, lists, picks) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(slug) DO UPDATE SET signature = excluded.signature, lists = excluded.lists, "
-                    "picks = excluded.picks",
-                    batch,
-                )
+            db.executemany(
+                "INSERT INTO related_last_picks (slug, signature, lists, picks, entry) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(slug) DO UPDATE SET signature = excluded.signature, lists = excluded.lists, "
+                "picks = excluded.picks, entry = excluded.entry",
+                [
+                    (slug, row.signature, json.dumps(row.lists, separators=(",", ":")), row.picks, row.entry)
+                    for slug, row in changed.items()
+                ],
+            )
             db.execute(
                 "INSERT INTO related_last_context (id, context) VALUES (1, ?) "
                 "ON CONFLICT(id) DO UPDATE SET context = excluded.context",

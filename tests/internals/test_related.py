@@ -399,6 +399,44 @@ def test_an_article_of_common_words_still_gets_candidates() -> None:
     ]
 
 
+def test_inverted_lists_built_on_first_use_equal_lists_kept_up_to_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A cold build never reads the lists (the batch reads vectors), so they are built on first
+    # use; updates made before then must leave the same lists as updates made to built ones.
+    from syndicate._related import Document, DocumentIndex, Features
+    from syndicate._related import document_index as index_module
+
+    monkeypatch.setattr(index_module, "EXACT_UPDATE_TERMS", 0)  # updates patch the lists, no rebuild
+
+    def doc(number: int) -> Document:
+        return Document(
+            slug=f"d{number:03d}",
+            title=f"Story {number % 50}",
+            url=f"https://x.example/d{number:03d}/",
+            published=1_700_000_000.0 + number,
+            author=None,
+            tags=(f"tag{number % 4}", f"rare{number % 20}"),
+            features=Features.from_counts({"cinema": 2, f"w{number % 9}": 2, f"u{number}": 1}, (f"name {number % 6}",)),
+        )
+
+    documents = [doc(n) for n in range(60)]
+    eager = DocumentIndex(documents, RelatedConfig())
+    eager.copies_of("Story 1")  # builds the lists now
+    late = DocumentIndex(documents, RelatedConfig())
+    for index in (eager, late):
+        index.remove(["d003"])
+        index.add([doc(60), replace(doc(5), tags=("tag9",))])
+    assert late._built_lists is None and eager._built_lists is not None
+    assert late.documents.keys() == eager.documents.keys()
+    for slug in eager.documents:
+        assert late.list_keys(slug) == eager.list_keys(slug)
+        for key in eager.list_keys(slug):
+            assert late.list_members(key) == eager.list_members(key), key
+        assert late.query_terms(slug) == eager.query_terms(slug)
+    assert late.copies_of("Story 10") == eager.copies_of("Story 10") == {"d010", "d060"}
+    assert late.copies_of("Story 3") == eager.copies_of("Story 3") == {"d053"}
+    assert late.related(documents[7], 5) == eager.related(documents[7], 5)
+
+
 def test_common_word_lists_are_read_only_in_part_and_the_batch_agrees() -> None:
     # A collection of common-word stories would make every query read lists as long as the
     # collection (all pairs after all): only the head of a common list is read, the same in

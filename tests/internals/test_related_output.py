@@ -1,16 +1,14 @@
-"""related.json, written a chunk at a time: the same bytes json.dumps gives, whatever the strings hold."""
+"""related.json: the same bytes json.dumps gives, whatever the strings hold."""
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syndicate._model import RelatedPick
-from syndicate._related.output import _CHUNK_ENTRIES, related_json, write_related_json
+from syndicate._related.output import related_json
 
 # Any text a title or URL may hold except lone surrogates, which no UTF-8 output can carry.
 _text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
@@ -40,23 +38,3 @@ def _json_dumps(picks: dict[str, list[RelatedPick]]) -> bytes:
 @given(st.dictionaries(_text, st.lists(_pick, max_size=4), max_size=6))
 def test_related_json_is_json_dumps_byte_for_byte(picks: dict[str, list[RelatedPick]]) -> None:
     assert related_json(picks) == _json_dumps(picks)
-
-
-def test_written_in_chunks_the_same_bytes_and_unchanged_file_left_alone(tmp_path: Path) -> None:
-    picks = {
-        f"story-{n}": [RelatedPick(f"story-{n + 1}", f"Story </script> \u201c{n}\u201d", f"/s/{n}", n / 7)]
-        for n in range(2 * _CHUNK_ENTRIES + 3)  # three chunks, the last one short
-    }
-    picks["empty"] = []
-    target = tmp_path / "related.json"
-    assert write_related_json(target, picks) is True
-    assert target.read_bytes() == _json_dumps(picks)
-    os.utime(target, ns=(1, 1))
-    assert write_related_json(target, picks) is False  # same bytes: the file and its mtime are kept
-    assert target.stat().st_mtime_ns == 1
-    assert not [p for p in tmp_path.iterdir() if p.name != "related.json"]  # no temporary file left behind
-    del picks["empty"]
-    assert write_related_json(target, picks) is True
-    assert target.read_bytes() == _json_dumps(picks)
-    assert write_related_json(target, {}) is True
-    assert target.read_bytes() == b"{}\n"
