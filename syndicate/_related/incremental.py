@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-from collections.abc import Set
+from collections.abc import Iterator, Set
 from dataclasses import dataclass, field
 
 from .._model import RelatedPick
@@ -188,9 +188,17 @@ def _recompute_all(
     index: RelatedIndex, last: RelatedLastPicks, context: str, signatures: dict[str, str]
 ) -> PicksUpdate:
     picks = index.all_picks(index.config.count)
-    rows = {slug: _row(index, slug, signatures[slug], chosen) for slug, chosen in picks.items()}
-    last.record(context, rows, (), complete=True)
-    return PicksUpdate(picks, {}, complete=True, fresh_entries={slug: row.entry for slug, row in rows.items()})
+    entries: dict[str, str] = {}
+
+    def rows() -> Iterator[tuple[str, LastPicks]]:
+        # Made as they are stored, a batch at a time: every row at once was a cold build's memory peak.
+        for slug, chosen in picks.items():
+            row = _row(index, slug, signatures[slug], chosen)
+            entries[slug] = row.entry
+            yield slug, row
+
+    last.record(context, rows(), (), complete=True)
+    return PicksUpdate(picks, {}, complete=True, fresh_entries=entries)
 
 
 def _context(index: RelatedIndex, salt: str) -> str:
