@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from .._model import RelatedPick
 from .._store import LastPicks, RelatedLastPicks
 from .document_index import QUERY_TERMS
-from .output import related_json_entry, related_json_of_entries, related_links
+from .output import related_json_chunks, related_json_entry, related_links
 from .related_index import RelatedIndex
 from .text import VOCABULARY
 
@@ -68,8 +68,12 @@ class PicksUpdate:
 
     def related_json(self) -> bytes:
         """``related.json``, the bytes :func:`~.output.related_json` gives for :attr:`picks`."""
+        return b"".join(self.related_json_chunks())
+
+    def related_json_chunks(self) -> Iterator[bytes]:
+        """:meth:`related_json` a few hundred articles at a time (see :func:`~.output.related_json_chunks`)."""
         fresh, kept, made = self.fresh, self.kept, self.fresh_entries
-        return related_json_of_entries(
+        return related_json_chunks(
             made.get(slug) or related_json_entry(slug, fresh[slug])
             if slug in fresh
             else kept[slug].entry or related_json_entry(slug, _decoded(kept[slug].picks))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syndicate._atomicfile import write_atomic_chunks
 from syndicate._model import RelatedPick
-from syndicate._related.output import related_json
+from syndicate._related.output import _CHUNK_ENTRIES, related_json, related_json_chunks, related_json_entry
 
 # Any text a title or URL may hold except lone surrogates, which no UTF-8 output can carry.
 _text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
@@ -38,3 +42,27 @@ def _json_dumps(picks: dict[str, list[RelatedPick]]) -> bytes:
 @given(st.dictionaries(_text, st.lists(_pick, max_size=4), max_size=6))
 def test_related_json_is_json_dumps_byte_for_byte(picks: dict[str, list[RelatedPick]]) -> None:
     assert related_json(picks) == _json_dumps(picks)
+
+
+def test_written_in_chunks_the_same_bytes_and_an_unchanged_file_left_alone(tmp_path: Path) -> None:
+    picks = {
+        f"story-{n}": [RelatedPick(f"story-{n + 1}", f"Story </script> \u201c{n}\u201d", f"/s/{n}", n / 7)]
+        for n in range(2 * _CHUNK_ENTRIES + 3)  # three chunks, the last one short
+    }
+    picks["empty"] = []
+    target = tmp_path / "related.json"
+
+    def chunks(chosen: dict[str, list[RelatedPick]]) -> Iterator[bytes]:
+        return related_json_chunks(related_json_entry(slug, chosen[slug]) for slug in sorted(chosen))
+
+    assert write_atomic_chunks(target, chunks(picks)) is True
+    assert target.read_bytes() == _json_dumps(picks) == related_json(picks)
+    os.utime(target, ns=(1, 1))
+    assert write_atomic_chunks(target, chunks(picks)) is False  # same bytes: the file and its mtime are kept
+    assert target.stat().st_mtime_ns == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["related.json"]  # no temporary file left behind
+    del picks["empty"]
+    assert write_atomic_chunks(target, chunks(picks)) is True
+    assert target.read_bytes() == _json_dumps(picks)
+    assert write_atomic_chunks(target, chunks({})) is True
+    assert target.read_bytes() == b"{}\n"
