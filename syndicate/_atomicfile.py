@@ -9,8 +9,10 @@ keeping its mtime, so web servers keep serving the same ETag.
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from ._errors import WriteError
@@ -35,6 +37,49 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bo
         if error is None:
             raise
         raise error from exc
+
+
+def write_atomic_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes], *, durable: bool = True) -> bool:
+    """:func:`write_atomic` for a document made a piece at a time, never whole in memory.
+
+    The pieces go to the temporary file as they come; when the result is the
+    file already there, byte for byte, the temporary file is dropped and the
+    target keeps its mtime (False is returned), as with :func:`write_atomic`.
+    """
+    target = Path(path)
+    try:
+        return _replace_streamed(target, chunks, durable=durable)
+    except OSError as exc:
+        error = WriteError.from_os_error(str(target), exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def _replace_streamed(target: Path, chunks: Iterable[bytes], *, durable: bool) -> bool:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        try:
+            unchanged = filecmp.cmp(temp_name, target, shallow=False)
+        except (FileNotFoundError, NotADirectoryError):
+            unchanged = False
+        if unchanged:
+            os.unlink(temp_name)
+            return False
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    return True
 
 
 def _replace(target: Path, payload: bytes, *, durable: bool) -> bool:

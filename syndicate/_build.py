@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from ._atomicfile import write_atomic
+from ._atomicfile import write_atomic, write_atomic_chunks
 from ._collection import Collection, load_bodies, load_collection, render_bodies_ahead
 from ._collection.authors import author_files
 from ._collection.context import PARSER_VERSION
@@ -375,10 +375,11 @@ def _feed_step(
             return [feed_set.with_articles(whole).with_prebuilt_entries(prebuilt) for feed_set in pending]
 
         related = _related_picks(config, collection, moment, state, salt)
-        if write_atomic(target / RELATED_JSON, related.related_json()):
+        if write_atomic_chunks(target / RELATED_JSON, related.related_json_chunks()):
             result.written.append(target / RELATED_JSON)
         links = related.related_links(config.related.feed_links, only=feed_articles.keys())
         feed_sets = [feed_set.with_related_links(links) for feed_set in feed_sets]
+        del related, links  # every article's new picks and related.json entries: the feeds need only their links
         if config.merged.enabled:
             feed_sets.append(merged_feed_set(config, collection, state, moment, result.problems))
         result.feed_sets = len(feed_sets)

@@ -104,9 +104,9 @@ class BodiesAhead:
                 if os.waitstatus_to_exitcode(status) != 0:
                     continue  # its part is rendered the usual way
                 with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError):
-                    part, followed = pickle.loads(out.read_bytes())
-                    rendered.update(part)
-                    self._followed.update(followed)
+                    for part, followed in _batches(out):
+                        rendered.update(part)
+                        self._followed.update(followed)
             self._children = []
             self._rendered = rendered
             self._remove_folder()
@@ -144,23 +144,43 @@ class BodiesAhead:
         self.close()
 
 
+# Articles a child renders and follows up before writing them out: it never holds more than these.
+_BATCH = 200
+
+
+def _batches(out: Path) -> list[tuple[Rendered, dict[tuple[str, str], object]]]:
+    """A child's file, batch by batch: all of them, or an error (a damaged file is not used at all)."""
+    found = []
+    with out.open("rb") as handle:
+        while handle.peek(1):
+            found.append(pickle.load(handle))
+    return found
+
+
 def _render_part(
     jobs: list[_CompleteJob], context: ArticleContext, out: Path, follow_up: FollowUp | None
 ) -> None:  # pragma: no cover - runs in a child, whose coverage is not collected
-    """In a child: render ``jobs``, follow up, and write it all to ``out`` whole (or not at all)."""
-    rendered: Rendered = {}
-    whole: list[Article] = []
-    for stub, absolute in jobs:
-        digest, payload = _complete_job((stub, absolute), context)
-        rendered[stub.source_path] = (stub.content_hash, digest, payload)
-        if follow_up is not None:
-            article, _ = load_parse(payload)
-            if article is not None:
-                whole.append(article)
-    followed: dict[tuple[str, str], object] = {}
-    if follow_up is not None:
-        made = follow_up(whole)
-        followed = {(a.source_path, a.content_hash): made[a.slug] for a in whole if a.slug in made}
+    """In a child: render ``jobs``, follow up, and write it all to ``out`` whole (or not at all).
+
+    A batch at a time, each pickled into the file as soon as it is done: at 100,000 articles,
+    holding every body and feed piece until the end made this child the largest process
+    beside the related step's workers.
+    """
     partial_file = out.with_suffix(".partial")
-    partial_file.write_bytes(pickle.dumps((rendered, followed), pickle.HIGHEST_PROTOCOL))
+    with partial_file.open("wb") as handle:
+        for start in range(0, len(jobs), _BATCH):
+            rendered: Rendered = {}
+            whole: list[Article] = []
+            for stub, absolute in jobs[start : start + _BATCH]:
+                digest, payload = _complete_job((stub, absolute), context)
+                rendered[stub.source_path] = (stub.content_hash, digest, payload)
+                if follow_up is not None:
+                    article, _ = load_parse(payload)
+                    if article is not None:
+                        whole.append(article)
+            followed: dict[tuple[str, str], object] = {}
+            if follow_up is not None:
+                made = follow_up(whole)
+                followed = {(a.source_path, a.content_hash): made[a.slug] for a in whole if a.slug in made}
+            pickle.dump((rendered, followed), handle, pickle.HIGHEST_PROTOCOL)
     partial_file.rename(out)

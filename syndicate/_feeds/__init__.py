@@ -23,8 +23,9 @@ from .._model import Article, Author
 from .._parallel import parallel_map
 from .._store import OutputFingerprints
 from .jsonfeed import json_feed
+from .prebuilt import prebuild_entries
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
-from .xmlfeeds import prebuild_entries, rss_and_atom
+from .xmlfeeds import rss_and_atom
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
 STYLESHEET_FILE = "feed.xsl"

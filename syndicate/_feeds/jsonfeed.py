@@ -62,7 +62,8 @@ def json_feed(meta: FeedMeta, items: FeedItems) -> bytes:
     """The JSON Feed document as UTF-8 bytes, keys in a stable order."""
     meta = xml_safe_copy(meta)
     rows: list[tuple[float, str, bytes]] = [
-        (a.published.timestamp(), a.id, _encoded(a, meta, _article_item)) for a in items.articles
+        (a.published.timestamp(), a.id, _prebuilt(items, a, meta) or _encoded(a, meta, _article_item))
+        for a in items.articles
     ]
     rows += [
         (e.published.timestamp(), e.id, _encoded(e, meta, lambda entry, _: _outside_item(entry))) for e in items.outside
@@ -104,6 +105,23 @@ def _encoded(item: _Item, meta: FeedMeta, build: Callable[[_Item, FeedMeta], dic
     if cached is not None:
         return cached
     return _item_cache.put(item, shape, _dumps(build(xml_safe_copy(item), meta)).encode("utf-8"))
+
+
+def article_item_bytes(article: Article, meta: FeedMeta) -> bytes:
+    """The item of an article (already XML-safe, as ``meta``: see .scrub), as spliced into a document."""
+    return _dumps(_article_item(article, meta)).encode("utf-8")
+
+
+def _prebuilt(items: FeedItems, article: Article, meta: FeedMeta) -> bytes | None:
+    """The article's item made ahead of the feeds (see .prebuilt), when made for feeds like this one."""
+    found = items.prebuilt.get(article.slug)
+    if found is None or (found.base_url, found.full_content, found.guid) != (
+        meta.base_url,
+        meta.full_content,
+        article.id,
+    ):
+        return None
+    return found.json
 
 
 def _dumps(value: Any) -> str:

@@ -39,17 +39,23 @@ class FeedMeta:
 
 @dataclass(frozen=True, slots=True)
 class PrebuiltEntry:
-    """An article's RSS ``<item>`` and Atom ``<entry>`` (without related links) as XML bytes.
+    """An article's pieces of every feed format, as the bytes spliced into the documents.
 
-    Made by :func:`~syndicate._feeds.xmlfeeds.prebuild_entries` in another
-    process; good for feeds with this ``base_url`` and ``full_content`` only.
+    Made by :func:`~syndicate._feeds.prebuilt.prebuild_entries` in another
+    process: the RSS ``<item>``, the Atom ``<entry>`` cut where its related
+    links go (they are known later), and the JSON Feed item. Good only for
+    feeds with this ``base_url`` and ``full_content``, for an article with
+    this id, in documents whose roots match ``context``.
     """
 
     rss: bytes
-    atom: bytes
+    atom_head: bytes
+    atom_tail: bytes
+    json: bytes
     base_url: str
     full_content: bool
-    guid: str = ""  # the article's id it was built with: useless once the identity ledger gave another
+    guid: str  # the article's id it was built with: useless once the identity ledger gave another
+    context: str  # see xmlfeeds.fragment_context
 
 
 @dataclass(frozen=True)

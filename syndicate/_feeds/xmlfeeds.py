@@ -15,25 +15,25 @@ once per process, links repaired, serialised once, and the bytes spliced into
 every feed that holds it: copying an entry's tree into each feed and
 serialising it again there cost more than building the rest of the feed. The
 bytes are those the entry has inside a whole document (see
-:func:`_fragments`), so the feeds are byte for byte what serialising the
+:func:`fragments`), so the feeds are byte for byte what serialising the
 whole tree gives.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feedgen.entry import FeedEntry
-from feedgen.ext.dc import DcEntryExtension
-from feedgen.ext.media import MediaEntryExtension
+from feedgen.ext.dc import DcEntryExtension, DcExtension
+from feedgen.ext.media import MediaEntryExtension, MediaExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .. import __version__
 from .._model import Article, Image, OutsideEntry
+from .._textguard import xml_safe
 from .itemcache import ItemCache
 from .scrub import xml_safe_copy
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
@@ -113,15 +113,16 @@ def _outside_entry(entry: FeedEntry, outside: OutsideEntry) -> _EntryLinks:
 # Feeds with no item still need an Atom <updated>; a fixed moment keeps their bytes stable.
 _EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 # Built entries by item and what else shapes them (see .itemcache), serialised as spliced into feeds
-# (see _fragments): the trees themselves are not kept, once serialised nothing reads them.
+# (see fragments): the trees themselves are not kept, once serialised nothing reads them.
 _fragment_cache: ItemCache[tuple[bytes, bytes]] = ItemCache(limit=20_000)
 
 
 def _channel(meta: FeedMeta, items: FeedItems) -> FeedGenerator:
     """The feed-level part of both documents, without entries (``meta`` already XML-safe: see rss_and_atom)."""
     feed = FeedGenerator()
-    feed.load_extension("dc", atom=False, rss=True)
-    feed.load_extension("media", atom=True, rss=True)
+    # The classes load_extension("dc") and ("media") would import and look up by name, on every feed.
+    feed.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)
+    feed.register_extension("media", MediaExtension, MediaEntryExtension, atom=True, rss=True)
     feed.id(meta.feed_id)
     feed.title(meta.title)
     feed.description(meta.description or meta.title)
@@ -153,8 +154,13 @@ def _feedgen_entries(
     item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...]
 ) -> tuple[etree._Element, etree._Element]:
     """The RSS <item> and Atom <entry> of one item, as feedgen builds them (Atom links repaired)."""
-    item, meta = xml_safe_copy(item), xml_safe_copy(meta)
-    related = xml_safe_copy(related)
+    return clean_feedgen_entries(xml_safe_copy(item), xml_safe_copy(meta), xml_safe_copy(related))
+
+
+def clean_feedgen_entries(
+    item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...]
+) -> tuple[etree._Element, etree._Element]:
+    """:func:`_feedgen_entries` of an item, meta and links already XML-safe (see .scrub): not scrubbed again."""
     entry = FeedEntry()
     entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
     entry.register_extension("media", MediaEntryExtension, atom=True, rss=True)
@@ -162,39 +168,6 @@ def _feedgen_entries(
     atom_entry = entry.atom_entry()
     _fix_atom_entry_links(atom_entry, links)
     return entry.rss_entry(), atom_entry
-
-
-def prebuild_entries(articles: Iterable[Article], meta: FeedMeta) -> dict[str, PrebuiltEntry]:
-    """Each article's entries for feeds like ``meta``'s, as bytes, by slug; related links are added later.
-
-    Building entries with feedgen is most of the cost of a feed, and needs
-    nothing but the article: ``syndicate build`` has them built by the process
-    that renders the bodies, while the related stories are being computed.
-    """
-    out: dict[str, PrebuiltEntry] = {}
-    for article in articles:
-        rss_item, atom_entry = _feedgen_entries(article, meta, ())
-        out[article.slug] = PrebuiltEntry(
-            etree.tostring(rss_item), etree.tostring(atom_entry), meta.base_url, meta.full_content, article.id
-        )
-    return out
-
-
-def _entries(
-    item: Article | OutsideEntry, meta: FeedMeta, related: tuple[str, ...], prebuilt: PrebuiltEntry | None = None
-) -> tuple[etree._Element, etree._Element]:
-    """The RSS <item> and Atom <entry> of one item, built (or read from ``prebuilt``): new trees, the caller's."""
-    if (
-        prebuilt is not None
-        and isinstance(item, Article)
-        and (prebuilt.base_url, prebuilt.full_content, prebuilt.guid) == (meta.base_url, meta.full_content, item.id)
-    ):
-        rss_item, atom_entry = etree.fromstring(prebuilt.rss), etree.fromstring(prebuilt.atom)
-        if related:
-            _fix_atom_entry_links(atom_entry, _article_links(item, related))
-    else:
-        rss_item, atom_entry = _feedgen_entries(item, meta, related)
-    return rss_item, atom_entry
 
 
 def _serialise(root: etree._Element, meta: FeedMeta, entries: bytes = b"", before: bytes = b"") -> bytes:
@@ -226,7 +199,7 @@ def _namespaces(root: etree._Element) -> tuple[object, ...]:
     return (root.tag, tuple(sorted(root.nsmap.items(), key=lambda pair: pair[0] or "")))
 
 
-def _fragments(
+def fragments(
     rss_item: etree._Element, atom_entry: etree._Element, rss_root: etree._Element, atom_root: etree._Element
 ) -> tuple[bytes, bytes]:
     """The bytes of an RSS ``<item>`` and an Atom ``<entry>`` as they appear in documents like these roots'.
@@ -267,9 +240,8 @@ def _fix_atom_entry_links(element: etree._Element, wanted: _EntryLinks) -> None:
         etree.SubElement(source, "link", href=url, rel="self")
 
 
-def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
-    """The RSS 2.0 and Atom 1.0 documents of one feed set."""
-    meta = xml_safe_copy(meta)
+def document_roots(meta: FeedMeta, items: FeedItems) -> tuple[etree._Element, etree._Element]:
+    """The RSS and Atom documents of a feed set without their entries (``meta`` already XML-safe)."""
     feed = _channel(meta, items)
     roots = []
     for filename, build in (("rss.xml", feed._create_rss), ("atom.xml", feed._create_atom)):
@@ -286,21 +258,79 @@ def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
         # After the self link feedgen wrote, as WebSub (section 4) discovery expects beside it.
         etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=hub, rel="hub")
         etree.SubElement(atom_root, "link", href=hub, rel="hub")
+    return rss_root, atom_root
+
+
+def fragment_context(rss_root: etree._Element, atom_root: etree._Element) -> str:
+    """What of two documents' roots shapes the bytes of an entry cut from them (see :func:`fragments`).
+
+    A string, compared once per item and feed: cheaper than the nested tuples it is made of.
+    """
+    return repr((_namespaces(rss_root), _namespaces(atom_root)))
+
+
+def related_link_lines(related: tuple[str, ...], atom_root: etree._Element) -> bytes:
+    """The serialised ``rel="related"`` links of an Atom entry in a document like ``atom_root``'s.
+
+    Cut, like :func:`fragments`, from a document built like the real one (same
+    root, same depth), so escaping and indentation are lxml's own. ``related``
+    already XML-safe.
+    """
+    if not related:
+        return b""
+    atom = etree.Element(atom_root.tag, nsmap=atom_root.nsmap)
+    entry = etree.SubElement(atom, "entry")
+    for url in related:
+        etree.SubElement(entry, "link", href=url, rel="related", type="text/html")
+    document = _document_bytes(atom)
+    start = document.index(b"<entry>\n") + len(b"<entry>\n")
+    return document[start : document.rindex(b"  </entry>")]
+
+
+# Related links by (links, document context): an article's links are the same in every feed holding it.
+_related_lines_cache: dict[tuple[tuple[str, ...], str], bytes] = {}
+
+
+def _related_lines(related: tuple[str, ...], atom_root: etree._Element, context: str) -> bytes:
+    key = (related, context)
+    found = _related_lines_cache.get(key)
+    if found is None:
+        if len(_related_lines_cache) >= 20_000:
+            _related_lines_cache.clear()
+        found = _related_lines_cache[key] = related_link_lines(tuple(map(xml_safe, related)), atom_root)
+    return found
+
+
+def _fits(prebuilt: PrebuiltEntry, article: Article, meta: FeedMeta, context: str) -> bool:
+    """Whether ``prebuilt`` was made for this article, in feeds like this one (see PrebuiltEntry)."""
+    made_for = (prebuilt.base_url, prebuilt.full_content, prebuilt.guid, prebuilt.context)
+    return made_for == (meta.base_url, meta.full_content, article.id, context)
+
+
+def rss_and_atom(meta: FeedMeta, items: FeedItems) -> tuple[bytes, bytes]:
+    """The RSS 2.0 and Atom 1.0 documents of one feed set."""
+    meta = xml_safe_copy(meta)
+    rss_root, atom_root = document_roots(meta, items)
     rows: list[tuple[float, str, Article | OutsideEntry]] = [
         (a.published.timestamp(), a.id, a) for a in items.articles
     ] + [(e.published.timestamp(), e.id, e) for e in items.outside]
     rows.sort(key=lambda row: (-row[0], row[1]))
-    context = (_namespaces(rss_root), _namespaces(atom_root))
+    context = fragment_context(rss_root, atom_root)
     rss_items: list[bytes] = []
     atom_entries: list[bytes] = []
     for _, _, item in rows:
         related = items.related_links.get(item.slug, ()) if isinstance(item, Article) else ()
+        prebuilt = items.prebuilt.get(item.slug) if isinstance(item, Article) else None
+        if prebuilt is not None and isinstance(item, Article) and _fits(prebuilt, item, meta, context):
+            # Pieces made elsewhere (see .prebuilt), spliced: nothing parsed, nothing built but the related links.
+            rss_items.append(prebuilt.rss)
+            atom_entries += (prebuilt.atom_head, _related_lines(related, atom_root, context), prebuilt.atom_tail)
+            continue
         shape = (meta.base_url, meta.full_content, related, context)
         found = _fragment_cache.get(item, shape)
         if found is None:
-            prebuilt = items.prebuilt.get(item.slug) if isinstance(item, Article) else None
             found = _fragment_cache.put(
-                item, shape, _fragments(*_entries(item, meta, related, prebuilt), rss_root, atom_root)
+                item, shape, fragments(*_feedgen_entries(item, meta, related), rss_root, atom_root)
             )
         rss_items.append(found[0])
         atom_entries.append(found[1])

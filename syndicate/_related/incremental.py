@@ -23,13 +23,13 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-from collections.abc import Set
+from collections.abc import Iterator, Set
 from dataclasses import dataclass, field
 
 from .._model import RelatedPick
 from .._store import LastPicks, RelatedLastPicks
 from .document_index import QUERY_TERMS
-from .output import related_json_entry, related_json_of_entries, related_links
+from .output import related_json_chunks, related_json_entry, related_links
 from .related_index import RelatedIndex
 from .text import VOCABULARY
 
@@ -68,8 +68,12 @@ class PicksUpdate:
 
     def related_json(self) -> bytes:
         """``related.json``, the bytes :func:`~.output.related_json` gives for :attr:`picks`."""
+        return b"".join(self.related_json_chunks())
+
+    def related_json_chunks(self) -> Iterator[bytes]:
+        """:meth:`related_json` a few hundred articles at a time (see :func:`~.output.related_json_chunks`)."""
         fresh, kept, made = self.fresh, self.kept, self.fresh_entries
-        return related_json_of_entries(
+        return related_json_chunks(
             made.get(slug) or related_json_entry(slug, fresh[slug])
             if slug in fresh
             else kept[slug].entry or related_json_entry(slug, _decoded(kept[slug].picks))
@@ -188,9 +192,17 @@ def _recompute_all(
     index: RelatedIndex, last: RelatedLastPicks, context: str, signatures: dict[str, str]
 ) -> PicksUpdate:
     picks = index.all_picks(index.config.count)
-    rows = {slug: _row(index, slug, signatures[slug], chosen) for slug, chosen in picks.items()}
-    last.record(context, rows, (), complete=True)
-    return PicksUpdate(picks, {}, complete=True, fresh_entries={slug: row.entry for slug, row in rows.items()})
+    entries: dict[str, str] = {}
+
+    def rows() -> Iterator[tuple[str, LastPicks]]:
+        # Made as they are stored, a batch at a time: every row at once was a cold build's memory peak.
+        for slug, chosen in picks.items():
+            row = _row(index, slug, signatures[slug], chosen)
+            entries[slug] = row.entry
+            yield slug, row
+
+    last.record(context, rows(), (), complete=True)
+    return PicksUpdate(picks, {}, complete=True, fresh_entries=entries)
 
 
 def _context(index: RelatedIndex, salt: str) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 from .._model import RelatedPick
@@ -37,9 +38,31 @@ def related_json_entry(slug: str, picks: Sequence[RelatedPick]) -> str:
 
 def related_json_of_entries(entries: Iterable[str]) -> bytes:
     """``related.json`` from its entries (see :func:`related_json_entry`), given in slug order."""
-    listed = list(entries)
-    text = "{\n" + ",\n".join(listed) + "\n}" if listed else "{}"
-    return (text + "\n").encode("utf-8")
+    return b"".join(related_json_chunks(entries))
+
+
+# Entries encoded per chunk: big enough for few writes, small enough to hold nothing of note.
+_CHUNK_ENTRIES = 500
+
+
+def related_json_chunks(entries: Iterable[str]) -> Iterator[bytes]:
+    """The bytes of :func:`related_json_of_entries`, a few hundred entries at a time.
+
+    Written a chunk at a time, the document (about 100 MB at 100,000 articles)
+    is never whole in memory: its pieces, joined text and encoded bytes were
+    a third of a cold build's peak.
+    """
+    first = True
+    for batch in _batched(entries):
+        yield (("{\n" if first else ",\n") + ",\n".join(batch)).encode("utf-8")
+        first = False
+    yield b"{}\n" if first else b"\n}\n"
+
+
+def _batched(entries: Iterable[str]) -> Iterator[tuple[str, ...]]:
+    pending = iter(entries)
+    while batch := tuple(itertools.islice(pending, _CHUNK_ENTRIES)):
+        yield batch
 
 
 def _number(value: float) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -271,21 +271,35 @@ class RelatedLastPicks:
                 found[slug] = tuple(json.loads(row["lists"]))
         return found
 
-    def record(self, context: str, changed: dict[str, LastPicks], gone: Iterable[str], *, complete: bool) -> None:
-        """Store this build's rows: ``changed`` ones written, ``gone`` ones dropped (all others if ``complete``)."""
+    def record(
+        self,
+        context: str,
+        changed: Mapping[str, LastPicks] | Iterable[tuple[str, LastPicks]],
+        gone: Iterable[str],
+        *,
+        complete: bool,
+    ) -> None:
+        """Store this build's rows: ``changed`` ones written, ``gone`` ones dropped (all others if ``complete``).
+
+        ``changed`` may be a mapping or ``(slug, row)`` pairs made as they are
+        written, a batch at a time: every article's row at once (100,000 of
+        them) was the peak of a cold build's memory.
+        """
+        pairs = iter(changed.items() if isinstance(changed, Mapping) else changed)
         with self._db.transaction() as db:
             if complete:
                 db.execute("DELETE FROM related_last_picks")
             db.executemany("DELETE FROM related_last_picks WHERE slug = ?", [(slug,) for slug in gone])
-            db.executemany(
-                "INSERT INTO related_last_picks (slug, signature, lists, picks, entry) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(slug) DO UPDATE SET signature = excluded.signature, lists = excluded.lists, "
-                "picks = excluded.picks, entry = excluded.entry",
-                [
-                    (slug, row.signature, json.dumps(row.lists, separators=(",", ":")), row.picks, row.entry)
-                    for slug, row in changed.items()
-                ],
-            )
+            while batch := [
+                (slug, row.signature, json.dumps(row.lists, separators=(",", ":")), row.picks, row.entry)
+                for slug, row in itertools.islice(pairs, _PUT_BATCH)
+            ]:
+                db.executemany(
+                    "INSERT INTO related_last_picks (slug, signature, lists, picks, entry) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(slug) DO UPDATE SET signature = excluded.signature, lists = excluded.lists, "
+                    "picks = excluded.picks, entry = excluded.entry",
+                    batch,
+                )
             db.execute(
                 "INSERT INTO related_last_context (id, context) VALUES (1, ?) "
                 "ON CONFLICT(id) DO UPDATE SET context = excluded.context",

@@ -1,0 +1,47 @@
+"""Every feed format's piece of an article, made once, before the feeds are written.
+
+An article's RSS item, Atom entry and JSON Feed item need nothing but the
+article (its related links, known later, go in a gap left in the Atom entry),
+and building them is most of the cost of a feed. ``syndicate build`` has them
+made by the process that renders the bodies, while the related stories are
+being computed; the feed writers then only splice bytes (see
+:func:`~syndicate._feeds.xmlfeeds.rss_and_atom`): no entry is parsed, built or
+encoded again, and a feed worker holds no copy of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .._model import Article
+from .jsonfeed import article_item_bytes
+from .scrub import xml_safe_copy
+from .spec import FeedItems, FeedMeta, PrebuiltEntry
+from .xmlfeeds import clean_feedgen_entries, document_roots, fragment_context, fragments, related_link_lines
+
+# Stands in for the related links while the Atom entry is built, marking where they go. Only an element
+# can serialise to these bytes (text and attribute values are escaped), and an entry holds one such.
+_GAP_URL = "urn:syndicate:related-links-go-here"
+
+
+def prebuild_entries(articles: Iterable[Article], meta: FeedMeta) -> dict[str, PrebuiltEntry]:
+    """Each article's :class:`PrebuiltEntry` for feeds like ``meta``'s, by slug.
+
+    An article whose pieces cannot be cut cleanly is left out: the writer builds it itself.
+    """
+    meta = xml_safe_copy(meta)
+    rss_root, atom_root = document_roots(meta, FeedItems())
+    context = fragment_context(rss_root, atom_root)
+    gap = related_link_lines((_GAP_URL,), atom_root)
+    out: dict[str, PrebuiltEntry] = {}
+    for article in articles:
+        clean = xml_safe_copy(article)  # once, for every format
+        rss, atom = fragments(*clean_feedgen_entries(clean, meta, (_GAP_URL,)), rss_root, atom_root)
+        at = atom.find(gap)
+        if at < 0 or atom.find(gap, at + 1) >= 0:
+            continue
+        json = article_item_bytes(clean, meta)
+        out[article.slug] = PrebuiltEntry(
+            rss, atom[:at], atom[at + len(gap) :], json, meta.base_url, meta.full_content, article.id, context
+        )
+    return out
