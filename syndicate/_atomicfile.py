@@ -12,7 +12,7 @@ import contextlib
 import filecmp
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ._errors import WriteError
@@ -28,15 +28,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bo
     """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        return _replace(target, payload, durable=durable)
-    except OSError as exc:
-        # A read-only folder or a full disk is the operator's to fix: say so, naming the path,
-        # instead of a traceback. The temporary file is already gone and the target untouched.
-        error = WriteError.from_os_error(str(target), exc)
-        if error is None:
-            raise
-        raise error from exc
+    return _reporting_failures(target, lambda: _replace(target, payload, durable=durable))
 
 
 def write_atomic_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes], *, durable: bool = True) -> bool:
@@ -47,9 +39,15 @@ def write_atomic_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes], *
     target keeps its mtime (False is returned), as with :func:`write_atomic`.
     """
     target = Path(path)
+    return _reporting_failures(target, lambda: _replace_streamed(target, chunks, durable=durable))
+
+
+def _reporting_failures(target: Path, write: Callable[[], bool]) -> bool:
     try:
-        return _replace_streamed(target, chunks, durable=durable)
+        return write()
     except OSError as exc:
+        # A read-only folder or a full disk is the operator's to fix: say so, naming the path,
+        # instead of a traceback. The temporary file is already gone and the target untouched.
         error = WriteError.from_os_error(str(target), exc)
         if error is None:
             raise
