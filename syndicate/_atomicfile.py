@@ -54,7 +54,12 @@ def _reporting_failures(target: Path, write: Callable[[], bool]) -> bool:
         raise error from exc
 
 
-def _replace_streamed(target: Path, chunks: Iterable[bytes], *, durable: bool) -> bool:
+def _replace_streamed(target: Path, chunks: Iterable[bytes], *, durable: bool, compare: bool = True) -> bool:
+    """Write ``chunks`` to a temporary file and rename it over ``target``.
+
+    With ``compare``, a result equal to the file already there is dropped
+    instead (False is returned), so the target keeps its mtime.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -65,7 +70,7 @@ def _replace_streamed(target: Path, chunks: Iterable[bytes], *, durable: bool) -
                 handle.flush()
                 os.fsync(handle.fileno())
         try:
-            unchanged = filecmp.cmp(temp_name, target, shallow=False)
+            unchanged = compare and filecmp.cmp(temp_name, target, shallow=False)
         except (FileNotFoundError, NotADirectoryError):
             unchanged = False
         if unchanged:
@@ -81,23 +86,10 @@ def _replace_streamed(target: Path, chunks: Iterable[bytes], *, durable: bool) -
 
 
 def _replace(target: Path, payload: bytes, *, durable: bool) -> bool:
+    # The whole document is at hand: compare it with the file before writing anything.
     try:
         if target.stat().st_size == len(payload) and target.read_bytes() == payload:
             return False
     except (FileNotFoundError, NotADirectoryError):
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-    return True
+    return _replace_streamed(target, (payload,), durable=durable, compare=False)
