@@ -27,10 +27,7 @@ import typing as _typing
 
 __version__ = "0.1.0"
 
-from ._build import BuildResult, build_site
-from ._collection import Collection, Reference, load_bodies, load_collection
-from ._config import Config, load_config
-from ._cronline import CronLine
+# The exception tree is small and is what callers catch, so it is imported at once.
 from ._errors import (
     AddressRefused,
     ArchiveStateError,
@@ -38,6 +35,7 @@ from ._errors import (
     ConfigError,
     DatabaseError,
     DiskFullError,
+    DuplicateSourceError,
     ExpiredTokenError,
     FrontMatterError,
     InvalidAddressError,
@@ -53,73 +51,94 @@ from ._errors import (
     RelayUnavailableError,
     SecretMissingError,
     SourceError,
+    SourceListError,
     StateDamagedError,
     StoreError,
     SyndicateError,
     TargetExistsError,
+    UnknownSourceError,
     WebhookRejected,
     WriteError,
 )
-from ._feeds import FeedSet, render_feed_set, site_feed_sets, write_feed_sets
-from ._model import (
-    Article,
-    Author,
-    Image,
-    Issue,
-    IssueStory,
-    OutsideEntry,
-    Problem,
-    RelatedPick,
-    RenderedIssue,
-    Severity,
-    Source,
-    Subscriber,
-    SubscriberStatus,
-    Tag,
-)
-from ._site import Site
-from ._site.related import RelatedStories
-from ._sources import FetchReport, fetch_sources, merged_stream
-
-# site.sources and site.check: the verbs' results and refusals.
-from ._errors import DuplicateSourceError, SourceListError, UnknownSourceError  # isort: skip
-from ._site.content import SiteCheck  # isort: skip
-from ._site.sources import OpmlImport, SiteSources, SourceChange, SourcesHealth, SourceStatus  # isort: skip
-from ._sources import SourceResult  # isort: skip
-from ._store import Store
-from ._store.maintenance import BackupResult, StateCheck
 
 if _typing.TYPE_CHECKING:
+    from ._build import BuildResult, build_site
+    from ._collection import Collection, Reference, load_bodies, load_collection
+    from ._config import Config, load_config
+    from ._cronline import CronLine
+    from ._feeds import FeedSet, render_feed_set, site_feed_sets, write_feed_sets
+    from ._model import (
+        Article,
+        Author,
+        Image,
+        Issue,
+        IssueStory,
+        OutsideEntry,
+        Problem,
+        RelatedPick,
+        RenderedIssue,
+        Severity,
+        Source,
+        Subscriber,
+        SubscriberStatus,
+        Tag,
+    )
     from ._newsletter import BuiltIssue, build_issue, prepare_issue
     from ._newsletter.send import SendReport, send_newsletter
     from ._newsletter.site_parts import SiteParts
     from ._newsletter.subscribers import import_subscribers
     from ._newsletter.unsubscribe import unsubscribe_app
+    from ._site import Site
+    from ._site.content import SiteCheck
     from ._site.newsletter import DueIssue, IssueBuild, SiteNewsletter, UnpublishResult
+    from ._site.related import RelatedStories
+    from ._site.sources import OpmlImport, SiteSources, SourceChange, SourcesHealth, SourceStatus
     from ._site.subscribers import ExportResult, ImportResult, SiteSubscribers, SubscriberChange, SubscriberList
+    from ._sources import FetchReport, SourceResult, fetch_sources, merged_stream
+    from ._store import Store
+    from ._store.maintenance import BackupResult, StateCheck
 
-# The newsletter half (Jinja2, MJML, css-inline, SMTP) is loaded on first use, so
-# ``syndicate build`` and ``import syndicate`` for feeds do not pay for it.
-_LAZY = {
-    "BuiltIssue": "._newsletter",
-    "build_issue": "._newsletter",
-    "prepare_issue": "._newsletter",
-    "SendReport": "._newsletter.send",
-    "send_newsletter": "._newsletter.send",
-    "import_subscribers": "._newsletter.subscribers",
-    "unsubscribe_app": "._newsletter.unsubscribe",
-    "SiteParts": "._newsletter.site_parts",
-    # site.newsletter and site.subscribers: the verbs' groups and their results
-    "DueIssue": "._site.newsletter",
-    "IssueBuild": "._site.newsletter",
-    "SiteNewsletter": "._site.newsletter",
-    "UnpublishResult": "._site.newsletter",
-    "ExportResult": "._site.subscribers",
-    "ImportResult": "._site.subscribers",
-    "SiteSubscribers": "._site.subscribers",
-    "SubscriberChange": "._site.subscribers",
-    "SubscriberList": "._site.subscribers",
+# Everything else is imported on first use: ``syndicate fetch`` or ``import syndicate`` for one
+# verb does not pay for the build's, the feeds' or the newsletter's modules (numpy, feedgen,
+# Jinja2, MJML...). A name's first lookup imports its module and keeps the value here.
+_LAZY_MODULES: dict[str, tuple[str, ...]] = {
+    "._build": ("BuildResult", "build_site"),
+    "._collection": ("Collection", "Reference", "load_bodies", "load_collection"),
+    "._config": ("Config", "load_config"),
+    "._cronline": ("CronLine",),
+    "._feeds": ("FeedSet", "render_feed_set", "site_feed_sets", "write_feed_sets"),
+    "._model": (
+        "Article",
+        "Author",
+        "Image",
+        "Issue",
+        "IssueStory",
+        "OutsideEntry",
+        "Problem",
+        "RelatedPick",
+        "RenderedIssue",
+        "Severity",
+        "Source",
+        "Subscriber",
+        "SubscriberStatus",
+        "Tag",
+    ),
+    "._site": ("Site",),
+    "._site.related": ("RelatedStories",),
+    "._sources": ("FetchReport", "fetch_sources", "merged_stream", "SourceResult"),
+    "._site.content": ("SiteCheck",),
+    "._site.sources": ("OpmlImport", "SiteSources", "SourceChange", "SourcesHealth", "SourceStatus"),
+    "._store": ("Store",),
+    "._store.maintenance": ("BackupResult", "StateCheck"),
+    "._newsletter": ("BuiltIssue", "build_issue", "prepare_issue"),
+    "._newsletter.send": ("SendReport", "send_newsletter"),
+    "._newsletter.site_parts": ("SiteParts",),
+    "._newsletter.subscribers": ("import_subscribers",),
+    "._newsletter.unsubscribe": ("unsubscribe_app",),
+    "._site.newsletter": ("DueIssue", "IssueBuild", "SiteNewsletter", "UnpublishResult"),
+    "._site.subscribers": ("ExportResult", "ImportResult", "SiteSubscribers", "SubscriberChange", "SubscriberList"),
 }
+_LAZY = {name: module for module, names in _LAZY_MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> object:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import inspect
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import syndicate
@@ -156,3 +158,18 @@ def test_tests_outside_internals_use_only_the_public_api() -> None:
                 modules = [alias.name for alias in node.names]
             offenders += [f"{path.name}: {m}" for m in modules if m.startswith("syndicate._")]
     assert offenders == []
+
+
+def test_importing_the_package_and_the_command_line_loads_no_stage_it_does_not_use() -> None:
+    # ``syndicate fetch`` from cron and a script that only opens a site should start quickly:
+    # the build, the related engine (numpy, scipy) and the newsletter (Jinja2, MJML) load on first use.
+    code = (
+        "import sys, syndicate, syndicate.cli\n"
+        "site_cls = syndicate.Site\n"
+        "heavy = ['syndicate._build', 'syndicate._related', 'syndicate._feeds', 'syndicate._newsletter',"
+        " 'syndicate._collection', 'numpy', 'scipy', 'jinja2', 'feedgen']\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+        "print(syndicate.build_site.__module__, 'syndicate._build' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "syndicate._build True"]

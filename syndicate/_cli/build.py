@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from .._build import BuildResult
 from .._dates import parse_date
 from .._errors import InvalidArgumentError
 from .._model import Problem, Severity
@@ -27,6 +27,9 @@ from .common import (
     site_option,
 )
 from .sources import fetch_progress
+
+if TYPE_CHECKING:
+    from .._build import BuildResult
 
 
 def _print_problems(problems: list[Problem]) -> None:

@@ -9,22 +9,23 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._build import BuildResult, build_site
-from .._collection import Collection, load_collection
-from .._collection.identity import assign_identities
 from .._config import Config, load_config, load_secret_files
 from .._cronline import DEFAULT_SCHEDULE, CronLine, cron_line
-from .._feeds.subscribe import FeedListing, site_listings
-from .._sources import FetchReport, ProgressCallback, fetch_sources
 from .._store import Store
 from .._store.maintenance import BackupResult, StateCheck, backup_state, check_state, restore_state
 
+# The build's, the collection's and the fetcher's modules are imported by the verbs that use
+# them, so a command such as ``syndicate fetch`` or ``subscribers list`` starts without them.
 if TYPE_CHECKING:
+    from .._build import BuildResult
+    from .._collection import Collection
     from .._collection.importer import ImportResult
     from .._cycle import RunReport
+    from .._feeds.subscribe import FeedListing
     from .._newsletter.bounce_run import BounceRunReport
     from .._newsletter.dns_records import DnsRecord
     from .._newsletter.server import UnsubscribeServer
+    from .._sources import FetchReport, ProgressCallback
     from .content import SiteCheck
     from .newsletter import SiteNewsletter
     from .related import RelatedStories
@@ -80,6 +81,9 @@ class Site:
 
         Reading it changes nothing in the state database; ``build`` records new identities.
         """
+        from .._collection import load_collection
+        from .._collection.identity import assign_identities
+
         loaded = load_collection(self.config, self.store.article_cache)
         return assign_identities(loaded, self.store.identities, datetime.now(UTC), record=False)
 
@@ -126,6 +130,8 @@ class Site:
         ``failed`` list. Returns a :class:`~syndicate._sources.FetchReport`
         (``as_json()`` is what ``fetch --json`` prints).
         """
+        from .._sources import fetch_sources
+
         return fetch_sources(
             self.config, self.store, now=now, force=force, only=list(only) if only else None, progress=progress
         )
@@ -150,6 +156,8 @@ class Site:
         The collection is read from the files (a no-change rebuild reads none);
         :attr:`collection` is read again on its next use.
         """
+        from .._build import build_site
+
         fetched = self.fetch(progress=progress) if fetch else None
         self.__dict__.pop("collection", None)
         result = build_site(self.config, out_dir=Path(out_dir) if out_dir else None, now=now, store=self.store)
@@ -192,6 +200,8 @@ class Site:
         >>> for feed in Site.open("path/to/site").feed_listings():   # doctest: +SKIP
         ...     print(feed.title, feed.main_url)
         """
+        from .._feeds.subscribe import site_listings
+
         return site_listings(self.config, self.collection, now or datetime.now(UTC))
 
     def related(

@@ -9,11 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._collection import ArticleContext
-from .._collection.importer import ImportResult, import_plaintext
 from .._model import Problem, Severity
 
 if TYPE_CHECKING:
+    from .._collection.importer import ImportResult
     from . import Site
 
 
@@ -64,6 +63,10 @@ def import_desk_copy(
     keep: bool,
 ) -> list[ImportResult]:
     config = site.config
+    # Imported here: the CLI loads this module at start-up for every command.
+    from .._collection import ArticleContext
+    from .._collection.importer import import_plaintext
+
     return import_plaintext(
         [Path(f) for f in files],
         config.content_dir,
