@@ -65,8 +65,8 @@ class ReadError(HttpError):
     pass
 
 
-class WriteError(HttpError):
-    pass
+class SendError(HttpError):
+    """The request could not be sent on the connection (unlike ``_errors.WriteError``, a failed file write)."""
 
 
 class ProtocolError(HttpError):
@@ -293,7 +293,7 @@ class HttpClient:
             except h11.LocalProtocolError as exc:  # a header value that cannot be sent
                 raise ValueError(str(exc)) from exc
             except OSError as exc:
-                raise WriteError(str(exc) or type(exc).__name__) from exc
+                raise SendError(str(exc) or type(exc).__name__) from exc
             event = await connection.next_event()
             while isinstance(event, h11.InformationalResponse):  # 100 Continue and the like: not the answer
                 event = await connection.next_event()
@@ -319,7 +319,7 @@ class HttpClient:
         if connection is not None:
             try:
                 event = await self._request(connection, target, fields)
-            except (ReadError, WriteError):
+            except (ReadError, SendError):
                 # The server closed its end of a kept-alive connection as the request went out
                 # (it may, after any response): a GET is safe to send again, once, on a new one.
                 event = None
