@@ -66,13 +66,15 @@ def _replace_streamed(target: Path, chunks: Iterable[bytes], *, durable: bool, c
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
-            if durable:
-                handle.flush()
+            handle.flush()
+            try:
+                unchanged = compare and filecmp.cmp(temp_name, target, shallow=False)
+            except (FileNotFoundError, NotADirectoryError):
+                unchanged = False
+            # Only a file that will replace the target is forced to disk: an unchanged one is
+            # dropped, and a rebuild that changes nothing should not wait on the disk for it.
+            if durable and not unchanged:
                 os.fsync(handle.fileno())
-        try:
-            unchanged = compare and filecmp.cmp(temp_name, target, shallow=False)
-        except (FileNotFoundError, NotADirectoryError):
-            unchanged = False
         if unchanged:
             os.unlink(temp_name)
             return False
