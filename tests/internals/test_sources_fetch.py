@@ -289,7 +289,9 @@ def test_gone_source_is_not_fetched_again(http: HTTPServer, site: SiteMaker) -> 
         fetch_sources(config, store, now=NOW)
         again = fetch_sources(config, store, now=NOW + timedelta(days=30), force=True)
     assert again.results[0].status == "disabled"
-    assert len(http.log) == 1
+    # Counted by path: the module's server is shared, and the timeout case's slow handler
+    # (2 s, past the client's 1 s) logs its request late, possibly during this test.
+    assert [request.path for request, _ in http.log if request.path == "/gone"] == ["/gone"]
 
 
 def test_permanent_redirect_updates_the_listed_url_after_three_runs(http: HTTPServer, site: SiteMaker) -> None:
