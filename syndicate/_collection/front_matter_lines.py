@@ -211,6 +211,9 @@ def _tag(value: str) -> str:
 
 
 def _plain(value: str) -> Any:
+    # Most values start with a character no implicit resolver is listed under: a string, no call needed.
+    if value[:1] not in Resolver.yaml_implicit_resolvers:
+        return value
     tag = _tag(value)
     if tag == _STR:
         return value
