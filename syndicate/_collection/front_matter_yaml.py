@@ -13,6 +13,10 @@ Anything else goes to PyYAML's own constructor, from scratch: other shapes
 keys (``<<``), explicit tags, and any scalar whose construction fails, so every
 error is PyYAML's own, raised where it would have been. The values are the
 same either way; the fast path only skips the general machinery.
+
+Before any of this, :mod:`.front_matter_lines` reads the commonest shapes of
+all line by line, without libyaml (whose callback into Python for every
+scalar's tag is most of what is left); it declines anything else, unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .front_matter_lines import read_lines
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -36,6 +42,10 @@ class _Unusual(Exception):
 
 def load_yaml(text: str, loader_class: Any) -> Any:
     """``yaml.load(text, Loader=loader_class)``, faster for the usual front matter; same values, same errors."""
+    # The commonest shapes without libyaml at all (see front_matter_lines); the rest below.
+    data = read_lines(text, loader_class)
+    if data is not None:
+        return data
     loader = loader_class(text)
     try:
         node = loader.get_single_node()

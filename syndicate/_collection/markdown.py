@@ -44,7 +44,10 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-_FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
+# Front matter: an opening "---" line, then everything up to the first "---" or "..." line. Found as
+# two matches, not one pattern with a lazy ".*?" (which tries the closing line at every character).
+_OPENING = re.compile(r"---[ \t]*\r?\n")
+_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$\n?", re.M)
 
 KNOWN_KEYS = frozenset(
     {
@@ -68,12 +71,30 @@ KNOWN_KEYS = frozenset(
 )
 
 
+def fenced(text: str) -> tuple[int, int, int] | None:
+    r"""Where ``text``'s front matter starts and ends, and where its body starts; ``None`` without one.
+
+    The group and the end of what ``\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?``
+    (dot-all, multi-line) matches: the front matter ends at the first closing line.
+    """
+    opening = _OPENING.match(text)
+    if opening is None:
+        return None
+    start = opening.end()
+    # The opening line ends in "\n", so "^" matches where the search starts, as in the one pattern.
+    closing = _CLOSING.search(text, start)
+    if closing is None:
+        return None
+    return start, closing.start(), closing.end()
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     """Split a document into (front matter, body, line number where the body starts)."""
-    match = _FENCE.match(text)
-    if not match:
+    found = fenced(text)
+    if found is None:
         raise FrontMatterError("no front matter: the file must start with a '---' line", 1)
-    front = match.group(1)
+    start, end, body_start = found
+    front = text[start:end]
     if len(front) > MAX_FRONT_MATTER:
         raise FrontMatterError(
             f"front matter is {len(front):,} characters, more than the {MAX_FRONT_MATTER:,} allowed", 1
@@ -94,8 +115,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
         data = {}
     if not isinstance(data, dict):
         raise FrontMatterError("front matter must be a mapping of keys to values", 2)
-    body_line = text.count("\n", 0, match.end()) + 1
-    return data, text[match.end() :], body_line
+    body_line = text.count("\n", 0, body_start) + 1
+    return data, text[body_start:], body_line
 
 
 # Dates a feed can carry: RFC 3339 offsets are whole minutes, and a year near 1 or 9999 overflows
@@ -190,7 +211,9 @@ def load_markdown(
         return None, [*problems, Problem(path, str(exc), Severity.ERROR, exc.line)]
     meta = _cleaned_meta(meta, text, len(text) - len(body), path, problems)
 
-    for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
+    # Nearly always every key is known: one check, before sorting what is not.
+    unknown = () if KNOWN_KEYS.issuperset(meta) else sorted(set(map(str, meta)) - KNOWN_KEYS)
+    for key in unknown:
         problems.append(
             Problem(path, f"unknown front-matter key {quoted(key)} (ignored)", Severity.WARNING, _key_line(text, key))
         )
@@ -239,7 +262,7 @@ def load_markdown(
     except ValueError as exc:
         error(str(exc), "coauthors")
         coauthor_names = []
-    if any(p.severity is Severity.ERROR for p in problems) or published is None:
+    if published is None or (problems and any(p.severity is Severity.ERROR for p in problems)):
         return None, problems
     assert isinstance(title, str)
 
@@ -271,7 +294,7 @@ def load_markdown(
         text=rendered.text if rendered else "",
         summary=str(summary).strip() if summary else summarise(rendered.first_paragraph) if rendered else "",
         author=context.author(author_name, str(meta.get("author_bio") or "")) if author_name else None,
-        coauthors=tuple(context.author(name) for name in coauthor_names),
+        coauthors=tuple([context.author(name) for name in coauthor_names]) if coauthor_names else (),
         tags=make_tags(tag_names),
         image=image_obj,
         related=tuple(related),
@@ -291,8 +314,8 @@ def complete_markdown(stub: Article, text: str, context: ArticleContext) -> Arti
     """
     # Cleaned as load_markdown cleaned it (the stub's problems already say what was removed).
     text = xml_safe(text)
-    match = _FENCE.match(text)
-    rendered = render_markdown(text[match.end() :] if match else text, stub.url)
+    found = fenced(text)
+    rendered = render_markdown(text[found[2] :] if found else text, stub.url)
     image = stub.image
     if image is None and rendered.images:
         src, alt = rendered.images[0]
