@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .._model import Article, Problem, Severity
-from .._parallel import parallel_imap
+from .._parallel import parallel_imap, paused_gc
 from .._store import ArticleCache
 from .._store.articles import PAYLOAD_FORMAT, dump_parse, load_parse
 from .authors import AUTHORS_FOLDER
@@ -376,12 +376,13 @@ def load_bodies(
     # content, and every later build would trust it (the in-place edit lost for good).
     recorded = cache.index() if cache is not None else {}
     batch: list[tuple[str, str, str, bytes]] = []
-    for (stub, _), (digest, payload) in results:
-        whole[stub.source_path] = load_parse(payload)
-        if cache is not None and digest:
-            # Bytes other than the stub's (edited meanwhile): no stat is known to match them.
-            stat = recorded.get(stub.source_path, ("", ""))[1] if digest == stub.content_hash else ""
-            batch.append((stub.source_path, f"{digest}:0.0:{context_key}", stat, payload))
+    with paused_gc():  # thousands of whole articles, all kept: a full collection would only walk them
+        for (stub, _), (digest, payload) in results:
+            whole[stub.source_path] = load_parse(payload)
+            if cache is not None and digest:
+                # Bytes other than the stub's (edited meanwhile): no stat is known to match them.
+                stat = recorded.get(stub.source_path, ("", ""))[1] if digest == stub.content_hash else ""
+                batch.append((stub.source_path, f"{digest}:0.0:{context_key}", stat, payload))
     if cache is not None:
         cache.put_many(batch)
     return {path: article for path, (article, _) in whole.items() if article is not None}
