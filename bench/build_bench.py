@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python bench/build_bench.py            # 10,000 and 100,000 articles
     .venv/bin/python bench/build_bench.py --quick    # 10,000 only
     .venv/bin/python bench/build_bench.py --sizes 2000 --keep
+    .venv/bin/python bench/build_bench.py --site SITE --baseline /tmp/main-src --pairs 5
 
 For each size it generates a realistic site deterministically (about 800 words
 of Markdown per article, 3-5 tags from 300, 50 authors, one article in five
@@ -22,17 +23,28 @@ is shown too).
 Side by side, in the same run, a floor: the same site feed (its 50 newest items)
 written directly with lxml from data already in memory, which is what writing a
 feed costs without parsing, caching or feedgen.
+
+With ``--site`` and ``--baseline`` (another checkout's folder holding ``syndicate/``,
+e.g. ``git archive main syndicate | tar -x -C /tmp/main-src``), it compares cold
+builds of an existing site instead: a copy of the site, state and output removed
+before every build, ``python -P -m syndicate build --now 2026-12-01T00:00:00Z``
+with ``PYTHONPATH`` at this checkout or the baseline, the two alternating (which
+goes first alternates too); the medians of CPU (user + sys, workers included) and
+wall, and whether the two codes' last outputs are byte-identical.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import multiprocessing
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +55,8 @@ from pathlib import Path
 from lxml import etree
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+NOW = "2026-12-01T00:00:00Z"  # the moment cold_pairs builds as of: every run publishes the same articles
 OUT = HERE / "out"
 SYNDICATE = Path(sys.executable).with_name("syndicate")
 
@@ -403,12 +417,71 @@ def bench(size: int, keep: bool) -> None:
         shutil.rmtree(site)
 
 
+def _cold_build(site: Path, source: Path, out: Path) -> tuple[float, float]:
+    """One cold build of ``site`` by the code in ``source`` (fresh state and output): (CPU s, wall s)."""
+    shutil.rmtree(site / ".syndicate", ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    command = [sys.executable, "-P", "-m", "syndicate", "build", "--site", str(site), "--out", str(out), "--now", NOW]
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, "PYTHONPATH": str(source)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    errors = process.stderr.read().decode() if process.stderr else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"syndicate build failed with {source}:\n{errors}")
+    return usage.ru_utime + usage.ru_stime, time.perf_counter() - started
+
+
+def _same_tree(one: filecmp.dircmp[str]) -> bool:
+    if one.left_only or one.right_only or one.funny_files:
+        return False
+    _, mismatch, errors = filecmp.cmpfiles(one.left, one.right, one.common_files, shallow=False)
+    return not mismatch and not errors and all(_same_tree(sub) for sub in one.subdirs.values())
+
+
+def cold_pairs(site: Path, baseline: Path, pairs: int) -> None:
+    """Cold builds of ``site``, this checkout's code against ``baseline``'s, interleaved (see the module notes)."""
+    codes = {"this checkout": ROOT, "baseline": baseline.resolve()}
+    print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
+    with tempfile.TemporaryDirectory(prefix="cold-pairs-") as folder:
+        copy = Path(folder) / "site"
+        shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".syndicate"))
+        outs = {name: Path(folder) / f"out-{number}" for number, name in enumerate(codes)}
+        for pair in range(pairs):
+            for name, source in codes.items() if pair % 2 == 0 else reversed(codes.items()):
+                cpu, wall = _cold_build(copy, source, outs[name])
+                runs[name].append((cpu, wall))
+                print(f"  pair {pair + 1} {name}: {cpu:.2f} s CPU, {wall:.2f} s wall", flush=True)
+        same = _same_tree(filecmp.dircmp(outs["this checkout"], outs["baseline"]))
+    print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    for name, measured in runs.items():
+        cpu = statistics.median(c for c, _ in measured)
+        wall = statistics.median(w for _, w in measured)
+        print(f"{name}: median {cpu:.2f} s CPU, {wall:.2f} s wall")
+    print("outputs byte-identical" if same else "OUTPUTS DIFFER")
+    if not same:
+        raise SystemExit(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="only the 10,000-article size")
     parser.add_argument("--sizes", type=int, nargs="+", help="sizes to run (default: 10000 100000)")
     parser.add_argument("--keep", action="store_true", help="keep the generated sites under bench/out/")
+    parser.add_argument("--site", type=Path, help="with --baseline: an existing site to build cold (only read)")
+    parser.add_argument("--baseline", type=Path, help="another checkout's folder holding syndicate/")
+    parser.add_argument("--pairs", type=int, default=3, help="with --baseline: interleaved pairs of builds")
     args = parser.parse_args()
+    if args.baseline is not None or args.site is not None:
+        if args.baseline is None or args.site is None:
+            parser.error("--site and --baseline go together")
+        cold_pairs(args.site, args.baseline, args.pairs)
+        return
     sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000])
     OUT.mkdir(exist_ok=True)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, syndicate at {SYNDICATE}")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .._model import Article, Problem, Severity
-from .._parallel import parallel_imap
+from .._parallel import parallel_imap, paused_gc
 from .._store import ArticleCache
 from .._store.articles import PAYLOAD_FORMAT, dump_parse, load_parse
 from .authors import AUTHORS_FOLDER
@@ -167,37 +167,49 @@ def _digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def _parse_job(job: _ParseJob, context: ArticleContext) -> tuple[str, bytes]:
-    """Read, hash and parse one file: (digest, pickled parse)."""
+def _parse(job: _ParseJob, context: ArticleContext) -> tuple[str, ParseResult]:
+    """Read, hash and parse one file: (digest, parse)."""
     relative, absolute, mtime, with_body = job
     try:
         with open(absolute, "rb") as file:  # not Path(...): a path object per file costs more than the read
             raw = file.read()
     except OSError as exc:
-        return "", dump_parse((None, [Problem(relative, f"cannot read: {exc.strerror or exc}")]))
+        return "", (None, [Problem(relative, f"cannot read: {exc.strerror or exc}")])
     digest = _digest(raw)
     article, problems = parse_article_bytes(relative, raw, context, mtime, with_body)
     if article is not None:
         # Made a moment ago and held nowhere else: set in place (dataclasses.replace rebuilds every field).
         object.__setattr__(article, "content_hash", digest)
-    return digest, dump_parse((article, problems))
+    return digest, (article, problems)
 
 
-def _complete_job(job: _CompleteJob, context: ArticleContext) -> tuple[str, bytes]:
-    """Render a stub's body; a file edited since the stub was read is parsed again in full."""
+def _parse_job(job: _ParseJob, context: ArticleContext) -> tuple[str, bytes]:
+    """Read, hash and parse one file: (digest, pickled parse)."""
+    digest, parsed = _parse(job, context)
+    return digest, dump_parse(parsed)
+
+
+def complete_stub(job: _CompleteJob, context: ArticleContext) -> tuple[str, ParseResult]:
+    """Render a stub's body: (digest, parse); a file edited since the stub was read is parsed again in full."""
     stub, absolute = job
     try:
         raw = Path(absolute).read_bytes()
     except OSError:
-        return stub.content_hash, dump_parse((stub, []))  # gone meanwhile: published as it is
+        return stub.content_hash, (stub, [])  # gone meanwhile: published as it is
     digest = _digest(raw)
     if digest != stub.content_hash:
-        return _parse_job((stub.source_path, absolute, 0.0, True), context)
+        return _parse((stub.source_path, absolute, 0.0, True), context)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return _parse_job((stub.source_path, absolute, 0.0, True), context)
-    return digest, dump_parse((complete_markdown(stub, text, context), []))
+        return _parse((stub.source_path, absolute, 0.0, True), context)
+    return digest, (complete_markdown(stub, text, context), [])
+
+
+def _complete_job(job: _CompleteJob, context: ArticleContext) -> tuple[str, bytes]:
+    """:func:`complete_stub`, the parse pickled (as the cache stores it)."""
+    digest, parsed = complete_stub(job, context)
+    return digest, dump_parse(parsed)
 
 
 def _run(
@@ -364,12 +376,13 @@ def load_bodies(
     # content, and every later build would trust it (the in-place edit lost for good).
     recorded = cache.index() if cache is not None else {}
     batch: list[tuple[str, str, str, bytes]] = []
-    for (stub, _), (digest, payload) in results:
-        whole[stub.source_path] = load_parse(payload)
-        if cache is not None and digest:
-            # Bytes other than the stub's (edited meanwhile): no stat is known to match them.
-            stat = recorded.get(stub.source_path, ("", ""))[1] if digest == stub.content_hash else ""
-            batch.append((stub.source_path, f"{digest}:0.0:{context_key}", stat, payload))
+    with paused_gc():  # thousands of whole articles, all kept: a full collection would only walk them
+        for (stub, _), (digest, payload) in results:
+            whole[stub.source_path] = load_parse(payload)
+            if cache is not None and digest:
+                # Bytes other than the stub's (edited meanwhile): no stat is known to match them.
+                stat = recorded.get(stub.source_path, ("", ""))[1] if digest == stub.content_hash else ""
+                batch.append((stub.source_path, f"{digest}:0.0:{context_key}", stat, payload))
     if cache is not None:
         cache.put_many(batch)
     return {path: article for path, (article, _) in whole.items() if article is not None}

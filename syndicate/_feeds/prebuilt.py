@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .._model import Article
+from .entry_elements import article_elements
 from .jsonfeed import article_item_bytes
 from .scrub import xml_safe_copy
 from .spec import FeedItems, FeedMeta, PrebuiltEntry
-from .xmlfeeds import clean_feedgen_entries, document_roots, fragment_context, fragments, related_link_lines
+from .xmlfeeds import document_roots, fragment_context, fragments, related_link_lines
 
 # Stands in for the related links while the Atom entry is built, marking where they go. Only an element
 # can serialise to these bytes (text and attribute values are escaped), and an entry holds one such.
@@ -36,7 +37,8 @@ def prebuild_entries(articles: Iterable[Article], meta: FeedMeta) -> dict[str, P
     out: dict[str, PrebuiltEntry] = {}
     for article in articles:
         clean = xml_safe_copy(article)  # once, for every format
-        rss, atom = fragments(*clean_feedgen_entries(clean, meta, (_GAP_URL,)), rss_root, atom_root)
+        # Built without feedgen (see .entry_elements): the same elements, in a fraction of the time.
+        rss, atom = fragments(*article_elements(clean, meta, (_GAP_URL,)), rss_root, atom_root)
         at = atom.find(gap)
         if at < 0 or atom.find(gap, at + 1) >= 0:
             continue

@@ -72,7 +72,7 @@ def _article_entry(entry: FeedEntry, article: Article, meta: FeedMeta, related: 
     if article.image is not None:
         entry.enclosure(article.image.url, "0", article.image.mime_type)
         _media(entry, article.image)
-    return _article_links(article, related)
+    return article_links(article, related)
 
 
 def _media(entry: FeedEntry, image: Image) -> None:
@@ -82,7 +82,8 @@ def _media(entry: FeedEntry, image: Image) -> None:
     entry.media.thumbnail(url=image.url, group=None, **size)
 
 
-def _article_links(article: Article, related: tuple[str, ...]) -> _EntryLinks:
+def article_links(article: Article, related: tuple[str, ...]) -> _EntryLinks:
+    """The links of an article's Atom entry: its page, its image (if any), then the related stories."""
     links = [{"href": article.url, "rel": "alternate", "type": "text/html"}]
     if article.image is not None:
         links.append({"href": article.image.url, "rel": "enclosure", "type": article.image.mime_type, "length": "0"})

@@ -174,7 +174,7 @@ def related_all(
     so its answer is bit for bit the one a run over every document gives it.
     """
     from .document_index import _PART_NAMES, COMMON_READ, _ranks_by_term
-    from .parallel import PARALLEL_MIN_ITEMS, fork_map
+    from .parallel import PARALLEL_MIN_ITEMS, fork_map, paused_gc
 
     if k <= 0 or not index.documents:
         return {slug: [] for slug in index.documents if only is None or slug in only}
@@ -316,13 +316,14 @@ def related_all(
     workers = index.config.workers if len(query_rows) >= PARALLEL_MIN_ITEMS else 1
     answers = fork_map(block, blocks, workers, per_process=1, min_items=2)
     found: dict[str, list[T]] = {}
-    for answered, bounds_out, picked_cols, picked_totals, picked_parts in answers:
-        # Every share is >= 0, so the non-zero ones are the signals that counted (kept in C:
-        # one of these per pick, half a million for 100,000 articles).
-        picks = [
-            make(documents[col], total, tuple(compress(zip(_PART_NAMES, part, strict=True), part)))
-            for col, total, part in zip(picked_cols, picked_totals, picked_parts, strict=True)
-        ]
-        for row, a, b in zip(answered, bounds_out, bounds_out[1:], strict=False):
-            found[documents[row].slug] = picks[a:b]
+    with paused_gc():  # every pick made here lives on: a full collection would only walk them
+        for answered, bounds_out, picked_cols, picked_totals, picked_parts in answers:
+            # Every share is >= 0, so the non-zero ones are the signals that counted (kept in C:
+            # one of these per pick, half a million for 100,000 articles).
+            picks = [
+                make(documents[col], total, tuple(compress(zip(_PART_NAMES, part, strict=True), part)))
+                for col, total, part in zip(picked_cols, picked_totals, picked_parts, strict=True)
+            ]
+            for row, a, b in zip(answered, bounds_out, bounds_out[1:], strict=False):
+                found[documents[row].slug] = picks[a:b]
     return found

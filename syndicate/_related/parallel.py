@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import ctypes
 import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
 from .._parallel import parallel_map, runs_in_parallel, worker_count
+from .._parallel import paused_gc as paused_gc  # where related_index takes it from
 
 R = TypeVar("R")
 
@@ -28,23 +28,6 @@ PARALLEL_MIN_ITEMS = 3000
 def available_workers(requested: int = 0) -> int:
     """``requested`` workers, or every core this process may use when 0 (:func:`syndicate._parallel.worker_count`)."""
     return worker_count(requested)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many long-lived objects.
-
-    Indexing creates millions of dicts and tuples and frees almost none; each
-    full collection would walk all of them again. Reference counting still
-    frees everything that is dropped.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _without_gc(job: Callable[[int, int], R], bounds: tuple[int, int]) -> R:

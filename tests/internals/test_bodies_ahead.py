@@ -77,13 +77,13 @@ def test_a_failed_child_leaves_its_part_to_be_rendered_as_usual(
         expected = load_bodies(site.config, stubs)
         broken = next(a for a in stubs if is_stub(a))
 
-        def failing(job: tuple[syndicate.Article, str], context: object) -> tuple[str, bytes]:
+        def failing(job: tuple[syndicate.Article, str], context: object) -> tuple[str, object]:
             if job[0].slug == broken.slug:
                 raise RuntimeError("worker crashed")
             return real(job, context)  # type: ignore[arg-type]
 
-        real = ahead_module._complete_job  # type: ignore[attr-defined]
-        monkeypatch.setattr(ahead_module, "_complete_job", failing)
+        real = ahead_module.complete_stub  # type: ignore[attr-defined]
+        monkeypatch.setattr(ahead_module, "complete_stub", failing)
         with render_bodies_ahead(site.config, stubs) as ahead:
             rendered = ahead.rendered()
             assert broken.source_path not in rendered  # that child wrote nothing
