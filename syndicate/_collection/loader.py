@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .._model import Article, Problem, Severity
 from .._parallel import parallel_imap, paused_gc
 from .._store import ArticleCache
-from .._store.articles import PAYLOAD_FORMAT, dump_parse, load_parse
+from .._store.articles import PAYLOAD_FORMAT, SharedValues, dump_parse, load_parse
 from .authors import AUTHORS_FOLDER
 from .context import ArticleContext
 from .markdown import complete_markdown, feed_date, load_markdown
@@ -295,12 +295,14 @@ def read_articles(
         jobs.append((relative, absolute, mtime, not stub))
 
     shared = _Shared()
+    # One table of unpickled tags and authors for every parse: each distinct one is unpickled once.
+    values: SharedValues = {}
     parsed: dict[str, ParseResult] = {}
     batch: list[tuple[str, str, str, bytes]] = []
     for job, (digest, payload) in zip(jobs, _run(jobs, _parse_job, context, workers), strict=True):
         relative, _, mtime, _ = job
         keys[relative] = f"{digest}:{mtime}:{context_key}" + (_STUB if stubbed[relative] else "")
-        article, found = load_parse(payload)
+        article, found = load_parse(payload, values)
         parsed[relative] = (shared.article(article) if article is not None else None, found)
         if cache is not None and digest:
             batch.append((relative, keys[relative], stats[relative], payload))
