@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import random
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -149,3 +150,59 @@ def test_the_subscribe_page_is_rendered_again_only_when_its_inputs_or_its_file_c
     edit_newest(site)
     assert page.resolve() in syndicate.Site.open(site).build(now=NOW).written
     assert page.read_bytes() == original
+
+
+def edit_newest_body(site: Path) -> None:
+    # story-139 is the newest (2026-10-28): a favourite pick of many articles through recency.
+    _rewrite(site, "story-139", lambda text: text + "\nA correction: the gala moved to the Friday matinee.\n")
+
+
+def edit_first_by_slug(site: Path) -> None:
+    # story-0 sorts first, so it sits at the head of every common term list a query reads part of.
+    _rewrite(site, "story-0", lambda text: text + "\nA correction: the premiere moved to Thursday.\n")
+
+
+def edit_first_by_slug_title(site: Path) -> None:
+    _rewrite(site, "story-0", lambda text: text.replace("title: ", "title: Revised: ", 1))
+
+
+def edit_two_articles(site: Path) -> None:
+    edit_newest_body(site)
+    edit_first_by_slug(site)
+
+
+def test_an_edit_of_the_first_by_slug_s_title_equals_a_cold_build(site: Path, tmp_path: Path) -> None:
+    _incremental_equals_cold(site, tmp_path, edit_first_by_slug_title)
+
+
+@pytest.mark.parametrize("change", [edit_body, edit_newest, edit_newest_body, edit_first_by_slug, edit_two_articles])
+def test_an_edit_recomputes_only_the_picks_it_can_change(
+    site: Path, tmp_path: Path, change: Change, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit keeps the other articles' picks (no full recomputation), and the result is still a cold build's."""
+    from syndicate._related import RelatedIndex, incremental
+
+    syndicate.Site.open(site).build(now=NOW)
+    computed: list[int] = []
+    recompute_all = incremental._recompute_all
+    subset = RelatedIndex.all_picks
+
+    def counting_subset(self: RelatedIndex, k: int | None = None, only: Set[str] | None = None) -> Any:
+        computed.append(len(only) if only is not None else -1)
+        return subset(self, k, only)
+
+    def refused(*args: object) -> object:
+        raise AssertionError("every pick was recomputed for one edit")
+
+    monkeypatch.setattr(incremental, "_recompute_all", refused)
+    monkeypatch.setattr(RelatedIndex, "all_picks", counting_subset)
+    change(site)
+    syndicate.Site.open(site).build(now=NOW)
+    monkeypatch.setattr(incremental, "_recompute_all", recompute_all)
+    assert computed and 0 < computed[0] < ARTICLES // 2
+    cold_site = tmp_path / "cold"
+    shutil.copytree(site, cold_site, ignore=shutil.ignore_patterns(".syndicate", "public"))
+    syndicate.Site.open(cold_site).build(now=NOW)
+    ours, theirs = _tree(site / "public"), _tree(cold_site / "public")
+    assert ours.keys() == theirs.keys()
+    assert [name for name in ours if ours[name] != theirs[name]] == []

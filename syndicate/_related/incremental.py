@@ -7,8 +7,12 @@ and of the documents and vectors of the candidates found there. So when an
 edit changes some documents (their vector, tags, names, title, URL, date or
 author: their *signature*), only the picks of the changed documents and of
 the members of every list a changed document sat in, or sits in now, can
-change. Every other article keeps the picks of the last build, stored in the
-state database with each article's signature and lists.
+change. Of those members, one whose lists are all the same as before (the
+changed documents stayed in every one it reads) has the same shortlist, so
+only a changed document's own score in it moved: it is recomputed only if
+that document was among its picks or now scores as well as its last pick.
+Every other article keeps the picks of the last build, stored in the state
+database with each article's signature and lists.
 
 Whatever every pick depends on at once (the related settings, the code and
 config, the number of published articles, which sets the idf of every term
@@ -113,7 +117,7 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
         return _recompute_all(index, last, context, signatures)
     changed = {slug for slug, signature in signatures.items() if previous[slug].signature != signature}
     enough = int(FULL_RECOMPUTE_SHARE * len(documents)) + 1
-    affected = set(changed) | _readers_of_changes(index, changed, last.lists(changed), enough)
+    affected = set(changed) | _readers_of_changes(index, changed, last.lists(changed), enough, previous)
     # Editor references resolve against the whole collection (a headline edited anywhere can match).
     affected.update(a.slug for a in index.collection.published(index.now) if a.related or a.more)
     if len(affected) > FULL_RECOMPUTE_SHARE * len(documents):
@@ -126,36 +130,62 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
 
 
 def _readers_of_changes(
-    index: RelatedIndex, changed: set[str], old_lists: dict[str, tuple[str, ...]], enough: int
+    index: RelatedIndex,
+    changed: set[str],
+    old_lists: dict[str, tuple[str, ...]],
+    enough: int,
+    previous: dict[str, LastPicks],
 ) -> set[str]:
     """The unchanged documents whose picks the ``changed`` ones can change.
 
-    Such a document reads, to find its candidates, a list a changed document
-    sat in or sits in now (so one may be, or have been, its candidate), or it
-    reads other lists than before (a list's length crossed the rarity cap or
-    reordered its least common terms). A document sitting in a changed tag or
-    name list is affected too: the rarity weight of the tag or name changed.
+    A document's picks are the best of its shortlist, and the shortlist is a
+    function of the lists it reads alone. So a document is affected when a
+    list it reads changed: a changed document entered or left it (a list
+    whose length moved can also change which lists a query reads), or a tag
+    or name list's membership, and so its rarity weight, changed.
+
+    When a changed document stayed in every list it shares with a reader, the
+    reader's lists are the same, so is its shortlist, and only that document's
+    score in it moved: the reader is affected only if the document was among
+    its picks, or now scores close enough to its last pick to enter them (see
+    :func:`_may_enter`). This is what keeps an edit of the newest article,
+    first in many lists' heads and among many articles' picks, from
+    recomputing most of the collection.
+
     The search stops once ``enough`` are found: everything is recomputed then.
     """
     documents = index.index
     new_lists = {slug: documents.list_keys(slug) for slug in changed}
-    touched: dict[str, list[str]] = {}  # list key: the changed documents it held or holds
+    moved: dict[str, list[str]] = {}  # list key: the changed documents that entered or left it
+    stayed: dict[str, list[str]] = {}  # list key: the changed documents in it before and now
     delta: dict[str, int] = {}  # list key: how much longer it was before
     for slug in changed:
         before, now = set(old_lists.get(slug, ())), set(new_lists[slug])
-        for key in before | now:
-            touched.setdefault(key, []).append(slug)
+        for key in before ^ now:
+            moved.setdefault(key, []).append(slug)
             delta[key] = delta.get(key, 0) + (key in before) - (key in now)
+        for key in before & now:
+            stayed.setdefault(key, []).append(slug)
     affected: set[str] = set()
-    touched_terms: dict[int, list[str]] = {}  # term number: the changed documents its list held or holds
+    # Readers whose lists are the same, with the changed documents they may have as candidates.
+    maybe: dict[str, set[str]] = {}
+    cap = documents._list_cap()
+    for key in moved:
+        if not key.startswith("t:"):  # a tag or name list: its rarity weight counts in every member's scores
+            affected.update(documents.list_members(key))
+    for key, holders in stayed.items():
+        if not key.startswith("t:") and key not in moved:
+            members = documents.list_members(key)
+            if len(members) <= cap:  # read to find candidates (a common one is not)
+                for member in members:
+                    maybe.setdefault(member, set()).update(holders)
+    touched_terms: dict[int, tuple[list[str], list[str]]] = {}  # term number: (moved, stayed) changed documents
     term_delta: dict[int, int] = {}
-    for key, holders in touched.items():
+    for key in moved.keys() | stayed.keys():
         if key.startswith("t:"):
             number = VOCABULARY.id(key[2:])
-            touched_terms[number] = holders
-            term_delta[number] = delta[key]
-        else:  # a tag or name list: its rarity weight counts in every member's scores
-            affected.update(documents.list_members(key))
+            touched_terms[number] = (moved.get(key, []), stayed.get(key, []))
+            term_delta[number] = delta.get(key, 0)
     suspects: set[str] = set()
     for number in touched_terms:
         suspects.update(documents.term_list(number))
@@ -165,10 +195,15 @@ def _readers_of_changes(
         return len(documents.term_list(term)) + term_delta.get(term, 0)
 
     # Only a query holding a term whose list changed length can read other lists than before.
-    moved_terms = {term for term, moved in term_delta.items() if moved}
+    moved_terms = {term for term, moved_by in term_delta.items() if moved_by}
     head = documents.head_read() + len(changed)  # a changed document shifts a list's head by one at most
+
+    def in_head(term: int, holders: list[str]) -> list[str]:
+        listed = documents.term_list(term)
+        return [h for h in holders if bisect.bisect_left(listed, h) < head]
+
     vectors = documents.vectors
-    for slug in suspects:
+    for slug in sorted(suspects):  # sorted: the same order (and early stop) in every process
         if len(affected) >= enough:
             break
         query = vectors[slug].terms[:QUERY_TERMS]
@@ -176,16 +211,59 @@ def _readers_of_changes(
             continue  # its query follows none of the touched lists, and reads the same ones as before
         whole, heads = documents.query_terms(slug)
         # Asked again with the old lengths only when one of its terms' lengths moved: else the same answer.
-        moved = not moved_terms.isdisjoint(query) and (whole, heads) != documents.query_terms(slug, length_before)
-        if moved or not touched_terms.keys().isdisjoint(whole):
+        if not moved_terms.isdisjoint(query) and (whole, heads) != documents.query_terms(slug, length_before):
             affected.add(slug)
             continue
-        for term in heads:
-            holding = touched_terms.get(term, [])
-            if any(bisect.bisect_left(documents.term_list(term), h) < head for h in holding):
-                affected.add(slug)
-                break
+        candidates: set[str] = set()
+        for term in whole:
+            if term in touched_terms:
+                entered_or_left, kept = touched_terms[term]
+                if entered_or_left:
+                    break
+                candidates.update(kept)
+        else:
+            for term in heads:
+                if term in touched_terms:
+                    entered_or_left, kept = touched_terms[term]
+                    if in_head(term, entered_or_left):
+                        break
+                    candidates.update(in_head(term, kept))
+            else:
+                if candidates:
+                    maybe.setdefault(slug, set()).update(candidates)
+                continue
+        affected.add(slug)
+    count = index.config.count
+    for slug in sorted(maybe.keys() - affected - changed):
+        if len(affected) >= enough:
+            break
+        if _may_enter(index, slug, maybe[slug], previous[slug], count):
+            affected.add(slug)
     return affected
+
+
+# How far below an article's last pick a changed candidate must score to be left out for sure.
+# The batch sums in another order than the one-pair scorer: their scores differ in the last bits.
+SCORE_MARGIN = 1e-9
+
+
+def _may_enter(index: RelatedIndex, slug: str, candidates: set[str], row: LastPicks, count: int) -> bool:
+    """Whether changed ``candidates`` in ``slug``'s unchanged shortlist can change its picks.
+
+    They can if one was among its picks (its score, title or URL moved), if it
+    had fewer than ``count`` (room for anything), or if one now scores at least
+    its last pick (give or take :data:`SCORE_MARGIN`). Otherwise every pick
+    ranks as it did and each changed candidate ranks below them, as it did
+    before (it was not picked; had it been left out as a copy of a better
+    pick, it still is, or it ranks below the last pick now).
+    """
+    picks = json.loads(row.picks)  # [slug, title, url, score, editor pick, reasons] per pick, best first
+    if len(picks) < count or not candidates.isdisjoint(pick[0] for pick in picks):
+        return True
+    last = float(picks[-1][3])
+    documents = index.index
+    score = documents._scorer(documents.documents[slug], documents.vectors[slug])
+    return any(score(documents.documents[other])[0] >= last - SCORE_MARGIN for other in sorted(candidates))
 
 
 def _recompute_all(
