@@ -24,7 +24,6 @@ collection, so articles that have any are always recomputed.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 from collections.abc import Iterator, Set
@@ -32,8 +31,8 @@ from dataclasses import dataclass, field
 
 from .._model import RelatedPick
 from .._store import LastPicks, RelatedLastPicks
-from .document_index import QUERY_TERMS
 from .output import related_json_chunks, related_json_entry, related_links
+from .readers import readers_of_changes
 from .related_index import RelatedIndex
 from .text import VOCABULARY
 
@@ -117,7 +116,7 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
         return _recompute_all(index, last, context, signatures)
     changed = {slug for slug, signature in signatures.items() if previous[slug].signature != signature}
     enough = int(FULL_RECOMPUTE_SHARE * len(documents)) + 1
-    affected = set(changed) | _readers_of_changes(index, changed, last.lists(changed), enough, previous)
+    affected = set(changed) | readers_of_changes(index.index, changed, last.lists(changed), enough, previous, count)
     # Editor references resolve against the whole collection (a headline edited anywhere can match).
     affected.update(a.slug for a in index.collection.published(index.now) if a.related or a.more)
     if len(affected) > FULL_RECOMPUTE_SHARE * len(documents):
@@ -127,143 +126,6 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
     rows = {slug: _row(index, slug, signatures[slug], fresh[slug]) for slug in sorted(fresh)}
     last.record(context, rows, (), complete=False)
     return PicksUpdate(fresh, kept, complete=False, fresh_entries={slug: row.entry for slug, row in rows.items()})
-
-
-def _readers_of_changes(
-    index: RelatedIndex,
-    changed: set[str],
-    old_lists: dict[str, tuple[str, ...]],
-    enough: int,
-    previous: dict[str, LastPicks],
-) -> set[str]:
-    """The unchanged documents whose picks the ``changed`` ones can change.
-
-    A document's picks are the best of its shortlist, and the shortlist is a
-    function of the lists it reads alone. So a document is affected when a
-    list it reads changed: a changed document entered or left it (a list
-    whose length moved can also change which lists a query reads), or a tag
-    or name list's membership, and so its rarity weight, changed.
-
-    When a changed document stayed in every list it shares with a reader, the
-    reader's lists are the same, so is its shortlist, and only that document's
-    score in it moved: the reader is affected only if the document was among
-    its picks, or now scores close enough to its last pick to enter them (see
-    :func:`_may_enter`). This is what keeps an edit of the newest article,
-    first in many lists' heads and among many articles' picks, from
-    recomputing most of the collection.
-
-    The search stops once ``enough`` are found: everything is recomputed then.
-    """
-    documents = index.index
-    new_lists = {slug: documents.list_keys(slug) for slug in changed}
-    moved: dict[str, list[str]] = {}  # list key: the changed documents that entered or left it
-    stayed: dict[str, list[str]] = {}  # list key: the changed documents in it before and now
-    delta: dict[str, int] = {}  # list key: how much longer it was before
-    for slug in changed:
-        before, now = set(old_lists.get(slug, ())), set(new_lists[slug])
-        for key in before ^ now:
-            moved.setdefault(key, []).append(slug)
-            delta[key] = delta.get(key, 0) + (key in before) - (key in now)
-        for key in before & now:
-            stayed.setdefault(key, []).append(slug)
-    affected: set[str] = set()
-    # Readers whose lists are the same, with the changed documents they may have as candidates.
-    maybe: dict[str, set[str]] = {}
-    cap = documents._list_cap()
-    for key in moved:
-        if not key.startswith("t:"):  # a tag or name list: its rarity weight counts in every member's scores
-            affected.update(documents.list_members(key))
-    for key, holders in stayed.items():
-        if not key.startswith("t:") and key not in moved:
-            members = documents.list_members(key)
-            if len(members) <= cap:  # read to find candidates (a common one is not)
-                for member in members:
-                    maybe.setdefault(member, set()).update(holders)
-    touched_terms: dict[int, tuple[list[str], list[str]]] = {}  # term number: (moved, stayed) changed documents
-    term_delta: dict[int, int] = {}
-    for key in moved.keys() | stayed.keys():
-        if key.startswith("t:"):
-            number = VOCABULARY.id(key[2:])
-            touched_terms[number] = (moved.get(key, []), stayed.get(key, []))
-            term_delta[number] = delta.get(key, 0)
-    suspects: set[str] = set()
-    for number in touched_terms:
-        suspects.update(documents.term_list(number))
-    suspects -= affected | changed
-
-    def length_before(term: int) -> int:
-        return len(documents.term_list(term)) + term_delta.get(term, 0)
-
-    # Only a query holding a term whose list changed length can read other lists than before.
-    moved_terms = {term for term, moved_by in term_delta.items() if moved_by}
-    head = documents.head_read() + len(changed)  # a changed document shifts a list's head by one at most
-
-    def in_head(term: int, holders: list[str]) -> list[str]:
-        listed = documents.term_list(term)
-        return [h for h in holders if bisect.bisect_left(listed, h) < head]
-
-    vectors = documents.vectors
-    for slug in sorted(suspects):  # sorted: the same order (and early stop) in every process
-        if len(affected) >= enough:
-            break
-        query = vectors[slug].terms[:QUERY_TERMS]
-        if touched_terms.keys().isdisjoint(query):
-            continue  # its query follows none of the touched lists, and reads the same ones as before
-        whole, heads = documents.query_terms(slug)
-        # Asked again with the old lengths only when one of its terms' lengths moved: else the same answer.
-        if not moved_terms.isdisjoint(query) and (whole, heads) != documents.query_terms(slug, length_before):
-            affected.add(slug)
-            continue
-        candidates: set[str] = set()
-        for term in whole:
-            if term in touched_terms:
-                entered_or_left, kept = touched_terms[term]
-                if entered_or_left:
-                    break
-                candidates.update(kept)
-        else:
-            for term in heads:
-                if term in touched_terms:
-                    entered_or_left, kept = touched_terms[term]
-                    if in_head(term, entered_or_left):
-                        break
-                    candidates.update(in_head(term, kept))
-            else:
-                if candidates:
-                    maybe.setdefault(slug, set()).update(candidates)
-                continue
-        affected.add(slug)
-    count = index.config.count
-    for slug in sorted(maybe.keys() - affected - changed):
-        if len(affected) >= enough:
-            break
-        if _may_enter(index, slug, maybe[slug], previous[slug], count):
-            affected.add(slug)
-    return affected
-
-
-# How far below an article's last pick a changed candidate must score to be left out for sure.
-# The batch sums in another order than the one-pair scorer: their scores differ in the last bits.
-SCORE_MARGIN = 1e-9
-
-
-def _may_enter(index: RelatedIndex, slug: str, candidates: set[str], row: LastPicks, count: int) -> bool:
-    """Whether changed ``candidates`` in ``slug``'s unchanged shortlist can change its picks.
-
-    They can if one was among its picks (its score, title or URL moved), if it
-    had fewer than ``count`` (room for anything), or if one now scores at least
-    its last pick (give or take :data:`SCORE_MARGIN`). Otherwise every pick
-    ranks as it did and each changed candidate ranks below them, as it did
-    before (it was not picked; had it been left out as a copy of a better
-    pick, it still is, or it ranks below the last pick now).
-    """
-    picks = json.loads(row.picks)  # [slug, title, url, score, editor pick, reasons] per pick, best first
-    if len(picks) < count or not candidates.isdisjoint(pick[0] for pick in picks):
-        return True
-    last = float(picks[-1][3])
-    documents = index.index
-    score = documents._scorer(documents.documents[slug], documents.vectors[slug])
-    return any(score(documents.documents[other])[0] >= last - SCORE_MARGIN for other in sorted(candidates))
 
 
 def _recompute_all(

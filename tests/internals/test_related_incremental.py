@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from syndicate import Store
 from syndicate._collection import Collection
 from syndicate._config import RelatedConfig
@@ -27,16 +29,25 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("UTC"))
 ARTICLES = 300
 
 
-def _collection(rng: random.Random) -> tuple[Collection, list[Document]]:
+def _collection(rng: random.Random, dense: bool = False) -> tuple[Collection, list[Document]]:
+    """Articles with Zipf-like words, or (``dense``) with nearly every word of a small vocabulary.
+
+    In the dense collection every list is common and longer than the head a
+    query reads of it (so most documents sit beyond it), and many have nearly
+    the same length: an edit moves one list past another, which changes which
+    heads a query reads.
+    """
     articles = []
     documents = []
-    vocabulary = [f"w{n}" for n in range(900)]
-    for number in range(ARTICLES):
+    vocabulary = [f"w{n}" for n in range(60 if dense else 900)]
+    for number in range(2 * ARTICLES if dense else ARTICLES):
         slug = f"story-{number}"
         published = datetime(2026, 1 + number % 10, 1 + number % 28, number % 24, tzinfo=ZoneInfo("UTC"))
         tags = tuple(sorted({f"topic-{rng.randrange(40)}" for _ in range(3)}))
         words: dict[str, int] = {}
-        for _ in range(60):
+        if dense:
+            words = {word: rng.randrange(1, 6) for word in vocabulary if rng.random() < 0.93}
+        for _ in range(0 if dense else 60):
             # Zipf-like: some words in most documents (common lists, read by their heads), most rare.
             word = vocabulary[min(int(rng.paretovariate(0.9)) - 1, len(vocabulary) - 1)]
             words[word] = words.get(word, 0) + 1
@@ -80,19 +91,37 @@ def _edited(document: Document, rng: random.Random) -> Document:
     return replace(document, features=Features.from_counts(terms, document.features.names))
 
 
-def test_incremental_picks_equal_a_full_computation_after_any_edit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dense", [False, True])
+def test_incremental_picks_equal_a_full_computation_after_any_edit(tmp_path: Path, dense: bool) -> None:
     rng = random.Random(15)
-    collection, documents = _collection(rng)
+    collection, documents = _collection(rng, dense)
     config = RelatedConfig()
     state = Store(tmp_path / "state.db")
-    current_picks(RelatedIndex(collection, config, NOW, documents), state.related_last_picks, "salt")
+    before = RelatedIndex(collection, config, NOW, list(documents))
+    current_picks(before, state.related_last_picks, "salt")
     partial = 0
-    for _ in range(40):
+    for _ in range(40 if not dense else 25):
         for at in rng.sample(range(len(documents)), rng.choice((1, 1, 2))):
             documents[at] = _edited(documents[at], rng)
         index = RelatedIndex(collection, config, NOW, list(documents))
         update = current_picks(index, state.related_last_picks, "salt")
         assert update.picks == index.all_picks()
-        partial += not update.complete
-    assert partial >= 20  # most trials went through the incremental path
+        if not update.complete:
+            partial += 1
+            # Stronger than equal picks: every article whose shortlist changed was recomputed.
+            assert _shortlists_changed(before, index) <= update.fresh.keys()
+        before = index
+    assert partial >= 10  # many trials went through the incremental path
     state.close()
+
+
+def _shortlists_changed(before: RelatedIndex, after: RelatedIndex) -> set[str]:
+    """The articles whose candidates (what their picks are chosen from) differ between two indexes."""
+    limit = max(after.config.candidates, 4 * after.config.count) + 1
+    old, new = before.index, after.index
+    return {
+        slug
+        for slug, document in new.documents.items()
+        if old.candidates(old.documents[slug], old.vectors[slug], limit)
+        != new.candidates(document, new.vectors[slug], limit)
+    }
