@@ -23,7 +23,8 @@ from syndicate._config import RelatedConfig
 from syndicate._model import Article
 from syndicate._related import RelatedIndex
 from syndicate._related.documents import Document, Features
-from syndicate._related.incremental import current_picks
+from syndicate._related.incremental import _context, current_picks
+from syndicate._related.readers import readers_of_changes
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("UTC"))
 ARTICLES = 300
@@ -125,3 +126,52 @@ def _shortlists_changed(before: RelatedIndex, after: RelatedIndex) -> set[str]:
         if old.candidates(old.documents[slug], old.vectors[slug], limit)
         != new.candidates(document, new.vectors[slug], limit)
     }
+
+
+def test_a_list_moving_past_another_changes_the_heads_a_query_reads(tmp_path: Path) -> None:
+    """An edit far from every list's head can still change a reader's shortlist: by reordering its least common lists.
+
+    Every article has the six words, one of them once and the others twice, and
+    keeps five in its vector (all but the one it has once), so each word's list
+    holds the articles that did not drop it. The lists are longer than the cap,
+    so a query reads the heads of its three least common ones. Moving the one
+    word story-99 (last by slug, beyond every head) has once from ``b`` to ``a``
+    swaps the lengths of ``a``'s and ``b``'s lists (600 and 599): the articles
+    that dropped ``r`` or ``s`` now read ``a``'s head instead of ``b``'s.
+    """
+    groups = {"p": 250, "q": 200, "a": 100, "b": 101, "r": 30, "s": 19}  # articles that have each word once
+    slugs = sorted((f"story-{number}" for number in range(sum(groups.values()))), key=lambda s: s != "story-99")
+    dropped: dict[str, str] = {}
+    for word in ("b", "p", "q", "a", "r", "s"):  # story-99 (first here) has "b" once
+        for _ in range(groups[word]):
+            dropped[slugs[len(dropped)]] = word
+    articles = []
+    documents = []
+    for number, slug in enumerate(sorted(dropped)):
+        published = datetime(2026, 1 + number % 10, 1 + number % 28, number % 24, tzinfo=ZoneInfo("UTC"))
+        article = Article(
+            slug=slug, title=slug, published=published, source_path=f"{slug}.md", url=f"/{slug}/", id=slug
+        )
+        articles.append(article)
+        words = {word: 1 if word == dropped[slug] else 2 for word in groups}
+        document = Document(slug, slug, article.url, published.timestamp(), None, (), Features.from_counts(words), "k")
+        documents.append(document)
+    collection = Collection(articles)
+    config = RelatedConfig(distinctive_terms=5)
+    state = Store(tmp_path / "state.db")
+    before = RelatedIndex(collection, config, NOW, list(documents))
+    current_picks(before, state.related_last_picks, "salt")
+    at = next(i for i, d in enumerate(documents) if d.slug == "story-99")
+    words = {word: 1 if word == "a" else 2 for word in groups}
+    documents[at] = replace(documents[at], features=Features.from_counts(words))
+    after = RelatedIndex(collection, config, NOW, list(documents))
+    changed = _shortlists_changed(before, after)
+    assert {slug for slug, word in dropped.items() if word in "rs"} <= changed
+    # Asked directly, with no early stop: the edit changes enough scores to recompute everything.
+    last = state.related_last_picks.load(_context(after, "salt"))
+    assert last is not None
+    old_lists = {"story-99": before.index.list_keys("story-99")}
+    readers = readers_of_changes(after.index, {"story-99"}, old_lists, len(dropped), last, config.count)
+    assert changed - {"story-99"} <= readers
+    assert current_picks(after, state.related_last_picks, "salt").picks == after.all_picks()
+    state.close()
