@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import random
 import shutil
-from collections.abc import Callable, Set
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -58,10 +57,14 @@ def _article(number: int, rng: random.Random, vocabulary: list[str]) -> str:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
+    return make_site(tmp_path / "site")
+
+
+def make_site(folder: Path) -> Path:
+    """The collection of these tests, written to ``folder``."""
     rng = random.Random(20261126)
     syllables = [f"{a}{b}" for a in "bcdfglmnprstvz" for b in "aeiou"]
     vocabulary = [f"{a}{b}" for a in syllables for b in syllables[:40]]
-    folder = tmp_path / "site"
     (folder / "content").mkdir(parents=True)
     (folder / "syndicate.toml").write_text(CONFIG, encoding="utf-8")
     for number in range(ARTICLES):
@@ -173,36 +176,3 @@ def edit_two_articles(site: Path) -> None:
 
 def test_an_edit_of_the_first_by_slug_s_title_equals_a_cold_build(site: Path, tmp_path: Path) -> None:
     _incremental_equals_cold(site, tmp_path, edit_first_by_slug_title)
-
-
-@pytest.mark.parametrize("change", [edit_body, edit_newest, edit_newest_body, edit_first_by_slug, edit_two_articles])
-def test_an_edit_recomputes_only_the_picks_it_can_change(
-    site: Path, tmp_path: Path, change: Change, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An edit keeps the other articles' picks (no full recomputation), and the result is still a cold build's."""
-    from syndicate._related import RelatedIndex, incremental
-
-    syndicate.Site.open(site).build(now=NOW)
-    computed: list[int] = []
-    recompute_all = incremental._recompute_all
-    subset = RelatedIndex.all_picks
-
-    def counting_subset(self: RelatedIndex, k: int | None = None, only: Set[str] | None = None) -> Any:
-        computed.append(len(only) if only is not None else -1)
-        return subset(self, k, only)
-
-    def refused(*args: object) -> object:
-        raise AssertionError("every pick was recomputed for one edit")
-
-    monkeypatch.setattr(incremental, "_recompute_all", refused)
-    monkeypatch.setattr(RelatedIndex, "all_picks", counting_subset)
-    change(site)
-    syndicate.Site.open(site).build(now=NOW)
-    monkeypatch.setattr(incremental, "_recompute_all", recompute_all)
-    assert computed and 0 < computed[0] < ARTICLES // 2
-    cold_site = tmp_path / "cold"
-    shutil.copytree(site, cold_site, ignore=shutil.ignore_patterns(".syndicate", "public"))
-    syndicate.Site.open(cold_site).build(now=NOW)
-    ours, theirs = _tree(site / "public"), _tree(cold_site / "public")
-    assert ours.keys() == theirs.keys()
-    assert [name for name in ours if ours[name] != theirs[name]] == []

@@ -10,18 +10,36 @@ computation over the changed index gives.
 from __future__ import annotations
 
 import random
+import shutil
+from collections.abc import Set
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+# The 400-article site of the build-level tests and their edits: here the build is watched from inside.
+from test_incremental_build import ARTICLES as SITE_ARTICLES
+from test_incremental_build import NOW as SITE_NOW
+from test_incremental_build import (
+    Change,
+    _tree,
+    edit_body,
+    edit_first_by_slug,
+    edit_newest,
+    edit_newest_body,
+    edit_two_articles,
+    make_site,
+)
+
+import syndicate
 from syndicate import Store
 from syndicate._collection import Collection
 from syndicate._config import RelatedConfig
 from syndicate._model import Article
-from syndicate._related import RelatedIndex
+from syndicate._related import RelatedIndex, incremental
 from syndicate._related.documents import Document, Features
 from syndicate._related.incremental import _context, current_picks
 from syndicate._related.readers import readers_of_changes
@@ -175,3 +193,39 @@ def test_a_list_moving_past_another_changes_the_heads_a_query_reads(tmp_path: Pa
     assert changed - {"story-99"} <= readers
     assert current_picks(after, state.related_last_picks, "salt").picks == after.all_picks()
     state.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return make_site(tmp_path / "site")
+
+
+@pytest.mark.parametrize("change", [edit_body, edit_newest, edit_newest_body, edit_first_by_slug, edit_two_articles])
+def test_an_edit_recomputes_only_the_picks_it_can_change(
+    site: Path, tmp_path: Path, change: Change, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit keeps the other articles' picks (no full recomputation), and the result is still a cold build's."""
+    syndicate.Site.open(site).build(now=SITE_NOW)
+    computed: list[int] = []
+    recompute_all = incremental._recompute_all
+    subset = RelatedIndex.all_picks
+
+    def counting_subset(self: RelatedIndex, k: int | None = None, only: Set[str] | None = None) -> Any:
+        computed.append(len(only) if only is not None else -1)
+        return subset(self, k, only)
+
+    def refused(*args: object) -> object:
+        raise AssertionError("every pick was recomputed for one edit")
+
+    monkeypatch.setattr(incremental, "_recompute_all", refused)
+    monkeypatch.setattr(RelatedIndex, "all_picks", counting_subset)
+    change(site)
+    syndicate.Site.open(site).build(now=SITE_NOW)
+    monkeypatch.setattr(incremental, "_recompute_all", recompute_all)
+    assert computed and 0 < computed[0] < SITE_ARTICLES // 2
+    cold_site = tmp_path / "cold"
+    shutil.copytree(site, cold_site, ignore=shutil.ignore_patterns(".syndicate", "public"))
+    syndicate.Site.open(cold_site).build(now=SITE_NOW)
+    ours, theirs = _tree(site / "public"), _tree(cold_site / "public")
+    assert ours.keys() == theirs.keys()
+    assert [name for name in ours if ours[name] != theirs[name]] == []
