@@ -154,6 +154,7 @@ class DocumentIndex:
         self._changes = 0
         # Built on first use: a cold build answers every query with the batch, which needs no lists.
         self._built_lists: _Lists | None = None
+        self._counted_keys: tuple[dict[str, int], dict[str, int]] | None = None  # see _key_lengths
         self._rebuild(list(documents))
 
     # -- building -----------------------------------------------------------
@@ -166,6 +167,7 @@ class DocumentIndex:
         self.term_df, self.idf, vectors = _vectorise_all([d.features for d in ordered], self.config.distinctive_terms)
         self.vectors = dict(zip(self.documents, vectors, strict=True))
         self._built_lists = None
+        self._counted_keys = None
 
     @property
     def _lists(self) -> _Lists:
@@ -250,6 +252,7 @@ class DocumentIndex:
                     bisect.insort(lists.names.setdefault(name, []), document.slug)
                 lists.by_title.setdefault(document.title_key, set()).add(document.slug)
             self._changes += 1
+            self._counted_keys = None
         self._restatistics_if_drifted()
 
     def remove(self, slugs: Iterable[str]) -> None:
@@ -272,6 +275,7 @@ class DocumentIndex:
                 if titled is not None:
                     titled.discard(slug)
             self._changes += 1
+            self._counted_keys = None
         self._restatistics_if_drifted()
 
     def _restatistics_if_drifted(self) -> None:
@@ -301,6 +305,23 @@ class DocumentIndex:
         # 1% of the collection, but never more than LIST_CAP: a query then reads a bounded
         # number of postings however large the collection grows.
         return max(64, min(int(0.01 * len(self.documents)), LIST_CAP))
+
+    def _key_lengths(self) -> tuple[Callable[[str], int], Callable[[str], int]]:
+        """How many documents have a tag, and a title name: the lengths of those lists.
+
+        Read from the lists when they are built, else counted from the documents
+        once (an incremental build scores a few pairs and needs no list).
+        """
+        lists = self._built_lists
+        if lists is not None:
+            return (lambda tag: len(lists.tags.get(tag, ()))), (lambda name: len(lists.names.get(name, ())))
+        if self._counted_keys is None:
+            documents = self.documents.values()
+            tags = Counter(chain.from_iterable(d.tags for d in documents))
+            names = Counter(chain.from_iterable(d.features.names for d in documents))
+            self._counted_keys = (dict(tags), dict(names))
+        tag_counts, name_counts = self._counted_keys
+        return (lambda tag: tag_counts.get(tag, 0)), (lambda name: name_counts.get(name, 0))
 
     def candidates(self, document: Document, vector: Vector, limit: int) -> list[str]:
         """Slugs of the documents sharing the most distinctive terms, rare tags and names."""
@@ -350,9 +371,9 @@ class DocumentIndex:
         mine = vector.as_dict()
         tags = document.tags if w.tags > 0 else ()
         names = document.features.names if w.names > 0 else ()
-        inverted = self._lists if tags or names else None
-        tag_weights = {t: rarity(len(inverted.tags.get(t, ())), size) for t in tags} if inverted else {}
-        name_weights = {n: rarity(len(inverted.names.get(n, ())), size) for n in names} if inverted else {}
+        tag_length, name_length = self._key_lengths() if tags or names else (len, len)
+        tag_weights = {t: rarity(tag_length(t), size) for t in tags}
+        name_weights = {n: rarity(name_length(n), size) for n in names}
         tag_total = max(1.0, sum(tag_weights.values()))
         name_total = max(1.0, sum(name_weights.values()))
         published = document.published
@@ -482,8 +503,8 @@ class DocumentIndex:
         those lengths, to ask what the query read before some documents changed.
         (Tag and name lists are read when rare, whatever the other lists.)
         """
-        lists = self._lists.terms
-        length = term_list_length or (lambda term: len(lists.get(term, ())))
+        # With lengths given, the lists are not needed (nor built: the incremental build counts them apart).
+        length = term_list_length or self._term_list_length
         cap = self._list_cap()
         rare: list[int] = []
         common: list[tuple[int, str, int]] = []
@@ -496,6 +517,9 @@ class DocumentIndex:
                 common.append((size, terms[term], term))
         heads = [term for _, _, term in sorted(common)[: MIN_LISTS - len(rare)]] if len(rare) < MIN_LISTS else []
         return rare, heads
+
+    def _term_list_length(self, term: int) -> int:
+        return len(self._lists.terms.get(term, ()))
 
     def term_list(self, term: int) -> list[str]:
         """The slugs whose vectors hold ``term`` (a term number), sorted; what a query reads of it."""

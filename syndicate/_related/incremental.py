@@ -7,8 +7,12 @@ and of the documents and vectors of the candidates found there. So when an
 edit changes some documents (their vector, tags, names, title, URL, date or
 author: their *signature*), only the picks of the changed documents and of
 the members of every list a changed document sat in, or sits in now, can
-change. Every other article keeps the picks of the last build, stored in the
-state database with each article's signature and lists.
+change. Of those members, one whose lists are all the same as before (the
+changed documents stayed in every one it reads) has the same shortlist, so
+only a changed document's own score in it moved: it is recomputed only if
+that document was among its picks or now scores as well as its last pick.
+Every other article keeps the picks of the last build, stored in the state
+database with each article's signature and lists.
 
 Whatever every pick depends on at once (the related settings, the code and
 config, the number of published articles, which sets the idf of every term
@@ -20,7 +24,6 @@ collection, so articles that have any are always recomputed.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 from collections.abc import Iterator, Set
@@ -28,8 +31,8 @@ from dataclasses import dataclass, field
 
 from .._model import RelatedPick
 from .._store import LastPicks, RelatedLastPicks
-from .document_index import QUERY_TERMS
 from .output import related_json_chunks, related_json_entry, related_links
+from .readers import readers_of_changes
 from .related_index import RelatedIndex
 from .text import VOCABULARY
 
@@ -113,7 +116,7 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
         return _recompute_all(index, last, context, signatures)
     changed = {slug for slug, signature in signatures.items() if previous[slug].signature != signature}
     enough = int(FULL_RECOMPUTE_SHARE * len(documents)) + 1
-    affected = set(changed) | _readers_of_changes(index, changed, last.lists(changed), enough)
+    affected = set(changed) | readers_of_changes(index.index, changed, last.lists(changed), enough, previous, count)
     # Editor references resolve against the whole collection (a headline edited anywhere can match).
     affected.update(a.slug for a in index.collection.published(index.now) if a.related or a.more)
     if len(affected) > FULL_RECOMPUTE_SHARE * len(documents):
@@ -123,69 +126,6 @@ def current_picks(index: RelatedIndex, last: RelatedLastPicks, salt: str) -> Pic
     rows = {slug: _row(index, slug, signatures[slug], fresh[slug]) for slug in sorted(fresh)}
     last.record(context, rows, (), complete=False)
     return PicksUpdate(fresh, kept, complete=False, fresh_entries={slug: row.entry for slug, row in rows.items()})
-
-
-def _readers_of_changes(
-    index: RelatedIndex, changed: set[str], old_lists: dict[str, tuple[str, ...]], enough: int
-) -> set[str]:
-    """The unchanged documents whose picks the ``changed`` ones can change.
-
-    Such a document reads, to find its candidates, a list a changed document
-    sat in or sits in now (so one may be, or have been, its candidate), or it
-    reads other lists than before (a list's length crossed the rarity cap or
-    reordered its least common terms). A document sitting in a changed tag or
-    name list is affected too: the rarity weight of the tag or name changed.
-    The search stops once ``enough`` are found: everything is recomputed then.
-    """
-    documents = index.index
-    new_lists = {slug: documents.list_keys(slug) for slug in changed}
-    touched: dict[str, list[str]] = {}  # list key: the changed documents it held or holds
-    delta: dict[str, int] = {}  # list key: how much longer it was before
-    for slug in changed:
-        before, now = set(old_lists.get(slug, ())), set(new_lists[slug])
-        for key in before | now:
-            touched.setdefault(key, []).append(slug)
-            delta[key] = delta.get(key, 0) + (key in before) - (key in now)
-    affected: set[str] = set()
-    touched_terms: dict[int, list[str]] = {}  # term number: the changed documents its list held or holds
-    term_delta: dict[int, int] = {}
-    for key, holders in touched.items():
-        if key.startswith("t:"):
-            number = VOCABULARY.id(key[2:])
-            touched_terms[number] = holders
-            term_delta[number] = delta[key]
-        else:  # a tag or name list: its rarity weight counts in every member's scores
-            affected.update(documents.list_members(key))
-    suspects: set[str] = set()
-    for number in touched_terms:
-        suspects.update(documents.term_list(number))
-    suspects -= affected | changed
-
-    def length_before(term: int) -> int:
-        return len(documents.term_list(term)) + term_delta.get(term, 0)
-
-    # Only a query holding a term whose list changed length can read other lists than before.
-    moved_terms = {term for term, moved in term_delta.items() if moved}
-    head = documents.head_read() + len(changed)  # a changed document shifts a list's head by one at most
-    vectors = documents.vectors
-    for slug in suspects:
-        if len(affected) >= enough:
-            break
-        query = vectors[slug].terms[:QUERY_TERMS]
-        if touched_terms.keys().isdisjoint(query):
-            continue  # its query follows none of the touched lists, and reads the same ones as before
-        whole, heads = documents.query_terms(slug)
-        # Asked again with the old lengths only when one of its terms' lengths moved: else the same answer.
-        moved = not moved_terms.isdisjoint(query) and (whole, heads) != documents.query_terms(slug, length_before)
-        if moved or not touched_terms.keys().isdisjoint(whole):
-            affected.add(slug)
-            continue
-        for term in heads:
-            holding = touched_terms.get(term, [])
-            if any(bisect.bisect_left(documents.term_list(term), h) < head for h in holding):
-                affected.add(slug)
-                break
-    return affected
 
 
 def _recompute_all(
