@@ -53,6 +53,7 @@ from ._feeds import (
     write_stylesheet,
 )
 from ._feeds.merged import merged_feed_set
+from ._feeds.prebuilt import bodies_not_needed
 from ._feeds.subscribe import listings, subscribe_page, subscribe_page_path
 from ._feeds.websub import WebSubPing
 from ._feeds.websub import publish as publish_to_hubs
@@ -370,8 +371,10 @@ def _feed_step(
 
         def with_bodies(pending: list[FeedSet]) -> list[FeedSet]:
             needed = {a.slug: a for feed_set in pending for a in feed_set.items.articles}
-            whole = load_bodies(config, needed.values(), state.article_cache, ahead)
             prebuilt = {key: made for key, made in ahead.followed().items() if isinstance(made, PrebuiltEntry)}
+            # An article every feed takes from its prebuilt pieces stays a stub here: its body is never unpickled.
+            enough = bodies_not_needed(((s.meta, s.items.articles) for s in pending), prebuilt)
+            whole = load_bodies(config, needed.values(), state.article_cache, ahead, bodiless=enough)
             return [feed_set.with_articles(whole).with_prebuilt_entries(prebuilt) for feed_set in pending]
 
         related = _related_picks(config, collection, moment, state, salt)

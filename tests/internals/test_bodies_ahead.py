@@ -69,6 +69,20 @@ def test_rendered_ahead_bodies_are_the_bodies_load_bodies_renders(demo_site: Pat
             assert load_bodies(site.config, stubs, ahead=ahead) == expected
 
 
+def test_bodies_the_caller_can_do_without_are_cached_whole_but_not_returned(demo_site: Path, eager: None) -> None:
+    with syndicate.Site.open(demo_site) as site:
+        stubs = load_collection(site.config, with_bodies=False).articles
+        expected = load_bodies(site.config, stubs)
+        skipped = [a for a in stubs if is_stub(a)][:2]
+        bodiless = {(a.source_path, a.content_hash) for a in skipped}
+        cache = site.store.article_cache
+        with render_bodies_ahead(site.config, stubs) as ahead:
+            found = load_bodies(site.config, stubs, cache, ahead=ahead, bodiless=bodiless)
+        assert found == {slug: a for slug, a in expected.items() if slug not in {s.slug for s in skipped}}
+        # Their whole parses went to the cache all the same: the next load reads them from there.
+        assert load_bodies(site.config, skipped, cache) == {a.slug: expected[a.slug] for a in skipped}
+
+
 def test_a_failed_child_leaves_its_part_to_be_rendered_as_usual(
     demo_site: Path, eager: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
