@@ -314,7 +314,9 @@ def read_articles(
         cache.update_stats(touched)
         if not known.keys() <= keys.keys():  # a file is gone since the last build (else there is nothing to drop)
             cache.forget_missing(keys)
-    cached = cache.get_many({p: keys[p] for p in keys if p not in parsed}, values) if cache is not None else {}
+    # Every path asked for here matched ``known`` (rows written since are the parsed ones, not asked for).
+    asked = {p: keys[p] for p in keys if p not in parsed}
+    cached = cache.get_many(asked, values, known) if cache is not None else {}
 
     articles: list[Article] = []
     problems = [
@@ -374,17 +376,18 @@ def load_bodies(
     # One table of unpickled tags and authors for every parse read here: each distinct one is built once.
     values: SharedValues = {}
     wanted = {p: f"{a.content_hash}:0.0:{context_key}" for p, a in stubs.items()}
-    whole = cache.get_many(wanted, values) if cache else {}
-    jobs: list[_CompleteJob] = [(stub, str(site_root / path)) for path, stub in stubs.items() if path not in whole]
-    # Bodies rendered in the background (see .ahead) for these very stubs are taken as they are.
-    done = ahead.rendered() if ahead is not None else {}
-    ready = [(job, done[job[0].source_path][1:]) for job in jobs if _rendered_for(done, job[0])]
-    todo = [job for job in jobs if not _rendered_for(done, job[0])]
-    results = chain(ready, zip(todo, _run(todo, _complete_job, context, workers), strict=True))
     # The stat recorded when the stub's bytes were read: it belongs to those bytes. A stat taken
     # now, after the body was read, could be that of an edit made since, recorded with the old
     # content, and every later build would trust it (the in-place edit lost for good).
     recorded = cache.index() if cache is not None else {}
+    whole = cache.get_many(wanted, values, recorded) if cache else {}
+    missing = [stub for path, stub in stubs.items() if path not in whole]
+    # Bodies rendered in the background (see .ahead) for these very stubs are taken as they are.
+    done = ahead.rendered() if ahead is not None else {}
+    ready = [((stub, ""), done[stub.source_path][1:]) for stub in missing if _rendered_for(done, stub)]
+    root = str(site_root)
+    todo = [(stub, os.path.join(root, stub.source_path)) for stub in missing if not _rendered_for(done, stub)]
+    results = chain(ready, zip(todo, _run(todo, _complete_job, context, workers), strict=True))
     batch: list[tuple[str, str, str, bytes]] = []
     with paused_gc():  # thousands of whole articles, all kept: a full collection would only walk them
         for (stub, _), (digest, payload) in results:

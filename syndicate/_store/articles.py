@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -126,18 +126,27 @@ class ArticleCache:
             for row in self._db.query("SELECT path, key, stat FROM article_cache")
         }
 
-    def get_many(self, keys: dict[str, str], shared: SharedValues | None = None) -> dict[str, CachedParse]:
+    def get_many(
+        self,
+        keys: dict[str, str],
+        shared: SharedValues | None = None,
+        index: Mapping[str, tuple[str, str]] | None = None,
+    ) -> dict[str, CachedParse]:
         """Cached parses for ``{path: key}``, only where the stored key matches.
 
-        Pass the ``shared`` of a load to have its tags and authors come back as the same objects.
+        Pass the ``shared`` of a load to have its tags and authors come back as
+        the same objects, and an :meth:`index` read since the rows asked for
+        last changed to spare reading it again.
         """
         if not keys:
             return {}
         shared = {} if shared is None else shared
-        # Which rows match, read without their payloads: a build often asks for a few hundred
+        # Which rows match, known without their payloads: a build often asks for a few hundred
         # bodies, or for none of the rows it has just written, among 10,000 stored articles.
-        stored = self._db.query("SELECT path, key FROM article_cache")
-        matching = [row["path"] for row in stored if keys.get(row["path"]) == row["key"]]
+        stored = self.index() if index is None else index
+        matching = [path for path, key in keys.items() if stored.get(path, ("",))[0] == key]
+        if not matching:
+            return {}
         if len(matching) * 2 > len(stored):
             # Most of the table: one pass over it, row by row (never every payload held at once).
             rows = self._db.iterate("SELECT path, key, payload FROM article_cache")

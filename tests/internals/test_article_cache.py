@@ -58,6 +58,9 @@ def test_get_many_reads_the_same_parses_for_a_few_paths_as_for_most(tmp_path: Pa
         few["content/gone.md"] = "key-content/gone.md"  # nor is a path the cache never held
         assert cache.get_many(few) == {path: parses[path] for path in list(everything)[:5]}  # looked up by path
         assert cache.get_many({}) == {}
+        index = cache.index()  # as a loader that read it already passes it
+        assert cache.get_many(few, index=index) == cache.get_many(few)
+        assert cache.get_many(everything, index=index) == parses
         shared: dict[bytes, object] = {}
         read = cache.get_many(few, shared) | cache.get_many(everything, shared)
         authors = {id(article.author) for article, _ in read.values() if article is not None}
