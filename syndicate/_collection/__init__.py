@@ -8,7 +8,7 @@ resolves editor references (slugs or headlines) to articles.
 from __future__ import annotations
 
 import copy
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -235,21 +235,15 @@ def load_collection(config: Config, cache: ArticleCache | None = None, *, with_b
 
 
 def load_bodies(
-    config: Config,
-    articles: Iterable[Article],
-    cache: ArticleCache | None = None,
-    ahead: BodiesAhead | None = None,
-    bodiless: Container[tuple[str, str]] = (),
+    config: Config, articles: Iterable[Article], cache: ArticleCache | None = None, ahead: BodiesAhead | None = None
 ) -> dict[str, Article]:
     """Whole articles for the body-less ones among ``articles`` (see :func:`load_collection`), by slug.
 
     ``ahead`` holds bodies already being rendered in the background (see :func:`render_bodies_ahead`).
-    Articles whose (source path, content hash) is in ``bodiless`` may be left out: the caller can do
-    without their bodies (their parses are still cached).
     """
     context = ArticleContext.from_config(config)
     chosen = list(articles)
-    by_path = read_bodies(chosen, config.root, context, cache, ahead=ahead, bodiless=bodiless)
+    by_path = read_bodies(chosen, config.root, context, cache, ahead=ahead)
     return {a.slug: by_path[a.source_path] for a in chosen if a.source_path in by_path}
 
 
