@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from ._atomicfile import write_atomic, write_atomic_chunks
-from ._collection import Collection, load_bodies, load_collection, render_bodies_ahead
+from ._collection import Collection, load_collection, render_bodies_ahead
 from ._collection.authors import author_files
-from ._collection.context import PARSER_VERSION
+from ._collection.context import PARSER_VERSION, ArticleContext
 from ._collection.identity import (
     REDIRECTS_NETLIFY,
     REDIRECTS_NGINX,
@@ -39,7 +39,7 @@ from ._collection.identity import (
     nginx_redirect_map,
     redirects,
 )
-from ._collection.loader import article_files, is_racy, stat_signature
+from ._collection.loader import article_files, is_racy, load_bodies, stat_signature
 from ._config import CONFIG_FILE, Config
 from ._errors import SourceError
 from ._feeds import (
@@ -53,6 +53,7 @@ from ._feeds import (
     write_stylesheet,
 )
 from ._feeds.merged import merged_feed_set
+from ._feeds.prebuilt import bodies_not_needed
 from ._feeds.subscribe import listings, subscribe_page, subscribe_page_path
 from ._feeds.websub import WebSubPing
 from ._feeds.websub import publish as publish_to_hubs
@@ -370,8 +371,13 @@ def _feed_step(
 
         def with_bodies(pending: list[FeedSet]) -> list[FeedSet]:
             needed = {a.slug: a for feed_set in pending for a in feed_set.items.articles}
-            whole = load_bodies(config, needed.values(), state.article_cache, ahead)
             prebuilt = {key: made for key, made in ahead.followed().items() if isinstance(made, PrebuiltEntry)}
+            # An article every feed takes from its prebuilt pieces stays a stub here: its body is never unpickled.
+            enough = bodies_not_needed(((s.meta, s.items.articles) for s in pending), prebuilt)
+            context = ArticleContext.from_config(config)
+            cache = state.article_cache
+            by_path = load_bodies(list(needed.values()), config.root, context, cache, ahead=ahead, bodiless=enough)
+            whole = {a.slug: by_path[a.source_path] for a in needed.values() if a.source_path in by_path}
             return [feed_set.with_articles(whole).with_prebuilt_entries(prebuilt) for feed_set in pending]
 
         related = _related_picks(config, collection, moment, state, salt)

@@ -31,6 +31,9 @@ class ArticleContext:
     authors: dict[str, Author] = field(default_factory=dict)
     # What was wrong with the author registry's files when it was read (for ``check``); not a parse input.
     author_problems: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
+    # Each Author made by author(), by (name, bio): one object for thousands of articles, so the
+    # parse cache pickles it once (see syndicate._store.articles) and a load keeps one copy.
+    _made_authors: dict[tuple[str, str], Author] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config: Config) -> ArticleContext:
@@ -87,7 +90,16 @@ class ArticleContext:
         return f"tag:{self.domain},{published.date().isoformat()}:{slug}"
 
     def author(self, name: str, bio: str = "") -> Author:
-        """The Author called ``name``, with details from ``[authors.<slug>]`` if any."""
+        """The Author called ``name``, with details from ``[authors.<slug>]`` if any.
+
+        The same object for the same ``name`` and ``bio`` (Authors are immutable).
+        """
+        found = self._made_authors.get((name, bio))
+        if found is None:
+            found = self._made_authors.setdefault((name, bio), self._new_author(name, bio))
+        return found
+
+    def _new_author(self, name: str, bio: str) -> Author:
         slug = _name_slug(name)
         known = self.authors.get(slug)
         if known is not None:

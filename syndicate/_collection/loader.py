@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
@@ -314,7 +314,9 @@ def read_articles(
         cache.update_stats(touched)
         if not known.keys() <= keys.keys():  # a file is gone since the last build (else there is nothing to drop)
             cache.forget_missing(keys)
-    cached = cache.get_many({path: keys[path] for path in keys if path not in parsed}) if cache is not None else {}
+    # Every path asked for here matched ``known`` (rows written since are the parsed ones, not asked for).
+    asked = {p: keys[p] for p in keys if p not in parsed}
+    cached = cache.get_many(asked, values, known) if cache is not None else {}
 
     articles: list[Article] = []
     problems = [
@@ -355,6 +357,7 @@ def load_bodies(
     cache: ArticleCache | None = None,
     workers: int | None = None,
     ahead: BodiesAhead | None = None,
+    bodiless: Container[tuple[str, str]] = (),
 ) -> dict[str, Article]:
     """The whole articles for the stubs among ``articles``, by source path.
 
@@ -363,24 +366,33 @@ def load_bodies(
     only its body is rendered (the front matter was read already), in worker
     processes when there are many. A file edited since its stub was read is
     parsed again in full.
+
+    A stub whose (source path, content hash) is in ``bodiless`` is left out
+    unless it came from the parse cache (the caller does not need it whole):
+    its new parse goes to the cache as it came, never unpickled here.
     """
     context_key = _context_key(context)
     stubs = {a.source_path: a for a in articles if is_stub(a)}
-    whole = cache.get_many({p: f"{a.content_hash}:0.0:{context_key}" for p, a in stubs.items()}) if cache else {}
-    jobs: list[_CompleteJob] = [(stub, str(site_root / path)) for path, stub in stubs.items() if path not in whole]
-    # Bodies rendered in the background (see .ahead) for these very stubs are taken as they are.
-    done = ahead.rendered() if ahead is not None else {}
-    ready = [(job, done[job[0].source_path][1:]) for job in jobs if _rendered_for(done, job[0])]
-    todo = [job for job in jobs if not _rendered_for(done, job[0])]
-    results = chain(ready, zip(todo, _run(todo, _complete_job, context, workers), strict=True))
+    # One table of unpickled tags and authors for every parse read here: each distinct one is built once.
+    values: SharedValues = {}
+    wanted = {p: f"{a.content_hash}:0.0:{context_key}" for p, a in stubs.items()}
     # The stat recorded when the stub's bytes were read: it belongs to those bytes. A stat taken
     # now, after the body was read, could be that of an edit made since, recorded with the old
     # content, and every later build would trust it (the in-place edit lost for good).
     recorded = cache.index() if cache is not None else {}
+    whole = cache.get_many(wanted, values, recorded) if cache else {}
+    missing = [stub for path, stub in stubs.items() if path not in whole]
+    # Bodies rendered in the background (see .ahead) for these very stubs are taken as they are.
+    done = ahead.rendered() if ahead is not None else {}
+    ready = [((stub, ""), done[stub.source_path][1:]) for stub in missing if _rendered_for(done, stub)]
+    root = str(site_root)
+    todo = [(stub, os.path.join(root, stub.source_path)) for stub in missing if not _rendered_for(done, stub)]
+    results = chain(ready, zip(todo, _run(todo, _complete_job, context, workers), strict=True))
     batch: list[tuple[str, str, str, bytes]] = []
     with paused_gc():  # thousands of whole articles, all kept: a full collection would only walk them
         for (stub, _), (digest, payload) in results:
-            whole[stub.source_path] = load_parse(payload)
+            if digest != stub.content_hash or (stub.source_path, digest) not in bodiless:
+                whole[stub.source_path] = load_parse(payload, values)
             if cache is not None and digest:
                 # Bytes other than the stub's (edited meanwhile): no stat is known to match them.
                 stat = recorded.get(stub.source_path, ("", ""))[1] if digest == stub.content_hash else ""

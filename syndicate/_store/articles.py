@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -53,10 +53,29 @@ SharedValues = dict[bytes, object]
 PAYLOAD_FORMAT = "shared-refs-1"
 
 
+# The stored bytes of each shared value this process pickled, by the object's id (the object is
+# kept beside them, so the id cannot be reused): thousands of articles hold the same few hundred
+# tag and author objects, and pickling each again for every article was a quarter of a parse's pickle.
+_pickled_values: dict[int, tuple[object, bytes]] = {}
+# A long-lived process (a server) that loads many collections must not keep every value it ever saw.
+_PICKLED_VALUES_LIMIT = 50_000
+
+
+def _pickled_value(obj: object) -> bytes:
+    found = _pickled_values.get(id(obj))
+    if found is not None:
+        return found[1]
+    if len(_pickled_values) >= _PICKLED_VALUES_LIMIT:
+        _pickled_values.clear()
+    pickled = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    _pickled_values[id(obj)] = (obj, pickled)
+    return pickled
+
+
 class _ParsePickler(pickle.Pickler):
     def persistent_id(self, obj: object) -> bytes | None:
         if type(obj) in _SHARED_TYPES:
-            return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+            return _pickled_value(obj)
         return None
 
 
@@ -90,6 +109,10 @@ def load_parse(payload: bytes, shared: SharedValues | None = None) -> CachedPars
     return cast(CachedParse, _ParseUnpickler(payload, {} if shared is None else shared).load())
 
 
+# Paths looked up per query (SQLite allows at least 999 parameters).
+_LOOKUPS = 500
+
+
 class ArticleCache:
     """Parsed articles by file path, with the key and file stat they were parsed under."""
 
@@ -103,13 +126,39 @@ class ArticleCache:
             for row in self._db.query("SELECT path, key, stat FROM article_cache")
         }
 
-    def get_many(self, keys: dict[str, str]) -> dict[str, CachedParse]:
-        """Cached parses for ``{path: key}``, only where the stored key matches."""
-        # Row by row: the payloads not asked for (most, for a feed's few thousand bodies
-        # among 100,000 articles) are never all held at once.
-        rows = self._db.iterate("SELECT path, key, payload FROM article_cache")
-        shared: SharedValues = {}
-        return {row["path"]: load_parse(row["payload"], shared) for row in rows if keys.get(row["path"]) == row["key"]}
+    def get_many(
+        self,
+        keys: dict[str, str],
+        shared: SharedValues | None = None,
+        index: Mapping[str, tuple[str, str]] | None = None,
+    ) -> dict[str, CachedParse]:
+        """Cached parses for ``{path: key}``, only where the stored key matches.
+
+        Pass the ``shared`` of a load to have its tags and authors come back as
+        the same objects, and an :meth:`index` read since the rows asked for
+        last changed to spare reading it again.
+        """
+        if not keys:
+            return {}
+        shared = {} if shared is None else shared
+        # Which rows match, known without their payloads: a build often asks for a few hundred
+        # bodies, or for none of the rows it has just written, among 10,000 stored articles.
+        stored = self.index() if index is None else index
+        matching = [path for path, key in keys.items() if stored.get(path, ("",))[0] == key]
+        if not matching:
+            return {}
+        if len(matching) * 2 > len(stored):
+            # Most of the table: one pass over it, row by row (never every payload held at once).
+            rows = self._db.iterate("SELECT path, key, payload FROM article_cache")
+            return {r["path"]: load_parse(r["payload"], shared) for r in rows if keys.get(r["path"]) == r["key"]}
+        found: dict[str, CachedParse] = {}
+        for start in range(0, len(matching), _LOOKUPS):
+            chunk = matching[start : start + _LOOKUPS]
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.query(f"SELECT path, key, payload FROM article_cache WHERE path IN ({marks})", chunk):
+                if keys.get(row["path"]) == row["key"]:  # unless rewritten meanwhile
+                    found[row["path"]] = load_parse(row["payload"], shared)
+        return found
 
     def put_many(self, entries: Iterable[tuple[str, str, str, bytes]]) -> None:
         """Store ``(path, key, stat, payload)`` rows; payloads come from :func:`dump_parse`."""

@@ -14,7 +14,9 @@ from conftest import spy_on_first_arguments
 import syndicate
 from syndicate._collection import ahead as ahead_module
 from syndicate._collection import load_bodies, load_collection, render_bodies_ahead
+from syndicate._collection.context import ArticleContext
 from syndicate._collection.loader import is_stub
+from syndicate._collection.loader import load_bodies as read_bodies
 from syndicate._feeds import xmlfeeds
 
 
@@ -67,6 +69,22 @@ def test_rendered_ahead_bodies_are_the_bodies_load_bodies_renders(demo_site: Pat
             rendered = ahead.rendered()
             assert {p for p in rendered} == {a.source_path for a in stubs if is_stub(a)}
             assert load_bodies(site.config, stubs, ahead=ahead) == expected
+
+
+def test_bodies_the_caller_can_do_without_are_cached_whole_but_not_returned(demo_site: Path, eager: None) -> None:
+    with syndicate.Site.open(demo_site) as site:
+        stubs = load_collection(site.config, with_bodies=False).articles
+        expected = load_bodies(site.config, stubs)
+        skipped = [a for a in stubs if is_stub(a)][:2]
+        bodiless = {(a.source_path, a.content_hash) for a in skipped}
+        cache = site.store.article_cache
+        context = ArticleContext.from_config(site.config)
+        with render_bodies_ahead(site.config, stubs) as ahead:
+            found = read_bodies(stubs, site.config.root, context, cache, ahead=ahead, bodiless=bodiless)
+        kept = {a.source_path: expected[a.slug] for a in stubs if a.slug in expected and a not in skipped}
+        assert found == kept
+        # Their whole parses went to the cache all the same: the next load reads them from there.
+        assert load_bodies(site.config, skipped, cache) == {a.slug: expected[a.slug] for a in skipped}
 
 
 def test_a_failed_child_leaves_its_part_to_be_rendered_as_usual(

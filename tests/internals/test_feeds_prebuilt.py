@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from syndicate import Article, Author, Tag
 from syndicate._feeds import prebuild_entries
 from syndicate._feeds.jsonfeed import json_feed
+from syndicate._feeds.prebuilt import bodies_not_needed
 from syndicate._feeds.spec import FeedItems, FeedMeta
 from syndicate._feeds.xmlfeeds import rss_and_atom
 from syndicate._model import Image
@@ -84,6 +85,13 @@ def test_spliced_feeds_are_the_feeds_built_whole(
     spliced = FeedItems(articles=articles, related_links=related, prebuilt=prebuilt)
     assert rss_and_atom(meta, spliced) == rss_and_atom(meta, whole)
     assert json_feed(meta, spliced) == json_feed(meta, whole)
+    # The articles these pieces serve stay stubs in the build: nothing but the pieces may be read of them.
+    by_key = {(a.source_path, a.content_hash): made for a in articles if (made := prebuilt.get(a.slug))}
+    assert bodies_not_needed([(meta, articles)], by_key) == by_key.keys()
+    stubs = tuple(replace(a, content_html="", text="", summary="", image=None) for a in articles)
+    from_stubs = FeedItems(articles=stubs, related_links=related, prebuilt=prebuilt)
+    assert rss_and_atom(meta, from_stubs) == rss_and_atom(meta, whole)
+    assert json_feed(meta, from_stubs) == json_feed(meta, whole)
 
 
 def test_pieces_made_for_other_feeds_are_not_used() -> None:
@@ -99,3 +107,21 @@ def test_pieces_made_for_other_feeds_are_not_used() -> None:
     # An id the identity ledger changed after the pieces were made: not used either.
     renamed = FeedItems(articles=(article,), prebuilt=prebuild_entries([replace(article, id="urn:x:0")], meta))
     assert rss_and_atom(meta, renamed) == rss_and_atom(meta, whole)
+
+
+def test_an_article_stays_a_stub_only_where_every_feed_holding_it_takes_its_pieces() -> None:
+    one, two = (
+        Article(f"urn:x:{n}", f"s{n}", "T", f"https://x.example/s{n}/", datetime(2026, 10, 1, tzinfo=UTC), f"s{n}.md")
+        for n in (1, 2)
+    )
+    meta = FeedMeta("", "Site", "d", "https://x.example/", "https://x.example", "en", 60)
+    tag = replace(meta, folder="tags/x/", title="Tag x")
+    made = prebuild_entries([one, two], meta)
+    pieces = {(a.source_path, a.content_hash): made[a.slug] for a in (one, two)}
+    assert bodies_not_needed([(meta, (one, two)), (tag, (two,))], pieces) == pieces.keys()
+    # A feed of another site, one with summaries only, an id changed since, or no pieces at all: needed whole.
+    other_site = replace(tag, base_url="https://y.example/")
+    summaries = replace(tag, full_content=False)
+    for feeds in ([(other_site, (two,))], [(summaries, (two,))], [(meta, (replace(two, id="urn:x:0"),))]):
+        assert bodies_not_needed([(meta, (one, two)), *feeds], pieces) == {(one.source_path, one.content_hash)}
+    assert bodies_not_needed([(meta, (one, two))], {}) == set()
