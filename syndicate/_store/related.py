@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 
-from .database import Database, Migration
+from .database import Database, Migration, _Cursor
 
 MIGRATIONS: list[Migration] = [
     (
@@ -117,17 +117,24 @@ class RelatedFeatureCache:
     def iter_matching(self, keys: dict[str, tuple[str, ...]]) -> Iterator[tuple[str, dict[str, object]]]:
         """``(slug, features)`` where the stored key is one of the slug's acceptable keys, one row at a time.
 
-        Decoded one by one so a caller turning each into something compact never
-        holds every row's JSON at once (100,000 articles' would take a gigabyte).
+        Packed rows keep no JSON (see :meth:`put_many`): their features are made
+        from the packed columns, as ``Features.to_json`` gave them.
         """
-        for row in self._db.iterate("SELECT slug, key, payload FROM related_features"):
-            if row["key"] in keys.get(row["slug"], ()):
-                try:
-                    payload = json.loads(row["payload"])
-                except ValueError:
-                    continue  # a damaged row is recomputed and overwritten
-                if isinstance(payload, dict):
-                    yield row["slug"], payload
+        packed, older = self.packed_matching(keys)
+        for slug, (_key, payload) in older.items():
+            yield slug, payload
+        terms = packed.terms
+        for slug, numbers, counts, names in zip(packed.slugs, packed.numbers, packed.counts, packed.names, strict=True):
+            if max(array("I", numbers), default=-1) >= len(terms):
+                continue  # a damaged row is recomputed and overwritten
+            yield (
+                slug,
+                {
+                    "terms": [terms[n] for n in array("I", numbers)],
+                    "counts": array("I", counts).tolist(),
+                    "names": names,
+                },
+            )
 
     def packed_matching(
         self, keys: dict[str, tuple[str, ...]]
@@ -172,7 +179,10 @@ class RelatedFeatureCache:
         """Store ``(slug, key, features)`` rows, encoding them a batch at a time (in one transaction).
 
         ``features`` is ``{"terms": [str], "counts": [int], "names": [str]}`` (what
-        ``Features.to_json`` gives); the terms and counts are also stored packed.
+        ``Features.to_json`` gives); the terms and counts are stored packed. The JSON
+        column is kept only for a row without terms, which readers take for a row
+        from before packing: for every other row it repeated the packed columns
+        (a tenth of a cold build's state, and a JSON encoding per article).
         """
         pending = iter(rows)
         with self._db.transaction() as db:
@@ -202,7 +212,7 @@ class RelatedFeatureCache:
                 (
                     slug,
                     key,
-                    json.dumps(payload, separators=(",", ":")),
+                    "" if payload["terms"] else json.dumps(payload, separators=(",", ":")),
                     array("I", list(map(number, cast(list[str], payload["terms"])))).tobytes(),
                     array("I", cast(list[int], payload["counts"])).tobytes(),
                     json.dumps(payload["names"], separators=(",", ":")),
@@ -222,13 +232,52 @@ class RelatedFeatureCache:
                 )
 
     def forget_missing(self, present: Iterable[str]) -> None:
-        """Drop rows of articles that are gone (or no longer published)."""
+        """Drop rows of articles that are gone (or no longer published), and the terms no row holds any more."""
         keep = set(present)
         rows = self._db.query("SELECT slug FROM related_features")
         gone = [(row["slug"],) for row in rows if row["slug"] not in keep]
         if gone:
             with self._db.transaction() as db:
                 db.executemany("DELETE FROM related_features WHERE slug = ?", gone)
+                _prune_terms(db)
+
+
+# Terms no row holds are dropped once they are this many, and a quarter of the table: each pruning
+# renumbers the terms and rewrites every row, so it is left until it is worth that.
+_PRUNE_AT_LEAST = 1000
+
+
+def _prune_terms(db: _Cursor) -> None:
+    """Drop the terms of ``related_terms`` no row holds (words of deleted articles), once they are many.
+
+    The numbers stay 0 to n - 1 without gaps (every reader takes a term's number
+    for its place in the table), so the kept terms are numbered again in their
+    order and every row's numbers rewritten; all in the caller's transaction.
+    """
+    import numpy as np
+
+    rows: list[tuple[str, bytes]] = db.execute(
+        "SELECT slug, terms FROM related_features WHERE length(terms) > 0"
+    ).fetchall()
+    (size,) = db.execute("SELECT coalesce(max(number) + 1, 0) FROM related_terms").fetchone()
+    stored = [np.frombuffer(blob, dtype=np.uint32) for _, blob in rows if len(blob) % 4 == 0]
+    if len(stored) != len(rows) or any(numbers.size and int(numbers.max()) >= size for numbers in stored):
+        return  # a damaged row: it is recomputed and overwritten, and the terms are pruned another time
+    used = np.zeros(size, dtype=bool)
+    for numbers in stored:
+        used[numbers] = True
+    unused = size - int(used.sum())
+    if unused < _PRUNE_AT_LEAST or 4 * unused < size:
+        return
+    renumbered = (np.cumsum(used) - 1).astype(np.uint32)
+    terms: list[tuple[int, str]] = db.execute("SELECT number, term FROM related_terms").fetchall()
+    kept = [(int(renumbered[number]), term) for number, term in terms if used[number]]
+    db.execute("DELETE FROM related_terms")
+    db.executemany("INSERT INTO related_terms (number, term) VALUES (?, ?)", kept)
+    db.executemany(
+        "UPDATE related_features SET terms = ? WHERE slug = ?",
+        [(renumbered[numbers].tobytes(), slug) for numbers, (slug, _) in zip(stored, rows, strict=True)],
+    )
 
 
 @dataclass(frozen=True, slots=True)
