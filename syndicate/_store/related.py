@@ -69,6 +69,8 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+# One encoder for every row: json.dumps makes a new one per call when given options.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 # Rows encoded and written per executemany: bounds the JSON held in memory at once.
 _PUT_BATCH = 2000
 # Terms looked up per query (SQLite allows some thousands of parameters in one statement).
@@ -212,10 +214,10 @@ class RelatedFeatureCache:
                 (
                     slug,
                     key,
-                    "" if payload["terms"] else json.dumps(payload, separators=(",", ":")),
+                    "" if payload["terms"] else _ENCODE(payload),
                     array("I", list(map(number, cast(list[str], payload["terms"])))).tobytes(),
                     array("I", cast(list[int], payload["counts"])).tobytes(),
-                    json.dumps(payload["names"], separators=(",", ":")),
+                    _ENCODE(payload["names"]),
                 )
                 for slug, key, payload in _looked_up(itertools.islice(pending, _PUT_BATCH), look_up)
             ]:
@@ -340,7 +342,7 @@ class RelatedLastPicks:
                 db.execute("DELETE FROM related_last_picks")
             db.executemany("DELETE FROM related_last_picks WHERE slug = ?", [(slug,) for slug in gone])
             while batch := [
-                (slug, row.signature, json.dumps(row.lists, separators=(",", ":")), row.picks, row.entry)
+                (slug, row.signature, _ENCODE(row.lists), row.picks, row.entry)
                 for slug, row in itertools.islice(pairs, _PUT_BATCH)
             ]:
                 db.executemany(

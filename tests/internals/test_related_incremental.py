@@ -9,6 +9,7 @@ computation over the changed index gives.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from collections.abc import Set
@@ -229,3 +230,17 @@ def test_an_edit_recomputes_only_the_picks_it_can_change(
     ours, theirs = _tree(site / "public"), _tree(cold_site / "public")
     assert ours.keys() == theirs.keys()
     assert [name for name in ours if ours[name] != theirs[name]] == []
+
+
+def test_stored_picks_are_the_json_they_always_were_and_read_back_bit_for_bit() -> None:
+    from syndicate._model import RelatedPick
+    from syndicate._related.incremental import _decoded, _encoded
+
+    picks = [
+        RelatedPick("a", 'Été \u2028 "q" \\ \x01', "https://x.example/a/", 0.1 + 0.2, False, (("text", 1 / 3),)),
+        RelatedPick("b", "B", "https://x.example/b/", 5e-324, True, ()),
+        RelatedPick("c", "C", "https://x.example/c/", 1.0, False, (("tags", 2.5e17), ("recency", -0.0))),
+    ]
+    old = [[p.slug, p.title, p.url, p.score, p.editor_pick, [list(r) for r in p.reasons]] for p in picks]
+    assert _encoded(picks) == json.dumps(old, separators=(",", ":"), ensure_ascii=False)
+    assert _decoded(_encoded(picks)) == picks
