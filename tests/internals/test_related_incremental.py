@@ -44,6 +44,7 @@ from syndicate._related import RelatedIndex, incremental
 from syndicate._related.documents import Document, Features
 from syndicate._related.incremental import _context, current_picks
 from syndicate._related.readers import readers_of_changes
+from syndicate._store import LastPicks
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("UTC"))
 ARTICLES = 300
@@ -244,3 +245,20 @@ def test_stored_picks_are_the_json_they_always_were_and_read_back_bit_for_bit() 
     old = [[p.slug, p.title, p.url, p.score, p.editor_pick, [list(r) for r in p.reasons]] for p in picks]
     assert _encoded(picks) == json.dumps(old, separators=(",", ":"), ensure_ascii=False)
     assert _decoded(_encoded(picks)) == picks
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [(), ("t:film",), ("t:film", "g:news", "n:Jane Doe"), ("g:a\0b", "t:x"), ("g:[odd",), ("g:",), ("[x", "t:y")],
+)
+def test_the_lists_of_a_row_read_back_as_stored(lists: tuple[str, ...], tmp_path: Path) -> None:
+    with Store(tmp_path / "state.db") as store:
+        store.related_last_picks.record("ctx", {"a": LastPicks("sig", lists, "[]", "")}, (), complete=True)
+        assert store.related_last_picks.lists(["a"]) == {"a": lists}
+
+
+def test_lists_stored_as_json_by_older_builds_still_read(tmp_path: Path) -> None:
+    with Store(tmp_path / "state.db") as store:
+        store.related_last_picks.record("ctx", {"a": LastPicks("sig", ("t:x",), "[]", "")}, (), complete=True)
+        store.db.execute("UPDATE related_last_picks SET lists = ?", (json.dumps(["t:film", "g:news"]),))
+        assert store.related_last_picks.lists(["a"]) == {"a": ("t:film", "g:news")}
