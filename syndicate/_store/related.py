@@ -365,19 +365,19 @@ class RelatedLastPicks:
 
 
 def _lists_text(lists: tuple[str, ...]) -> str:
-    """How a row stores the names of its lists: joined by NUL, or as JSON if one holds a NUL (or there is none).
+    """How a row stores the names of its lists: one a line, or as JSON if one holds a line break (or there is none).
 
     Every row is written and few are read back (those of changed articles): joining
     is a fifth of the JSON encoding's cost. A name starts with its kind (``t:``,
     ``g:``, ``n:``), so a joined text never starts with the ``[`` of JSON, which
-    older rows and the rare others hold.
+    older rows and the rare others hold. (Not NUL: SQLite's text functions stop at one.)
     """
-    joined = "\0".join(lists)
-    if not lists or joined.count("\0") != len(lists) - 1 or joined.startswith("["):
+    joined = "\n".join(lists)
+    if not lists or joined.count("\n") != len(lists) - 1 or joined.startswith("["):
         return _ENCODE(lists)
     return joined
 
 
 def _lists_of(text: str) -> tuple[str, ...]:
     """The names :func:`_lists_text` stored."""
-    return tuple(json.loads(text)) if text.startswith("[") else tuple(text.split("\0"))
+    return tuple(json.loads(text)) if text.startswith("[") else tuple(text.split("\n"))

@@ -249,7 +249,17 @@ def test_stored_picks_are_the_json_they_always_were_and_read_back_bit_for_bit() 
 
 @pytest.mark.parametrize(
     "lists",
-    [(), ("t:film",), ("t:film", "g:news", "n:Jane Doe"), ("g:a\0b", "t:x"), ("g:[odd",), ("g:",), ("[x", "t:y")],
+    [
+        (),
+        ("t:film",),
+        ("t:film", "g:news", "n:Jane Doe"),
+        ("g:a\nb", "t:x"),
+        ("g:a\0b", "t:x"),
+        ("g:a\r\nb",),
+        ("g:[odd",),
+        ("g:",),
+        ("[x", "t:y"),
+    ],
 )
 def test_the_lists_of_a_row_read_back_as_stored(lists: tuple[str, ...], tmp_path: Path) -> None:
     with Store(tmp_path / "state.db") as store:
