@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 
-from .database import Database, Migration
+from .database import Database, Migration, _Cursor
 
 MIGRATIONS: list[Migration] = [
     (
@@ -69,6 +69,8 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+# One encoder for every row: json.dumps makes a new one per call when given options.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 # Rows encoded and written per executemany: bounds the JSON held in memory at once.
 _PUT_BATCH = 2000
 # Terms looked up per query (SQLite allows some thousands of parameters in one statement).
@@ -117,17 +119,24 @@ class RelatedFeatureCache:
     def iter_matching(self, keys: dict[str, tuple[str, ...]]) -> Iterator[tuple[str, dict[str, object]]]:
         """``(slug, features)`` where the stored key is one of the slug's acceptable keys, one row at a time.
 
-        Decoded one by one so a caller turning each into something compact never
-        holds every row's JSON at once (100,000 articles' would take a gigabyte).
+        Packed rows keep no JSON (see :meth:`put_many`): their features are made
+        from the packed columns, as ``Features.to_json`` gave them.
         """
-        for row in self._db.iterate("SELECT slug, key, payload FROM related_features"):
-            if row["key"] in keys.get(row["slug"], ()):
-                try:
-                    payload = json.loads(row["payload"])
-                except ValueError:
-                    continue  # a damaged row is recomputed and overwritten
-                if isinstance(payload, dict):
-                    yield row["slug"], payload
+        packed, older = self.packed_matching(keys)
+        for slug, (_key, payload) in older.items():
+            yield slug, payload
+        terms = packed.terms
+        for slug, numbers, counts, names in zip(packed.slugs, packed.numbers, packed.counts, packed.names, strict=True):
+            if max(array("I", numbers), default=-1) >= len(terms):
+                continue  # a damaged row is recomputed and overwritten
+            yield (
+                slug,
+                {
+                    "terms": [terms[n] for n in array("I", numbers)],
+                    "counts": array("I", counts).tolist(),
+                    "names": names,
+                },
+            )
 
     def packed_matching(
         self, keys: dict[str, tuple[str, ...]]
@@ -172,7 +181,10 @@ class RelatedFeatureCache:
         """Store ``(slug, key, features)`` rows, encoding them a batch at a time (in one transaction).
 
         ``features`` is ``{"terms": [str], "counts": [int], "names": [str]}`` (what
-        ``Features.to_json`` gives); the terms and counts are also stored packed.
+        ``Features.to_json`` gives); the terms and counts are stored packed. The JSON
+        column is kept only for a row without terms, which readers take for a row
+        from before packing: for every other row it repeated the packed columns
+        (a tenth of a cold build's state, and a JSON encoding per article).
         """
         pending = iter(rows)
         with self._db.transaction() as db:
@@ -202,10 +214,10 @@ class RelatedFeatureCache:
                 (
                     slug,
                     key,
-                    json.dumps(payload, separators=(",", ":")),
+                    "" if payload["terms"] else _ENCODE(payload),
                     array("I", list(map(number, cast(list[str], payload["terms"])))).tobytes(),
                     array("I", cast(list[int], payload["counts"])).tobytes(),
-                    json.dumps(payload["names"], separators=(",", ":")),
+                    _ENCODE(payload["names"]),
                 )
                 for slug, key, payload in _looked_up(itertools.islice(pending, _PUT_BATCH), look_up)
             ]:
@@ -222,13 +234,52 @@ class RelatedFeatureCache:
                 )
 
     def forget_missing(self, present: Iterable[str]) -> None:
-        """Drop rows of articles that are gone (or no longer published)."""
+        """Drop rows of articles that are gone (or no longer published), and the terms no row holds any more."""
         keep = set(present)
         rows = self._db.query("SELECT slug FROM related_features")
         gone = [(row["slug"],) for row in rows if row["slug"] not in keep]
         if gone:
             with self._db.transaction() as db:
                 db.executemany("DELETE FROM related_features WHERE slug = ?", gone)
+                _prune_terms(db)
+
+
+# Terms no row holds are dropped once they are this many, and a quarter of the table: each pruning
+# renumbers the terms and rewrites every row, so it is left until it is worth that.
+_PRUNE_AT_LEAST = 1000
+
+
+def _prune_terms(db: _Cursor) -> None:
+    """Drop the terms of ``related_terms`` no row holds (words of deleted articles), once they are many.
+
+    The numbers stay 0 to n - 1 without gaps (every reader takes a term's number
+    for its place in the table), so the kept terms are numbered again in their
+    order and every row's numbers rewritten; all in the caller's transaction.
+    """
+    import numpy as np
+
+    rows: list[tuple[str, bytes]] = db.execute(
+        "SELECT slug, terms FROM related_features WHERE length(terms) > 0"
+    ).fetchall()
+    (size,) = db.execute("SELECT coalesce(max(number) + 1, 0) FROM related_terms").fetchone()
+    stored = [np.frombuffer(blob, dtype=np.uint32) for _, blob in rows if len(blob) % 4 == 0]
+    if len(stored) != len(rows) or any(numbers.size and int(numbers.max()) >= size for numbers in stored):
+        return  # a damaged row: it is recomputed and overwritten, and the terms are pruned another time
+    used = np.zeros(size, dtype=bool)
+    for numbers in stored:
+        used[numbers] = True
+    unused = size - int(used.sum())
+    if unused < _PRUNE_AT_LEAST or 4 * unused < size:
+        return
+    renumbered = (np.cumsum(used) - 1).astype(np.uint32)
+    terms: list[tuple[int, str]] = db.execute("SELECT number, term FROM related_terms").fetchall()
+    kept = [(int(renumbered[number]), term) for number, term in terms if used[number]]
+    db.execute("DELETE FROM related_terms")
+    db.executemany("INSERT INTO related_terms (number, term) VALUES (?, ?)", kept)
+    db.executemany(
+        "UPDATE related_features SET terms = ? WHERE slug = ?",
+        [(renumbered[numbers].tobytes(), slug) for numbers, (slug, _) in zip(stored, rows, strict=True)],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +319,7 @@ class RelatedLastPicks:
         found: dict[str, tuple[str, ...]] = {}
         for slug in slugs:
             for row in self._db.query("SELECT lists FROM related_last_picks WHERE slug = ?", (slug,)):
-                found[slug] = tuple(json.loads(row["lists"]))
+                found[slug] = _lists_of(row["lists"])
         return found
 
     def record(
@@ -291,7 +342,7 @@ class RelatedLastPicks:
                 db.execute("DELETE FROM related_last_picks")
             db.executemany("DELETE FROM related_last_picks WHERE slug = ?", [(slug,) for slug in gone])
             while batch := [
-                (slug, row.signature, json.dumps(row.lists, separators=(",", ":")), row.picks, row.entry)
+                (slug, row.signature, _lists_text(row.lists), row.picks, row.entry)
                 for slug, row in itertools.islice(pairs, _PUT_BATCH)
             ]:
                 db.executemany(
@@ -311,3 +362,22 @@ class RelatedLastPicks:
         with self._db.transaction() as db:
             db.execute("DELETE FROM related_last_context")
             db.execute("DELETE FROM related_last_picks")
+
+
+def _lists_text(lists: tuple[str, ...]) -> str:
+    """How a row stores the names of its lists: one a line, or as JSON if one holds a line break (or there is none).
+
+    Every row is written and few are read back (those of changed articles): joining
+    is a fifth of the JSON encoding's cost. A name starts with its kind (``t:``,
+    ``g:``, ``n:``), so a joined text never starts with the ``[`` of JSON, which
+    older rows and the rare others hold. (Not NUL: SQLite's text functions stop at one.)
+    """
+    joined = "\n".join(lists)
+    if not lists or joined.count("\n") != len(lists) - 1 or joined.startswith("["):
+        return _ENCODE(lists)
+    return joined
+
+
+def _lists_of(text: str) -> tuple[str, ...]:
+    """The names :func:`_lists_text` stored."""
+    return tuple(json.loads(text)) if text.startswith("[") else tuple(text.split("\n"))

@@ -9,6 +9,7 @@ computation over the changed index gives.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from collections.abc import Set
@@ -43,6 +44,7 @@ from syndicate._related import RelatedIndex, incremental
 from syndicate._related.documents import Document, Features
 from syndicate._related.incremental import _context, current_picks
 from syndicate._related.readers import readers_of_changes
+from syndicate._store import LastPicks
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("UTC"))
 ARTICLES = 300
@@ -229,3 +231,44 @@ def test_an_edit_recomputes_only_the_picks_it_can_change(
     ours, theirs = _tree(site / "public"), _tree(cold_site / "public")
     assert ours.keys() == theirs.keys()
     assert [name for name in ours if ours[name] != theirs[name]] == []
+
+
+def test_stored_picks_are_the_json_they_always_were_and_read_back_bit_for_bit() -> None:
+    from syndicate._model import RelatedPick
+    from syndicate._related.incremental import _decoded, _encoded
+
+    picks = [
+        RelatedPick("a", 'Été \u2028 "q" \\ \x01', "https://x.example/a/", 0.1 + 0.2, False, (("text", 1 / 3),)),
+        RelatedPick("b", "B", "https://x.example/b/", 5e-324, True, ()),
+        RelatedPick("c", "C", "https://x.example/c/", 1.0, False, (("tags", 2.5e17), ("recency", -0.0))),
+    ]
+    old = [[p.slug, p.title, p.url, p.score, p.editor_pick, [list(r) for r in p.reasons]] for p in picks]
+    assert _encoded(picks) == json.dumps(old, separators=(",", ":"), ensure_ascii=False)
+    assert _decoded(_encoded(picks)) == picks
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [
+        (),
+        ("t:film",),
+        ("t:film", "g:news", "n:Jane Doe"),
+        ("g:a\nb", "t:x"),
+        ("g:a\0b", "t:x"),
+        ("g:a\r\nb",),
+        ("g:[odd",),
+        ("g:",),
+        ("[x", "t:y"),
+    ],
+)
+def test_the_lists_of_a_row_read_back_as_stored(lists: tuple[str, ...], tmp_path: Path) -> None:
+    with Store(tmp_path / "state.db") as store:
+        store.related_last_picks.record("ctx", {"a": LastPicks("sig", lists, "[]", "")}, (), complete=True)
+        assert store.related_last_picks.lists(["a"]) == {"a": lists}
+
+
+def test_lists_stored_as_json_by_older_builds_still_read(tmp_path: Path) -> None:
+    with Store(tmp_path / "state.db") as store:
+        store.related_last_picks.record("ctx", {"a": LastPicks("sig", ("t:x",), "[]", "")}, (), complete=True)
+        store.db.execute("UPDATE related_last_picks SET lists = ?", (json.dumps(["t:film", "g:news"]),))
+        assert store.related_last_picks.lists(["a"]) == {"a": ("t:film", "g:news")}
