@@ -19,17 +19,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .._config import Config
 from .._model import OutsideEntry, Source
 from .._store import Store
 from .fetch import FetchReport, fetch_sources, opml_path
-from .merge import MergeSettings, merge_stream
 from .opml import opml_title, parse_opml, read_opml, render_opml, write_opml
 from .update import ProgressCallback, SourceResult
 
+# Merging (rapidfuzz) is imported by the functions that merge: a fetch from cron never does.
+if TYPE_CHECKING:
+    from .merge import MergeSettings
+
 
 def merge_settings(config: Config) -> MergeSettings:
+    from .merge import MergeSettings
+
     s = config.sources
     return MergeSettings(
         keywords=tuple(s.keywords),
@@ -60,17 +66,17 @@ def merged_stream(
     """
     listed = list_sources(config) if sources is None else list(sources)
     stored = store.outside_entries.in_window(since, until)
+    from .merge import merge_stream
+
     return merge_stream(stored, listed, merge_settings(config))
 
 
 __all__ = [
     "FetchReport",
-    "MergeSettings",
     "ProgressCallback",
     "SourceResult",
     "fetch_sources",
     "list_sources",
-    "merge_stream",
     "merged_stream",
     "opml_path",
     "opml_title",

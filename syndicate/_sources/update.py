@@ -21,8 +21,6 @@ from .._model import Source, SourceHealth
 from .._parallel import spawn_context, worker_count
 from .._store import StoredEntry
 from .decider import FetchOutcome, OutcomeKind
-from .normalize import normalize_feed
-from .parse import parse_feed
 from .retrieve import Fetcher, FetchRequest, FetchResponse, FetchSettings
 
 # At or above this many sources to fetch, parsing moves to a process pool.
@@ -51,6 +49,10 @@ class FeedReading:
 
 def read_feed(job: ReadJob) -> FeedReading:
     """Parse and normalise one fetched feed (runs in a worker process)."""
+    # Imported here, in the worker: a warm fetch (every answer 304) parses nothing and skips them.
+    from .normalize import normalize_feed
+    from .parse import parse_feed
+
     try:
         parsed = parse_feed(job.body, job.headers, job.url)
     except SourceError as exc:

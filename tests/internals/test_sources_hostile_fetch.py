@@ -381,18 +381,18 @@ def test_storing_one_sources_entries_failing_monkeypatched_fails_only_that_sourc
 def test_normalising_one_source_raising_monkeypatched_fails_only_that_source(
     http: HTTPServer, make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate._sources import normalize, update
+    from syndicate._sources import normalize
 
     http.expect_request("/cursed").respond_with_data(rss("Cursed", "A Story"), content_type=FEED_TYPE)
     cursed = http.url_for("/cursed")
-    original = normalize.normalize_feed  # what update.py imported, patched there below
+    original = normalize.normalize_feed  # update.read_feed imports it from there on each call
 
     def normalize_feed(parsed, source, *args):  # type: ignore[no-untyped-def]
         if source.url == cursed:
             raise KeyError("a normaliser bug")
         return original(parsed, source, *args)
 
-    monkeypatch.setattr(update, "normalize_feed", normalize_feed)
+    monkeypatch.setattr(normalize, "normalize_feed", normalize_feed)
     root = hostile_site(make_site, [cursed, http.url_for("/good")])
     results = by_title(fetch(root))
     assert results["cursed"].failed and results["good"].status == "fetched"
