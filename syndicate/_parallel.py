@@ -24,11 +24,8 @@ goes through this module, so they agree on when processes are used at all:
   pool's own worker may not have children: work nested in a worker runs
   there, serially), or a parallel map already under way in this process.
 * **Worker count: one rule.** A stage's configured count when it has one
-  (``[related] workers``), else every core this process may run on, less one
-  for each of our background children still running (:func:`worker_count`):
-  a pool started beside them (the related step beside the bodies ahead) would
-  only share their cores, paying for its forks, copied pages and the results'
-  round trip for no earlier finish.
+  (``[related] workers``), else every core this process may run on
+  (:func:`worker_count`).
 
 A job may close over anything: it is inherited through ``fork``, never
 pickled. An exception raised by a job in a worker reaches the caller as the
@@ -60,8 +57,6 @@ START_METHOD = "fork"
 # can be handed only something picklable, and a function in a module is.
 _job: Callable[[Any], Any] | None = None
 _items: Sequence[Any] = ()
-# Children started by fork_background that may still be running (see _busy_cores).
-_background: set[int] = set()
 
 
 def available_cpus() -> int:
@@ -73,27 +68,10 @@ def available_cpus() -> int:
 
 
 def worker_count(requested: int | None = 0) -> int:
-    """``requested`` workers when positive (a stage's configured count), else one per free core.
-
-    A core is free unless one of this process's background children
-    (:func:`fork_background`) is still running on it; at least one worker.
-    """
+    """``requested`` workers when positive (a stage's configured count), else one per available core."""
     if requested is not None and requested > 0:
         return requested
-    return max(1, available_cpus() - _busy_cores())
-
-
-def _busy_cores() -> int:
-    """How many of our background children are still running (the exited ones are forgotten)."""
-    for pid in list(_background):
-        try:
-            # WNOWAIT: only look. The child is reaped by whoever started it, with its exit status.
-            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
-                continue
-        except ChildProcessError:
-            pass  # reaped already
-        _background.discard(pid)
-    return len(_background)
+    return available_cpus()
 
 
 def can_fork() -> bool:
@@ -164,8 +142,7 @@ def fork_background(work: Callable[[], None]) -> int | None:
     ``os._exit``, so it never runs the parent's clean-up (inherited database
     connections, buffers, ``atexit``). The parent must ``os.waitpid`` it.
     ``None`` when no process could be started (or the platform rule says
-    no): the caller does the work itself, later. While the child runs, it
-    holds a core: :func:`worker_count` counts one fewer.
+    no): the caller does the work itself, later.
     """
     if not can_fork():
         return None
@@ -179,10 +156,8 @@ def fork_background(work: Callable[[], None]) -> int | None:
         gc.unfreeze()
         return None
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        _background.clear()  # its siblings are not its children
         _run_and_exit(work)
     gc.unfreeze()
-    _background.add(pid)
     return pid
 
 

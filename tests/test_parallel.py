@@ -117,30 +117,6 @@ def test_a_background_child_exits_cleanly_or_not_and_the_parent_sees_which(tmp_p
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 1
 
 
-@needs_fork
-def test_a_running_background_child_holds_a_core_until_it_exits() -> None:
-    # The related step runs beside the bodies-ahead child: its pools count only the cores left free.
-    free = parallel.worker_count()
-    read_end, write_end = os.pipe()
-
-    def wait_for_a_byte() -> None:
-        os.read(read_end, 1)
-
-    pid = parallel.fork_background(wait_for_a_byte)
-    assert pid is not None
-    try:
-        assert parallel.worker_count() == max(1, free - 1)
-        assert parallel.worker_count(3) == 3  # a stage's configured count is kept as it is
-    finally:
-        os.write(write_end, b"x")
-        os.close(write_end)
-        os.close(read_end)
-    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # exited, not yet reaped: its core is free
-    assert parallel.worker_count() == free
-    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0  # still reaped by its parent, with its status
-    assert parallel.worker_count() == free
-
-
 def test_a_spawn_pool_follows_the_same_worker_rule() -> None:
     # For a parent with threads (the fetcher): spawn, sized by worker_count.
     from concurrent.futures import ProcessPoolExecutor
