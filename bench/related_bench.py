@@ -45,9 +45,10 @@ from pathlib import Path
 from syndicate._collection import Collection
 from syndicate._config import RelatedConfig, load_config
 from syndicate._model import Article, Author, Tag
+from syndicate._parallel import paused_gc
 from syndicate._related import Document, DocumentIndex, RelatedIndex, article_document
 from syndicate._related.documents import features_of_all
-from syndicate._related.parallel import available_workers, paused_gc
+from syndicate._related.parallel import available_workers
 from syndicate._slugs import headline_key
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -173,8 +173,9 @@ def related_all(
     documents are answered: each row's arithmetic involves no other query row,
     so its answer is bit for bit the one a run over every document gives it.
     """
+    from .._parallel import paused_gc
     from .document_index import _PART_NAMES, COMMON_READ, _ranks_by_term
-    from .parallel import PARALLEL_MIN_ITEMS, fork_map, paused_gc
+    from .parallel import PARALLEL_MIN_ITEMS, fork_map
 
     if k <= 0 or not index.documents:
         return {slug: [] for slug in index.documents if only is None or slug in only}

@@ -17,7 +17,6 @@ from functools import partial
 from typing import TypeVar
 
 from .._parallel import parallel_map, runs_in_parallel, worker_count
-from .._parallel import paused_gc as paused_gc  # where related_index takes it from
 
 R = TypeVar("R")
 

@@ -20,13 +20,13 @@ from .._collection import Collection
 from .._collection.loader import is_stub
 from .._config import RelatedConfig
 from .._model import Article, OutsideEntry, RelatedPick
+from .._parallel import paused_gc
 from .._slugs import headline_key
 from .._store import RelatedFeatureCache
 from .._store.related import PackedFeatures
 from .document_index import DocumentIndex, Scored
 from .documents import Document, Features, Prepare, article_document, features_key, features_of_all
 from .outside import OutsideIndex
-from .parallel import paused_gc
 from .signals import EDITOR
 from .text import VOCABULARY
 
